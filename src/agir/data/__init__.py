@@ -1,0 +1,1 @@
+"""Data: corpus building, subject-wise splits and the one GaitDataModule."""

@@ -1,0 +1,1 @@
+"""Plain nn.Modules: the VQ-VAE motion tokenizer and the LLM backbone."""

@@ -1,0 +1,1 @@
+"""Motion: skeletons, file I/O, features, gait parameters and the synthetic cohort."""

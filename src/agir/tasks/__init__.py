@@ -1,0 +1,1 @@
+"""The LightningModules of the three stages."""

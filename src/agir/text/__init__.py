@@ -1,0 +1,1 @@
+"""Text: gait descriptions, chain-of-thought rationales, prompts and score parsing."""

@@ -1,0 +1,1 @@
+"""Pictures: skeleton animations, parameter charts, HTML reports."""
