@@ -1,0 +1,176 @@
+"""Structured configuration: dataclass schemas, YAML files with `defaults:`, and `key=value` command-line overrides.
+
+A config file may start with `defaults: [data/synthetic, trainer/cpu]`: those files (relative to the `configs/`
+folder that holds the file, `.yaml` optional) are merged first, in order, then the file itself, then the command
+line. Any key the schema does not know is an error that names it and lists the valid keys at that level.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from agir.models.vqvae import VQVAEConfig
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not fit the schema."""
+
+
+@dataclass
+class RunConfig:
+    name: str = "default"
+    # Every output of a run goes under this folder.
+    out_dir: str = "checkpoints/${run.name}"
+    # Continue each stage from its last.ckpt when one exists.
+    resume: bool = False
+
+
+@dataclass
+class SyntheticCohortConfig:
+    n_subjects: int = 60
+    trials_per_subject: int = 4
+    # Share of subjects per MDS-UPDRS 3.10 score 0..3.
+    score_weights: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.25, 0.15])
+    walk_distance_m: float = 10.0
+    fps: float = 30.0
+
+
+@dataclass
+class SplitConfig:
+    # holdout: train/val/test by subject; kfold: fold `fold` of `folds` is the test set; loso: subject `fold` held out.
+    scheme: str = "holdout"
+    val_fraction: float = 0.15
+    test_fraction: float = 0.2
+    folds: int = 5
+    fold: int = 0
+
+    def __post_init__(self) -> None:
+        if self.scheme not in ("holdout", "kfold", "loso"):
+            raise ConfigError(f"data.split.scheme must be holdout, kfold or loso, not {self.scheme!r}")
+
+
+@dataclass
+class DataConfig:
+    source: str = "synthetic"
+    # Where the corpus lives (manifest.jsonl + motions/); built there when missing.
+    corpus_dir: str = "${run.out_dir}/corpus"
+    synthetic: SyntheticCohortConfig = field(default_factory=SyntheticCohortConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    fps: float = 30.0
+    # Motion-window view (tokenizer stage): window length and the stride between training windows, in frames.
+    window: int = 64
+    window_stride: int = 8
+    batch_size: int = 32
+    num_workers: int = 0
+
+
+@dataclass
+class TrainerConfig:
+    """Passed as keyword arguments to `lightning.Trainer`."""
+
+    accelerator: str = "cpu"
+    devices: Any = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    max_steps: int = 1000
+    val_check_interval: Any = 250
+    check_val_every_n_epoch: Any = None
+    log_every_n_steps: int = 25
+    accumulate_grad_batches: int = 1
+    gradient_clip_val: Any = None
+    deterministic: bool = False
+    enable_progress_bar: bool = True
+    num_sanity_val_steps: int = 0
+
+
+@dataclass
+class TokenizerStageConfig:
+    model: VQVAEConfig = field(default_factory=VQVAEConfig)
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 100
+    velocity_weight: float = 0.5
+
+
+@dataclass
+class AGIRConfig:
+    # Which stage `agir.fit` runs: tokenizer (later: generative, reasoning, pipeline).
+    stage: str = "tokenizer"
+    seed: int = 1234
+    run: RunConfig = field(default_factory=RunConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    tokenizer: TokenizerStageConfig = field(default_factory=TokenizerStageConfig)
+
+
+def _check_keys(values: dict, schema: type, where: str) -> None:
+    """Raise ConfigError for the first key in `values` that `schema` (a dataclass) does not define."""
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    hints = get_type_hints(schema)
+    for key, value in values.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in fields:
+            level = f"under '{where}'" if where else "at the top level"
+            raise ConfigError(f"unknown config key '{path}'; valid keys {level}: {', '.join(fields)}")
+        if dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
+            _check_keys(value, hints[key], path)
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> list[dict]:
+    """The file's `defaults` (recursively) followed by the file itself, as plain dicts."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    if path in seen:
+        raise ConfigError(f"{path}: defaults include themselves in a cycle")
+    try:
+        content = OmegaConf.to_container(OmegaConf.load(path)) or {}
+    except (OmegaConfBaseException, OSError, ValueError) as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(content, dict):
+        raise ConfigError(f"{path}: a config file must be a mapping of keys")
+    layers: list[dict] = []
+    configs_root = next((p for p in path.resolve().parents if p.name == "configs"), path.resolve().parent)
+    for name in content.pop("defaults", []) or []:
+        include = configs_root / (name if str(name).endswith(".yaml") else f"{name}.yaml")
+        layers += _read_yaml(include, seen + (path,))
+    return layers + [content]
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
+                schema: type = AGIRConfig) -> DictConfig:
+    """Schema defaults <- YAML (with its defaults) <- `key=value` overrides, validated against `schema`."""
+    layers = _read_yaml(Path(path)) if path is not None else []
+    for override in overrides:
+        if "=" not in override:
+            raise ConfigError(f"override {override!r} must look like key=value")
+    try:
+        layers.append(OmegaConf.to_container(OmegaConf.from_dotlist(list(overrides))))
+    except OmegaConfBaseException as error:
+        raise ConfigError(f"bad override: {error}") from None
+    config = OmegaConf.structured(schema)
+    for layer in layers:
+        _check_keys(layer, schema, "")
+        try:
+            config = OmegaConf.merge(config, layer)
+        except (OmegaConfBaseException, ConfigError) as error:
+            message = str(error).splitlines()[0]
+            raise ConfigError(f"invalid config value: {message}") from None
+    try:
+        OmegaConf.resolve(config)
+        # Re-running __post_init__ checks on the merged values.
+        OmegaConf.to_object(config)
+    except (OmegaConfBaseException, ValueError) as error:
+        raise ConfigError(str(error).splitlines()[0]) from None
+    return config
+
+
+def save_config(config: DictConfig, path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(config, path, resolve=True)
