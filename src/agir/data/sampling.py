@@ -1,0 +1,84 @@
+"""Rank-sharded, seeded, resumable sampling.
+
+Lightning's default (a DistributedSampler it swaps in) restarts an interrupted epoch from its first batch, so a
+resumed run sees different data than an uninterrupted one. Here the order of every epoch is a pure function of
+(seed, epoch), each rank takes its own shard of it, and the loader reports how many batches it has handed out, so a
+run resumed from a mid-epoch checkpoint continues with exactly the next batch. The Trainer runs with
+`use_distributed_sampler=False` so these samplers stay in place.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+
+def rank_and_world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class ShardedSampler(Sampler[int]):
+    """Indices of one rank's shard of an epoch: shuffled by (seed, epoch) for training, in order for evaluation.
+
+    Training shards are cut to equal length so every rank takes the same number of optimizer steps; evaluation shards
+    are not padded, so no item is counted twice in a metric.
+    """
+
+    def __init__(self, size: int, shuffle: bool, seed: int = 0):
+        self.size = size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+        self.skip = 0  # indices of the current epoch already consumed before a resume
+
+    def _shard(self) -> list[int]:
+        rank, world = rank_and_world()
+        if not self.shuffle:
+            return list(range(rank, self.size, world))
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        order = torch.randperm(self.size, generator=generator).tolist()
+        per_rank = self.size // world
+        return order[rank * per_rank:(rank + 1) * per_rank]
+
+    def __len__(self) -> int:
+        return len(self._shard())
+
+    def __iter__(self) -> Iterator[int]:
+        shard = self._shard()[self.skip:]
+        self.skip = 0
+        return iter(shard)
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader over a ShardedSampler whose position survives a checkpoint (Lightning's `_Stateful` protocol)."""
+
+    def __init__(self, dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False,
+                 **kwargs):
+        self.sharded_sampler = ShardedSampler(len(dataset), shuffle, seed)
+        super().__init__(dataset, batch_size=batch_size, sampler=self.sharded_sampler, drop_last=drop_last, **kwargs)
+        self._epoch = 0
+        self._batches_done = 0
+
+    def __iter__(self):
+        self.sharded_sampler.epoch = self._epoch
+        if self._batches_done:
+            self.sharded_sampler.skip = self._batches_done * self.batch_size
+        else:
+            self.sharded_sampler.skip = 0
+        for batch in super().__iter__():
+            self._batches_done += 1
+            yield batch
+        self._epoch += 1
+        self._batches_done = 0
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self._epoch, "batches_done": self._batches_done}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self._epoch = int(state["epoch"])
+        self._batches_done = int(state["batches_done"])

@@ -1,0 +1,50 @@
+import torch
+from torch.utils.data import TensorDataset
+
+import agir.data.sampling as sampling
+from agir.data.sampling import ResumableLoader, ShardedSampler
+
+
+def flat(batches):
+    return [int(i) for batch in batches for i in batch[0]]
+
+
+def test_epochs_are_seeded_shuffles_and_differ_between_epochs():
+    data = TensorDataset(torch.arange(20))
+    loader = ResumableLoader(data, batch_size=4, shuffle=True, seed=3, drop_last=True)
+    first, second = flat(loader), flat(loader)
+    assert sorted(first) == sorted(second) == list(range(20))
+    assert first != second
+    assert first == flat(ResumableLoader(data, batch_size=4, shuffle=True, seed=3, drop_last=True))
+    assert first != flat(ResumableLoader(data, batch_size=4, shuffle=True, seed=4, drop_last=True))
+
+
+def test_a_loader_restored_mid_epoch_continues_with_the_next_batch():
+    data = TensorDataset(torch.arange(30))
+    reference = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
+    expected = flat(reference) + flat(reference)
+
+    interrupted = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
+    seen = flat(interrupted)
+    iterator = iter(interrupted)
+    seen += flat([next(iterator), next(iterator)])
+    state = interrupted.state_dict()
+    assert state == {"epoch": 1, "batches_done": 2}
+
+    resumed = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
+    resumed.load_state_dict(state)
+    assert len(resumed) == 6
+    assert seen + flat(resumed) == expected
+
+
+def test_ranks_take_disjoint_shards(monkeypatch):
+    shards = {}
+    for shuffle in (True, False):
+        for rank in range(3):
+            monkeypatch.setattr(sampling, "rank_and_world", lambda rank=rank: (rank, 3))
+            shards[shuffle, rank] = list(ShardedSampler(10, shuffle=shuffle, seed=0))
+    train = [shards[True, r] for r in range(3)]
+    assert all(len(s) == 3 for s in train)  # equal steps on every rank
+    assert len(set(sum(train, []))) == 9
+    evaluation = sorted(sum((shards[False, r] for r in range(3)), []))
+    assert evaluation == list(range(10))  # every item once, none twice
