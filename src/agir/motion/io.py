@@ -1,0 +1,392 @@
+"""Read motion files into AGIR's canonical joints (SMPL-22, metres, y up) with safe, explicit checks.
+
+A reader, chosen by file suffix from a small registry, returns the array exactly as stored plus whatever
+metadata the file states (fps, layout, units, up axis). `load_motion` then resolves that metadata against the
+caller's flags, maps the layout to SMPL-22, converts units and the up axis, checks the result and resamples.
+Every problem with a file is a `MotionFileError` whose message starts with the path; nothing is unpickled.
+
+Supported files:
+- `.npy`: a numeric (frames, joints, 3) array; fps must be given, the layout is inferred from the joint count.
+- `.npz`: `joints` (or `positions`) plus optional scalar `fps`, `layout`, `units`, `up`. A file that also holds
+  a `measured` mask was written by `save_motion`: its joints are already canonical, `layout` names their source.
+- `.csv`: a header of `<joint>_x,<joint>_y,<joint>_z` columns naming one layout's joints, plus an optional `time`
+  (seconds, fps derived from it) or `frame` column; an empty cell is a missing value (NaN).
+Later readers (CARE-PD, HumanML3D, BVH, C3D) register themselves with `register_reader`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+from scipy.signal import butter, sosfiltfilt
+
+from agir.motion.skeleton import (JOINT_INDEX, LAYOUTS, LEFT_ANKLE, NUM_JOINTS, RIGHT_ANKLE, JointLayout,
+                                  get_layout)
+
+UNIT_SCALES: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001}
+UP_AXES = ("y", "z")
+# Head-to-ankle distance of anyone from a small child to a very tall adult; the m, cm and mm ranges do not overlap.
+BODY_SIZE_RANGE_M = (0.6, 2.5)
+HEAD = JOINT_INDEX["head"]
+# z-up to y-up: a proper rotation of -90 degrees about x, (x, y, z) -> (x, z, -y); a swap of axes would mirror.
+Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+# Errors a library raises on a corrupt or truncated file.
+_UNREADABLE = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+class MotionFileError(ValueError):
+    """A motion file that cannot be used; `str(error)` is "<path>: <reason>"."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+@dataclass
+class Motion:
+    """A motion in canonical form: (frames, 22, 3) float32 SMPL-22 joints in metres, y up."""
+
+    joints: np.ndarray
+    fps: float
+    layout: str  # the source layout name
+    measured: np.ndarray  # (22,) bool: False where the source layout had no such joint
+    path: str
+
+
+@dataclass
+class RawMotion:
+    """What a reader found: the array as stored and the metadata the file itself states (None when silent)."""
+
+    joints: np.ndarray
+    fps: float | None = None
+    layout: str | None = None
+    units: str | None = None
+    up: str | None = None
+    measured: np.ndarray | None = None  # only in files already holding canonical joints
+
+
+Reader = Callable[[Path], RawMotion]
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
+    """Register a reader for file suffixes (with the dot, lower case); it raises MotionFileError on bad files."""
+
+    def register(reader: Reader) -> Reader:
+        for suffix in suffixes:
+            READERS[suffix] = reader
+        return reader
+
+    return register
+
+
+@register_reader(".npy")
+def read_npy(path: Path) -> RawMotion:
+    with _numpy_errors(path):
+        return RawMotion(np.load(path, allow_pickle=False))
+
+
+@register_reader(".npz")
+def read_npz(path: Path) -> RawMotion:
+    with _numpy_errors(path), np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    key = next((k for k in ("joints", "positions") if k in arrays), None)
+    if key is None:
+        raise MotionFileError(path, f"no 'joints' or 'positions' array (found: {', '.join(arrays) or 'none'})")
+    fps = _scalar(path, arrays, "fps", float)
+    layout, units, up = (_scalar(path, arrays, name, str) for name in ("layout", "units", "up"))
+    measured = arrays.get("measured")
+    if measured is not None and (measured.dtype != bool or measured.shape != (NUM_JOINTS,)):
+        raise MotionFileError(path, f"'measured' must be ({NUM_JOINTS},) bool, got {measured.dtype} "
+                                    f"{measured.shape}")
+    return RawMotion(arrays[key], fps, layout, units, up, measured)
+
+
+@register_reader(".csv")
+def read_csv(path: Path) -> RawMotion:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            rows = [(number, row) for number, row in enumerate(csv.reader(file), start=1) if any(map(str.strip, row))]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise MotionFileError(path, f"not a readable CSV text file ({error})") from None
+    if len(rows) < 2:
+        raise MotionFileError(path, "CSV needs a header row and at least one data row")
+    header = [name.strip().lower() for name in rows[0][1]]
+    values = np.array([_csv_numbers(path, number, row, header) for number, row in rows[1:]])
+    columns = {name: values[:, i] for i, name in enumerate(header)}
+    if len(columns) != len(header):
+        raise MotionFileError(path, "CSV header repeats a column name")
+    layout = _csv_layout(path, header)
+    joints = np.stack([np.stack([columns[f"{joint}_{axis}"] for axis in "xyz"], axis=-1) for joint in layout.joints],
+                      axis=1)
+    fps = _fps_from_times(path, columns["time"]) if "time" in columns else None
+    return RawMotion(joints, fps, layout.name)
+
+
+def load_motion(path: str | Path, *, fps: float | None = None, layout: str | None = None, units: str = "auto",
+                up: str = "auto", target_fps: float | None = None, min_frames: int = 8) -> Motion:
+    """Load a motion file as canonical joints. Flags fill metadata the file lacks; a flag contradicting it is an error.
+
+    units: "auto" (m, cm or mm from body size) or one of m/cm/mm; up: "auto" (y or z, from where the head is) or y/z.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MotionFileError(path, "no such file" if not path.exists() else "not a file")
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise MotionFileError(path, f"unsupported file type {path.suffix!r}; readers exist for {', '.join(READERS)}")
+    raw = reader(path)
+    fps = _resolve(path, "fps", fps, raw.fps)
+    units = _resolve(path, "units", None if units == "auto" else units, raw.units) or "auto"
+    up = _resolve(path, "up", None if up == "auto" else up, raw.up) or "auto"
+    if fps is None:
+        raise MotionFileError(path, "no frame rate in the file; pass fps (--fps)")
+    for name, rate in (("frame rate", fps), ("target frame rate", target_fps)):
+        if rate is not None and not (math.isfinite(rate) and rate > 0):
+            raise MotionFileError(path, f"{name} must be positive, got {rate}")
+    source = _check_array(path, raw.joints, min_frames)
+    layout_name = _resolve(path, "layout", layout, raw.layout) or _infer_layout(path, source.shape[1])
+    if raw.measured is not None:  # written by save_motion: already canonical
+        joints, measured = _canonical_joints(path, source, layout_name, raw.measured)
+    else:
+        joints, measured = _map_layout(path, source, _known_layout(path, layout_name))
+    joints = _to_y_up(path, _to_metres(path, joints, units), up)
+    if target_fps is not None and not math.isclose(target_fps, fps):
+        joints = resample(joints, fps, target_fps)
+        if len(joints) < min_frames:
+            raise MotionFileError(path, f"only {len(joints)} frames after resampling to {target_fps:g} fps "
+                                        f"(at least {min_frames} needed)")
+        fps = float(target_fps)
+    return Motion(joints.astype(np.float32), float(fps), layout_name, measured, str(path))
+
+
+def save_motion(path: str | Path, motion: Motion) -> None:
+    """Write a canonical motion as .npz (joints, fps, layout, measured, units, up); no pickled objects."""
+    path = Path(path)
+    if path.suffix.lower() != ".npz":
+        raise MotionFileError(path, "motions are saved as .npz")
+    if motion.joints.ndim != 3 or motion.joints.shape[1:] != (NUM_JOINTS, 3):
+        raise MotionFileError(path, f"cannot save joints shaped {motion.joints.shape}; expected (frames, 22, 3)")
+    np.savez_compressed(path, joints=motion.joints.astype(np.float32), fps=np.float64(motion.fps),
+                        layout=np.str_(motion.layout), measured=np.asarray(motion.measured, dtype=bool),
+                        units=np.str_("m"), up=np.str_("y"))
+
+
+def resample(joints: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
+    """Resample (frames, J, 3) joints over the same duration with a cubic spline.
+
+    Downsampling first low-passes below the new Nyquist frequency so marker jitter does not alias into gait;
+    the zero-phase filter extends the signal oddly at both ends, which keeps linear trends (the root path) and the
+    end samples as recorded.
+    """
+    if joints.ndim != 3 or len(joints) < 2:
+        raise ValueError(f"resample needs (frames >= 2, joints, 3), got {joints.shape}")
+    if not (fps_in > 0 and fps_out > 0):
+        raise ValueError(f"frame rates must be positive, got {fps_in} -> {fps_out}")
+    if math.isclose(fps_in, fps_out):
+        return joints.copy()
+    signal = joints.astype(np.float64)
+    if fps_out < fps_in:
+        sos = butter(4, 0.8 * fps_out / 2, fs=fps_in, output="sos")
+        signal = sosfiltfilt(sos, signal, axis=0, padlen=min(3 * (2 * len(sos) + 1), len(signal) - 1))
+    frames_out = int(math.floor((len(joints) - 1) * fps_out / fps_in + 1e-9)) + 1
+    times_out = np.arange(frames_out) / fps_out
+    resampled = CubicSpline(np.arange(len(joints)) / fps_in, signal, axis=0)(times_out)
+    return resampled.astype(np.promote_types(joints.dtype, np.float32))
+
+
+@contextmanager
+def _numpy_errors(path: Path) -> Iterator[None]:
+    """Turn numpy's errors on a bad file into MotionFileError; a pickle is refused, never loaded."""
+    try:
+        yield
+    except MotionFileError:
+        raise
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise MotionFileError(path, "holds pickled Python objects, which are never loaded; "
+                                        "save a plain numeric array") from None
+        raise MotionFileError(path, f"corrupt or truncated file ({error})") from None
+    except _UNREADABLE as error:
+        raise MotionFileError(path, f"corrupt or truncated file ({error})") from None
+
+
+def _scalar(path: Path, arrays: dict[str, np.ndarray], name: str, kind: type) -> object:
+    if name not in arrays:
+        return None
+    value = arrays[name]
+    if value.size != 1:
+        raise MotionFileError(path, f"metadata {name!r} must be a single value, got shape {value.shape}")
+    try:
+        return kind(value.item())
+    except (TypeError, ValueError):
+        raise MotionFileError(path, f"metadata {name!r} is not a {kind.__name__}: {value.item()!r}") from None
+
+
+def _resolve(path: Path, name: str, flag: object, stated: object) -> object:
+    """The flag where the file is silent, the file's value where no flag is given; disagreement is an error."""
+    if flag is None or stated is None:
+        return stated if flag is None else flag
+    same = math.isclose(flag, stated) if name == "fps" else flag == stated
+    if not same:
+        raise MotionFileError(path, f"{name} {flag!r} was given but the file says {stated!r}")
+    return stated
+
+
+def _check_array(path: Path, joints: np.ndarray, min_frames: int) -> np.ndarray:
+    if joints.dtype.kind not in "iuf":
+        raise MotionFileError(path, f"joint array has dtype {joints.dtype}, expected numbers")
+    if joints.ndim != 3 or joints.shape[2] != 3:
+        raise MotionFileError(path, f"joint array shaped {joints.shape}, expected (frames, joints, 3)")
+    needed = max(min_frames, 2)  # a single frame has no motion and cannot be resampled
+    if len(joints) < needed:
+        raise MotionFileError(path, f"only {len(joints)} frames (at least {needed} needed)")
+    return joints.astype(np.float64)
+
+
+def _infer_layout(path: Path, num_joints: int) -> str:
+    matches = [name for name, layout in LAYOUTS.items() if layout.num_joints == num_joints]
+    if len(matches) != 1:
+        known = ", ".join(f"{name} ({layout.num_joints} joints)" for name, layout in LAYOUTS.items())
+        problem = "match several layouts" if matches else "match no known layout"
+        raise MotionFileError(path, f"{num_joints} joints {problem}; pass layout, one of: {known}")
+    return matches[0]
+
+
+def _known_layout(path: Path, name: str) -> JointLayout:
+    try:
+        return get_layout(name)
+    except ValueError as error:
+        raise MotionFileError(path, str(error)) from None
+
+
+def _map_layout(path: Path, source: np.ndarray, layout: JointLayout) -> tuple[np.ndarray, np.ndarray]:
+    if source.shape[1] != layout.num_joints:
+        raise MotionFileError(path, f"{source.shape[1]} joints do not match layout {layout.name} "
+                                    f"({layout.num_joints} joints)")
+    # Only joints the mapping reads must be finite: a Kinect thumb that lost tracking harms nothing.
+    used = _read_by_mapping(layout)
+    _check_finite(path, source[:, used])
+    source = np.where(used[None, :, None], source, 0.0)
+    return layout.to_canonical(source).astype(np.float64), layout.measured_mask
+
+
+def _read_by_mapping(layout: JointLayout) -> np.ndarray:
+    """(J,) bool: the source joints some canonical joint is copied or blended from."""
+    names: set[str] = set()
+    for source in layout.to_smpl22.values():
+        names.update([source] if isinstance(source, str) else source or ())
+    return np.isin(layout.joints, sorted(names))
+
+
+def _canonical_joints(path: Path, source: np.ndarray, layout_name: str,
+                      measured: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if source.shape[1] != NUM_JOINTS:
+        raise MotionFileError(path, f"file has a 'measured' mask, so canonical joints, but {source.shape[1]} "
+                                    f"joints instead of {NUM_JOINTS}")
+    _known_layout(path, layout_name)
+    _check_finite(path, source)
+    return source, measured
+
+
+def _check_finite(path: Path, joints: np.ndarray) -> None:
+    bad = ~np.isfinite(joints).all(axis=(1, 2))
+    if bad.any():
+        raise MotionFileError(path, f"{int(bad.sum())} of {len(joints)} frames contain NaN or inf values "
+                                    f"(first: frame {int(np.argmax(bad))})")
+
+
+def _body_size(joints: np.ndarray) -> float:
+    """Median head-to-ankle-midpoint distance, in the file's units."""
+    ankles = (joints[:, LEFT_ANKLE] + joints[:, RIGHT_ANKLE]) / 2
+    return float(np.median(np.linalg.norm(joints[:, HEAD] - ankles, axis=-1)))
+
+
+def _to_metres(path: Path, joints: np.ndarray, units: str) -> np.ndarray:
+    low, high = BODY_SIZE_RANGE_M
+    size = _body_size(joints)
+    if units == "auto":
+        units = next((unit for unit, scale in UNIT_SCALES.items() if low <= size * scale <= high), "")
+        if not units:
+            raise MotionFileError(path, f"implausible body size: head-to-ankle distance {size:.4g} is no "
+                                        f"human's in m, cm or mm (expected {low}-{high} m); check the data")
+    elif units not in UNIT_SCALES:
+        raise MotionFileError(path, f"unknown units {units!r}; use auto, {', '.join(UNIT_SCALES)}")
+    elif not low <= size * UNIT_SCALES[units] <= high:
+        raise MotionFileError(path, f"implausible body size for units {units!r}: head-to-ankle distance "
+                                    f"{size * UNIT_SCALES[units]:.4g} m (expected {low}-{high} m)")
+    return joints * UNIT_SCALES[units]
+
+
+def _to_y_up(path: Path, joints: np.ndarray, up: str) -> np.ndarray:
+    ankles = (joints[:, LEFT_ANKLE] + joints[:, RIGHT_ANKLE]) / 2
+    head_above_ankles = np.median(joints[:, HEAD] - ankles, axis=0)
+    if up == "auto":
+        axis = int(np.argmax(np.abs(head_above_ankles)))
+        if axis == 0 or head_above_ankles[axis] <= 0:
+            raise MotionFileError(path, f"cannot tell the up axis: the head is not above the ankles along +y or +z "
+                                        f"(median head-minus-ankles {np.round(head_above_ankles, 3).tolist()})")
+        up = "xyz"[axis]
+    elif up not in UP_AXES:
+        raise MotionFileError(path, f"unknown up axis {up!r}; use auto, y or z")
+    elif head_above_ankles["xyz".index(up)] <= 0:
+        raise MotionFileError(path, f"with up={up!r} the head is below the ankles; wrong up axis?")
+    return joints @ Z_UP_TO_Y_UP.T if up == "z" else joints
+
+
+def _csv_numbers(path: Path, line: int, row: list[str], header: list[str]) -> list[float]:
+    if len(row) != len(header):
+        raise MotionFileError(path, f"line {line}: {len(row)} values for {len(header)} columns")
+    try:
+        return [float(cell) if cell.strip() else math.nan for cell in row]
+    except ValueError:
+        column, cell = next((name, cell) for name, cell in zip(header, row) if not _is_number(cell))
+        raise MotionFileError(path, f"line {line}, column {column}: {cell!r} is not a number") from None
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell or "nan")
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_layout(path: Path, header: list[str]) -> JointLayout:
+    joint_columns = [name for name in header if name not in ("time", "frame")]
+    stray = [name for name in joint_columns if name[-2:] not in ("_x", "_y", "_z")]
+    if stray:
+        raise MotionFileError(path, f"unexpected columns {stray}; expected <joint>_x/_y/_z, time or frame")
+    found = set(joint_columns)
+    # The layout whose columns the header lacks or adds the fewest of; only an exact match is used.
+    layout = min(LAYOUTS.values(), key=lambda lay: len(found ^ _layout_columns(lay)))
+    missing, extra = sorted(_layout_columns(layout) - found), sorted(found - _layout_columns(layout))
+    if missing or extra:
+        raise MotionFileError(path, f"joint columns match no known layout (closest {layout.name}: missing "
+                                    f"{missing[:6]}, unexpected {extra[:6]}); known: {', '.join(LAYOUTS)}")
+    return layout
+
+
+def _layout_columns(layout: JointLayout) -> set[str]:
+    return {f"{joint}_{axis}" for joint in layout.joints for axis in "xyz"}
+
+
+def _fps_from_times(path: Path, times: np.ndarray) -> float:
+    steps = np.diff(times)
+    if len(steps) == 0 or not np.all(np.isfinite(times)) or np.any(steps <= 0):
+        raise MotionFileError(path, "the time column must hold increasing numbers")
+    step = (times[-1] - times[0]) / len(steps)
+    if np.max(np.abs(steps - step)) > 0.25 * step:
+        raise MotionFileError(path, f"the time column is not evenly sampled (steps from {steps.min():.4g} to "
+                                    f"{steps.max():.4g} s)")
+    return float(1.0 / step)
