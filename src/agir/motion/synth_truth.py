@@ -17,6 +17,8 @@ at any fps. Choices the definitions leave open, made here the way an extractor c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from agir.motion.skeleton import JOINT_INDEX
@@ -66,84 +68,108 @@ def _sagittal_angle(vectors: np.ndarray, forward: np.ndarray) -> np.ndarray:
     return np.arctan2((vectors * forward).sum(-1), vectors[:, 1])
 
 
-def measure_truth(plan: GaitPlan, times: np.ndarray, joints: np.ndarray
-                  ) -> tuple[dict[str, float | int | None], Interval | None, list[Interval]]:
-    """Truth (every key of TRUTH_KEYS but duration_s), the turn interval and the freezing episodes, in seconds."""
-    dt = times[1] - times[0]
-    pelvis = joints[:, JOINT_INDEX["pelvis"]][:, [0, 2]]
-    speed = np.linalg.norm(np.gradient(pelvis, dt, axis=0), axis=-1)
-    turn = turn_interval(plan, times)
-    in_turn = np.zeros(len(times), dtype=bool) if turn is None else (times >= turn[0]) & (times <= turn[1])
+@dataclass
+class _Periods:
+    """What each dense sample is: in the turn, frozen, or straight walking (neither, nor quiet)."""
 
-    slow_runs = _runs(speed < SLOW_M_S)
-    quiet = np.zeros(len(times), dtype=bool)
-    for start, stop in slow_runs:
-        if start == 0 or stop == len(times):
-            quiet[start:stop] = True
-    freezes = [(a, b) for a, b in _runs((speed < SLOW_M_S) & ~in_turn & ~quiet) if (b - a) * dt >= MIN_FREEZE_S]
-    frozen = np.zeros(len(times), dtype=bool)
-    for a, b in freezes:
-        frozen[a:b] = True
-    straight = ~(in_turn | frozen | quiet)
-    blocked = np.concatenate([[0], np.cumsum(~straight)])
+    turn: Interval | None
+    freezes: list[tuple[int, int]]  # [start, stop) sample indices
+    straight: np.ndarray
 
-    def is_straight(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    def covers(self, times: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Whether each interval [start, end] (seconds) is straight walking throughout."""
+        blocked = np.concatenate([[0], np.cumsum(~self.straight)])
         first, last = np.searchsorted(times, start), np.searchsorted(times, end, side="right")
         return blocked[last] == blocked[first]
 
+
+def _periods(plan: GaitPlan, times: np.ndarray, pelvis: np.ndarray) -> _Periods:
+    dt = times[1] - times[0]
+    slow = np.linalg.norm(np.gradient(pelvis, dt, axis=0), axis=-1) < SLOW_M_S
+    turn = turn_interval(plan, times)
+    in_turn = np.zeros(len(times), dtype=bool) if turn is None else (times >= turn[0]) & (times <= turn[1])
+    quiet = np.zeros(len(times), dtype=bool)
+    for start, stop in _runs(slow):
+        if start == 0 or stop == len(times):
+            quiet[start:stop] = True
+    freezes = [(a, b) for a, b in _runs(slow & ~in_turn & ~quiet) if (b - a) * dt >= MIN_FREEZE_S]
+    frozen = np.zeros(len(times), dtype=bool)
+    for a, b in freezes:
+        frozen[a:b] = True
+    return _Periods(turn, freezes, ~(in_turn | frozen | quiet))
+
+
+def measure_truth(plan: GaitPlan, times: np.ndarray, joints: np.ndarray
+                  ) -> tuple[dict[str, float | int | None], Interval | None, list[Interval]]:
+    """Truth (every key of TRUTH_KEYS but duration_s), the turn interval and the freezing episodes, in seconds.
+
+    `times` must be evenly spaced and `joints` the trial's pose at those times.
+    """
+    pelvis = joints[:, JOINT_INDEX["pelvis"]][:, [0, 2]]
+    periods = _periods(plan, times, pelvis)
     walk_yaw = plan.path.heading(plan.progress(times))
     forward = np.stack([np.sin(walk_yaw), np.zeros_like(walk_yaw), np.cos(walk_yaw)], axis=-1)
     truth: dict[str, float | int | None] = dict.fromkeys(TRUTH_KEYS)
+    truth.update(_stride_truth(plan, times, joints, forward, periods))
+    truth.update(_step_truth(plan, times, forward, periods))
+    steady = periods.straight[1:] & periods.straight[:-1]
+    if steady.any():
+        path_length = np.linalg.norm(np.diff(pelvis, axis=0), axis=-1)[steady].sum()
+        truth["speed_m_s"] = float(path_length / (steady.sum() * (times[1] - times[0])))
+    truth["foot_clearance_m"] = _foot_clearance(plan, times, joints)
+    if periods.turn is not None:
+        start, end = periods.turn
+        truth["turn_duration_s"] = end - start
+        truth["turn_steps"] = int(np.count_nonzero((plan.step_time >= start) & (plan.step_time <= end)))
+    truth["freezing_episodes"] = len(periods.freezes)
+    return truth, periods.turn, [(float(times[a]), float(times[b - 1])) for a, b in periods.freezes]
 
-    # Strides: heel strike to the next heel strike of the same foot.
-    strides = []  # (start time, end time, start index, end index) of straight strides
+
+def _stride_truth(plan: GaitPlan, times: np.ndarray, joints: np.ndarray, forward: np.ndarray,
+                  periods: _Periods) -> dict[str, float | int]:
+    """Parameters averaged over straight strides (heel strike to the next heel strike of the same foot)."""
+    firsts, lasts = [], []
     for side in (LEFT, RIGHT):
         mine = np.flatnonzero(plan.step_side == side)
-        ok = is_straight(plan.step_time[mine[:-1]], plan.step_time[mine[1:]])
-        strides += list(zip(mine[:-1][ok], mine[1:][ok]))
-    strides.sort()
-    first_step, last_step = (np.array([s[i] for s in strides], dtype=int) for i in (0, 1))
-    truth["n_strides"] = len(strides)
-    if strides:
-        stride_times = plan.step_time[last_step] - plan.step_time[first_step]
-        truth["cadence_steps_min"] = float(120.0 / stride_times.mean())
-        truth["stride_time_cv_pct"] = float(100.0 * stride_times.std() / stride_times.mean())
-        truth["stride_length_m"] = float(np.linalg.norm(plan.step_ankle[last_step] - plan.step_ankle[first_step],
-                                                        axis=-1).mean())
-        truth["double_support_pct"] = _double_support(plan, times, first_step, last_step)
-        arm, trunk = _arm_and_trunk_angles(joints, forward)
-        windows = [slice(*np.searchsorted(times, plan.step_time[[a, b]])) for a, b in zip(first_step, last_step)]
-        for side in ("left", "right"):
-            truth[f"arm_swing_{side}_deg"] = float(np.degrees(np.mean([np.ptp(arm[side][w]) for w in windows])))
-        louder = max(truth["arm_swing_left_deg"], truth["arm_swing_right_deg"])
-        truth["arm_swing_asymmetry_pct"] = float(
-            100.0 * abs(truth["arm_swing_left_deg"] - truth["arm_swing_right_deg"]) / louder)
-        truth["trunk_flexion_deg"] = float(np.degrees(trunk[straight].mean()))
+        straight = periods.covers(times, plan.step_time[mine[:-1]], plan.step_time[mine[1:]])
+        firsts.append(mine[:-1][straight]), lasts.append(mine[1:][straight])
+    first, last = np.concatenate(firsts), np.concatenate(lasts)
+    if not len(first):
+        return {"n_strides": 0}
+    stride_times = plan.step_time[last] - plan.step_time[first]
+    arm, trunk = _arm_and_trunk_angles(joints, forward)
+    windows = [slice(*np.searchsorted(times, plan.step_time[[a, b]])) for a, b in zip(first, last)]
+    truth: dict[str, float | int] = {
+        "n_strides": len(first),
+        "cadence_steps_min": float(120.0 / stride_times.mean()),
+        "stride_time_cv_pct": float(100.0 * stride_times.std() / stride_times.mean()),
+        "stride_length_m": float(np.linalg.norm(plan.step_ankle[last] - plan.step_ankle[first], axis=-1).mean()),
+        "double_support_pct": _double_support(plan, times, first, last),
+        "trunk_flexion_deg": float(np.degrees(trunk[periods.straight].mean())),
+    }
+    for side in ("left", "right"):
+        truth[f"arm_swing_{side}_deg"] = float(np.degrees(np.mean([np.ptp(arm[side][w]) for w in windows])))
+    left, right = truth["arm_swing_left_deg"], truth["arm_swing_right_deg"]
+    truth["arm_swing_asymmetry_pct"] = float(100.0 * abs(left - right) / max(left, right))
+    return truth
 
-    # Steps: heel strike to the next heel strike of the other foot (sides alternate in the plan).
+
+def _step_truth(plan: GaitPlan, times: np.ndarray, forward: np.ndarray, periods: _Periods) -> dict[str, float]:
+    """Step lengths per side and step width over straight steps (sides alternate in the plan)."""
     later = np.arange(1, len(plan.step_time))
-    step_ok = is_straight(plan.step_time[later - 1], plan.step_time[later])
-    along = np.searchsorted(times, plan.step_time[later]).clip(max=len(times) - 1)
+    straight = periods.covers(times, plan.step_time[later - 1], plan.step_time[later])
+    at_strike = np.searchsorted(times, plan.step_time[later]).clip(max=len(times) - 1)
+    direction = forward[at_strike][:, [0, 2]]
+    sideways = np.column_stack([direction[:, 1], -direction[:, 0]])
     delta = plan.step_ankle[later] - plan.step_ankle[later - 1]
-    direction = forward[along][:, [0, 2]]
-    lateral = np.column_stack([direction[:, 1], -direction[:, 0]])
+    truth = {}
     for side, key in ((LEFT, "step_length_left_m"), (RIGHT, "step_length_right_m")):
-        chosen = step_ok & (plan.step_side[later] == side)
+        chosen = straight & (plan.step_side[later] == side)
         if chosen.any():
             truth[key] = float((delta[chosen] * direction[chosen]).sum(-1).mean())
-    if step_ok.any():
-        truth["step_width_m"] = float(np.abs((delta[step_ok] * lateral[step_ok]).sum(-1)).mean())
-
-    steady = straight[1:] & straight[:-1]
-    if steady.any():
-        truth["speed_m_s"] = float(np.linalg.norm(np.diff(pelvis, axis=0), axis=-1)[steady].sum()
-                                   / (steady.sum() * dt))
-    truth["foot_clearance_m"] = _foot_clearance(plan, times, joints)
-    if turn is not None:
-        truth["turn_duration_s"] = turn[1] - turn[0]
-        truth["turn_steps"] = int(np.count_nonzero((plan.step_time >= turn[0]) & (plan.step_time <= turn[1])))
-    truth["freezing_episodes"] = len(freezes)
-    return truth, turn, [(float(times[a]), float(times[b - 1])) for a, b in freezes]
+    if straight.any():
+        truth["step_width_m"] = float(np.abs((delta[straight] * sideways[straight]).sum(-1)).mean())
+    return truth
 
 
 def _double_support(plan: GaitPlan, times: np.ndarray, first_step: np.ndarray, last_step: np.ndarray) -> float:
