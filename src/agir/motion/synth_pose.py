@@ -18,6 +18,12 @@ _REACH = 0.999  # longest hip-ankle distance allowed, as a share of thigh + shan
 _SOFTMIN_M = 0.004  # smoothing of the pelvis height where a leg's reach takes over
 _WALK_CROUCH_M = 0.015  # knees flex a little more while walking than while standing
 _BOB_MARGIN_M = 0.015  # room below the legs' reach at double support, for step-length variability
+_TRUNK_PITCH_SWAY_DEG = 0.8  # the trunk nods twice per stride
+_TRUNK_ROLL_DEG = 1.5  # and leans towards the stance leg once per stride
+_HEAD_FLEXION_SHARE = 0.4  # the head flexes less than the trunk, to keep looking ahead
+_ARM_FORWARD_DEG = 2.0  # arms hang slightly forward of the trunk axis
+_ELBOW_SWING_SHARE = 0.5  # the elbow flexes further as the arm swings forward
+_FOREARM_INWARD_DEG = 10.0  # hands closer to the body than the elbows
 
 
 def _progress(t: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -46,6 +52,11 @@ def _body_rotation(yaw: np.ndarray, roll: np.ndarray, pitch: np.ndarray) -> np.n
     roll_m = np.stack([cr, sr, zeros, -sr, cr, zeros, zeros, zeros, ones], -1).reshape(n, 3, 3)
     yaw_m = np.stack([cy, zeros, sy, zeros, ones, zeros, -sy, zeros, cy], -1).reshape(n, 3, 3)
     return yaw_m @ roll_m @ pitch_m
+
+
+def _forward(yaw: np.ndarray) -> np.ndarray:
+    """(n, 3) horizontal unit vector of a walking direction."""
+    return np.stack([np.sin(yaw), np.zeros_like(yaw), np.cos(yaw)], axis=-1)
 
 
 def _foot_vector(profile: SubjectProfile, yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:
@@ -168,7 +179,7 @@ def _pelvis_and_legs(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray,
     pelvis = np.column_stack([centre[:, 0], _softmin(np.stack(heights), _SOFTMIN_M), centre[:, 1]])
     joints[:, JOINT_INDEX["pelvis"]] = pelvis
 
-    knee_forward = np.stack([np.sin(pelvis_yaw), np.zeros_like(pelvis_yaw), np.cos(pelvis_yaw)], axis=-1)
+    knee_forward = _forward(pelvis_yaw)
     for prefix, hip_offset, (ankle, toe) in zip(("left", "right"), hip_offsets, feet):
         hip = pelvis + hip_offset
         joints[:, JOINT_INDEX[f"{prefix}_hip"]] = hip
@@ -186,14 +197,17 @@ def _upper_body(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray, join
     def heading_ahead(seconds: float) -> np.ndarray:  # the head and thorax lead the body into the turn
         return plan.path.heading(plan.progress(np.clip(times + seconds, 0.0, plan.duration_s)))
 
-    rotation = np.radians(profile.pelvis_rotation_deg) * swing * np.cos(phase)
+    # The thorax counter-rotates against the pelvis; the rest pose's own lean is taken out so that pelvis -> neck
+    # leans exactly trunk_flexion_deg on average.
+    counter_rotation = 0.5 * np.radians(profile.pelvis_rotation_deg) * swing * np.cos(phase)
     spine_sum = np.sum(body.spine, axis=0)
     rest_lean = np.arctan2(spine_sum[2], spine_sum[1])
     flexion = np.radians(profile.trunk_flexion_deg)
-    pitch = flexion - rest_lean + np.radians(0.8) * swing * np.cos(2.0 * phase)
-    roll = np.radians(1.5) * swing * np.sin(phase)
-    trunk = _body_rotation(heading_ahead(profile.head_lead_s / 2.0) + 0.5 * rotation, roll, pitch)
-    head = _body_rotation(heading_ahead(profile.head_lead_s), np.zeros_like(times), np.full_like(times, 0.4 * flexion))
+    pitch = flexion - rest_lean + np.radians(_TRUNK_PITCH_SWAY_DEG) * swing * np.cos(2.0 * phase)
+    roll = np.radians(_TRUNK_ROLL_DEG) * swing * np.sin(phase)
+    trunk = _body_rotation(heading_ahead(profile.head_lead_s / 2.0) + counter_rotation, roll, pitch)
+    head = _body_rotation(heading_ahead(profile.head_lead_s), np.zeros_like(times),
+                          np.full_like(times, _HEAD_FLEXION_SHARE * flexion))
 
     position = joints[:, index["pelvis"]]
     for name, offset in zip(("spine1", "spine2", "spine3", "neck"), body.spine):
@@ -202,23 +216,24 @@ def _upper_body(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray, join
     joints[:, index["head"]] = position + head @ np.array(body.head)
 
     # Arms swing in the sagittal plane of the walking direction, relative to the trunk axis (pelvis -> neck).
-    forward = np.stack([np.sin(walk_yaw), np.zeros_like(walk_yaw), np.cos(walk_yaw)], axis=-1)
+    forward = _forward(walk_yaw)
     up = np.array([0.0, 1.0, 0.0])
     left = np.stack([np.cos(walk_yaw), np.zeros_like(walk_yaw), -np.sin(walk_yaw)], axis=-1)
     axis = joints[:, index["neck"]] - joints[:, index["pelvis"]]
     lean = np.arctan2((axis * forward).sum(-1), axis[:, 1])
     abduction = np.radians(profile.arm_abduction_deg)
-    neutral = flexion + np.radians(2.0)
+    neutral = flexion + np.radians(_ARM_FORWARD_DEG)
     amplitudes = {"left": profile.arm_swing_left_deg, "right": profile.arm_swing_right_deg}
     for prefix, mirror, sign in (("left", 1.0, -1.0), ("right", -1.0, 1.0)):
         collar = joints[:, index["spine3"]] + trunk @ (np.array(body.collar) * [mirror, 1.0, 1.0])
         shoulder = collar + trunk @ (np.array(body.shoulder) * [mirror, 1.0, 1.0])
         relative = neutral + sign * np.radians(amplitudes[prefix]) / 2.0 * swing * np.cos(phase)
-        elbow_flexion = np.maximum(np.radians(profile.elbow_flexion_deg) + 0.5 * (relative - neutral),
-                                   np.radians(3.0))
+        elbow_flexion = np.maximum(np.radians(profile.elbow_flexion_deg)
+                                   + _ELBOW_SWING_SHARE * (relative - neutral), np.radians(3.0))
         elbow = shoulder + body.upper_arm_m * _limb(relative - lean, abduction, mirror, forward, up, left)
-        wrist = elbow + body.forearm_m * _limb(relative - lean + elbow_flexion, abduction - np.radians(10.0), mirror,
-                                               forward, up, left)
+        forearm = _limb(relative - lean + elbow_flexion, abduction - np.radians(_FOREARM_INWARD_DEG), mirror, forward,
+                        up, left)
+        wrist = elbow + body.forearm_m * forearm
         for name, value in (("collar", collar), ("shoulder", shoulder), ("elbow", elbow), ("wrist", wrist)):
             joints[:, index[f"{prefix}_{name}"]] = value
 

@@ -2,10 +2,10 @@
 
 Each gait parameter has a mean per score, one spread for all scores and an impairment direction. A subject's values
 share one latent "severity within the class" draw, so a mild 2 is mild in most parameters at once and adjacent
-scores overlap the way real cohorts do: no single parameter separates them. Anchors: docs of
-`/work/shared/reference/UPDRS_GAIT.md` (healthy older adults 1.24 +/- 0.28 m/s, stride 1.2-1.4 m, cadence 100-120
-steps/min; PD slower, shorter strides, higher cadence, longer double support; arm swing asymmetry 14 +/- 8 % vs 5 +/-
-4 %; severe: shuffling, stooped trunk, en-bloc turns, freezing).
+scores overlap the way real cohorts do: no single parameter separates them. Anchors: healthy adults over 60 walk
+1.24 +/- 0.28 m/s (Kasovic et al. 2021) with strides of 1.2-1.4 m at 100-120 steps/min; PD walks slower with shorter
+strides, higher cadence and longer double support (Zanardi et al. 2021); arm swing asymmetry is 14 +/- 8 % in early PD
+vs 5 +/- 4 % in controls (Lewek et al. 2010); severe gait shuffles, stoops, turns en bloc and freezes.
 """
 
 from __future__ import annotations
@@ -87,8 +87,12 @@ class SubjectProfile:
     trial_variability: float  # day-to-day coefficient of variation of speed-like parameters
 
     def __post_init__(self) -> None:
-        if self.score not in SCORES:
-            raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
+        _check_score(self.score)
+
+
+def _check_score(score: int) -> None:
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {SCORES}, got {score!r}")
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,7 @@ def _sample_body(rng: np.random.Generator) -> Anthropometry:
 
 def sample_subject(subject_id: str, score: int, rng: np.random.Generator) -> SubjectProfile:
     """A virtual subject whose body is random and whose gait parameters are drawn around the means of `score`."""
-    if score not in SCORES:
-        raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+    _check_score(score)
     body = _sample_body(rng)
     severity = rng.standard_normal()
     independent = rng.standard_normal(len(_SPECS))
