@@ -70,6 +70,8 @@ def test_same_seed_same_cohort_and_exact_score_shares():
     subject, (day1, day2) = first[0]
     assert day1.truth["stride_length_m"] != day2.truth["stride_length_m"]
     assert abs(day1.truth["stride_length_m"] / day2.truth["stride_length_m"] - 1) < 0.2
+    assert day1.profile.subject_id == subject.subject_id and day1.profile.body == subject.body
+    assert day1.profile.speed_m_s != subject.speed_m_s
 
 
 def test_shapes_units_floor_and_quiet_ends(trials):

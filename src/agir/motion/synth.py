@@ -38,6 +38,7 @@ class Trial:
     fps: float
     truth: dict[str, float | int | None]  # every key of docs/gait_parameters.md, same units
     events: dict[str, np.ndarray]  # heel strikes / toe-offs per foot (frames), 'turn' (start, end), 'freezing' (k, 2)
+    profile: SubjectProfile  # the generating parameters of this trial: the subject with its day-to-day variation
 
 
 def _day_to_day(subject: SubjectProfile, rng: np.random.Generator) -> SubjectProfile:
@@ -89,7 +90,7 @@ def simulate_trial(subject: SubjectProfile, rng: np.random.Generator, *, fps: fl
         events[f"toe_off_{name}"] = _to_frames(foot.toe_off[:-1], fps, n_frames)
     events["turn"] = _to_frames(turn_s if turn_s else [], fps, n_frames)
     events["freezing"] = _to_frames(freezes_s, fps, n_frames).reshape(-1, 2)
-    return Trial(world.astype(np.float32), float(fps), truth, events)
+    return Trial(world.astype(np.float32), float(fps), truth, events, day)
 
 
 def add_observation_noise(joints: np.ndarray, sigma_m: float, rng: np.random.Generator,
