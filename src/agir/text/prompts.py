@@ -1,0 +1,202 @@
+"""Task instructions and SFT example encoding: prompt tokens, then answer tokens and EOS; labels -100 on the prompt.
+
+The prompt is rendered with the tokenizer's chat template when it has one (and `use_chat_template`), else with a
+plain `### Instruction:` / `### Response:` format. Answers are never truncated: a prompt that does not fit loses the
+end of its motion-code span first (its boundary tokens stay), then its middle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from agir.models.llm_vocab import MOTION_END, MOTION_START
+
+IGNORE_INDEX = -100
+
+INSTRUCTIONS: dict[str, list[str]] = {
+    "motion_to_description": [
+        "Describe the gait in this walking motion: {motion}",
+        "Here is a walk recorded as motion tokens: {motion}\nDescribe the person's gait: speed, steps, arm swing, "
+        "turning and rhythm.",
+        "Analyse this walking motion and report its gait characteristics: {motion}",
+        "{motion}\nWhat does this person's walking look like? Give an analytic gait description.",
+    ],
+    "description_to_motion": [
+        "Generate a walking motion that matches this gait description: {description}",
+        "Produce motion tokens for a person who walks as follows: {description}",
+        "Here is a description of a gait: {description}\nWrite the walking motion as motion tokens.",
+        "Synthesize the walk described here: {description}",
+    ],
+    "motion_to_rationale": [
+        "Assess this walk for Parkinsonian gait impairment: {motion}\nReason about the feet, the arms and the "
+        "overall gait, then give the MDS-UPDRS 3.10 gait score on a final line 'Score: N'.",
+        "Rate the gait (MDS-UPDRS part III, item 3.10) of this walking motion: {motion}\nExplain your reasoning "
+        "(Foot, Arm, Overall) and end with 'Score: N'.",
+        "{motion}\nAs a movement-disorder examiner, describe the foot and arm findings of this walk, give an "
+        "overall judgement and finish with the gait score as 'Score: N'.",
+        "Here is a walk as motion tokens: {motion}\nWhat MDS-UPDRS 3.10 gait score does it deserve? Explain the "
+        "foot, arm and overall findings first, then write 'Score: N' on the last line.",
+    ],
+}
+# The one input each task's phrasings embed.
+TASK_INPUTS = {"motion_to_description": "motion", "description_to_motion": "description",
+               "motion_to_rationale": "motion"}
+
+PLAIN_PROMPT = "### Instruction:\n{prompt}\n### Response:\n"
+PLAIN_SYSTEM = "{system}\n\n"
+
+# Changes whenever an instruction or a format changes, so a stage trained on other prompts can be recognised.
+PROMPT_VERSION = "1-" + hashlib.sha256(
+    json.dumps([INSTRUCTIONS, PLAIN_PROMPT, PLAIN_SYSTEM], sort_keys=True).encode()
+).hexdigest()[:10]
+
+
+@dataclass
+class SFTExample:
+    input_ids: list[int]
+    labels: list[int]  # -100 outside the answer + EOS; elsewhere equal to input_ids
+
+    def __post_init__(self) -> None:
+        if len(self.input_ids) != len(self.labels):
+            raise ValueError(f"SFTExample has {len(self.input_ids)} input ids but {len(self.labels)} labels")
+        if all(label == IGNORE_INDEX for label in self.labels):
+            raise ValueError("SFTExample has no supervised token: every label is -100")
+        if any(label not in (IGNORE_INDEX, token) for label, token in zip(self.labels, self.input_ids)):
+            raise ValueError("SFTExample labels must be -100 or equal to the input id at the same position")
+
+
+def build_prompt(task: str, rng: random.Random, *, motion: str | None = None, description: str | None = None) -> str:
+    """One phrasing of `task`, drawn with `rng`, with its input (a motion-token span or a description) inserted."""
+    if task not in INSTRUCTIONS:
+        raise ValueError(f"unknown prompt task {task!r}; tasks: {', '.join(INSTRUCTIONS)}")
+    inputs = {"motion": motion, "description": description}
+    needed = TASK_INPUTS[task]
+    if inputs[needed] is None:
+        raise ValueError(f"prompt task {task!r} needs {needed}=")
+    extra = [name for name, value in inputs.items() if value is not None and name != needed]
+    if extra:
+        raise ValueError(f"prompt task {task!r} takes only {needed}=, not {', '.join(extra)}=")
+    return rng.choice(INSTRUCTIONS[task]).format(**{needed: inputs[needed]})
+
+
+def encode_prompt(tokenizer, prompt: str, use_chat_template: bool = True, system: str | None = None,
+                  max_length: int | None = None) -> list[int]:
+    """The generation prompt: exactly the prompt part of `encode_example`, truncated to `max_length` if given."""
+    if _chat(tokenizer, use_chat_template):
+        ids = _chat_ids(tokenizer, _messages(prompt, system), add_generation_prompt=True)
+    else:
+        text = (PLAIN_SYSTEM.format(system=system) if system else "") + PLAIN_PROMPT.format(prompt=prompt)
+        bos = [] if tokenizer.bos_token_id is None else [tokenizer.bos_token_id]
+        ids = bos + tokenizer.encode(text, add_special_tokens=False)
+    return ids if max_length is None else truncate_prompt(tokenizer, ids, max_length)
+
+
+def encode_example(tokenizer, prompt: str, answer: str, max_length: int, use_chat_template: bool = True,
+                   system: str | None = None) -> SFTExample:
+    """Prompt + answer + EOS in at most `max_length` tokens; only the answer and EOS are supervised."""
+    if not answer.strip():
+        raise ValueError("empty answer: an SFT example needs at least one answer token to supervise")
+    if tokenizer.eos_token_id is None:
+        raise ValueError("the tokenizer has no EOS token, so the model could never learn to stop")
+    prompt_ids = encode_prompt(tokenizer, prompt, use_chat_template, system)
+    if _chat(tokenizer, use_chat_template):
+        conversation = _chat_ids(tokenizer, _messages(prompt, system) + [{"role": "assistant", "content": answer}])
+        # As trl does: the answer is what the full conversation adds after the generation prompt.
+        if conversation[: len(prompt_ids)] != prompt_ids:
+            raise ValueError("the chat template does not render the prompt as a prefix of the whole conversation; "
+                             "set llm.use_chat_template=false")
+        answer_ids = conversation[len(prompt_ids):]
+    else:
+        answer_ids = tokenizer.encode(answer, add_special_tokens=False)
+    # Chat templates often end the turn with EOS plus a newline; add EOS only where the turn lacks it.
+    if tokenizer.eos_token_id not in answer_ids:
+        answer_ids.append(tokenizer.eos_token_id)
+    room = max_length - len(answer_ids)
+    if room < 1:
+        raise ValueError(f"the answer and EOS take {len(answer_ids)} tokens, leaving no room for the prompt "
+                         f"within max_length={max_length}")
+    prompt_ids = truncate_prompt(tokenizer, prompt_ids, room)
+    return SFTExample(prompt_ids + answer_ids, [IGNORE_INDEX] * len(prompt_ids) + answer_ids)
+
+
+def truncate_prompt(tokenizer, ids: list[int], max_length: int) -> list[int]:
+    """Cut `ids` to `max_length`: the last motion codes go first (boundaries kept), then the middle of the prompt,
+    so its beginning and its generation prompt at the end survive."""
+    if max_length < 1:
+        raise ValueError(f"a prompt needs max_length >= 1, got {max_length}")
+    excess = len(ids) - max_length
+    if excess <= 0:
+        return list(ids)
+    codes = _motion_code_positions(tokenizer, ids)
+    dropped = set(codes[len(codes) - min(excess, len(codes)):])
+    ids = [token for position, token in enumerate(ids) if position not in dropped]
+    if len(ids) > max_length:
+        head = (max_length + 1) // 2
+        ids = ids[:head] + ids[len(ids) - (max_length - head):]
+    return ids
+
+
+def collate(examples: list[SFTExample], pad_id: int, pad_side: str = "right") -> dict[str, Tensor]:
+    """Pad to the longest example: input_ids with `pad_id`, labels with -100, attention_mask 0 on padding.
+
+    Padding is masked by position, so a `pad_id` equal to EOS never hides a real, supervised EOS."""
+    if not examples:
+        raise ValueError("collate needs at least one example")
+    return {
+        "input_ids": _pad([e.input_ids for e in examples], pad_id, pad_side),
+        "attention_mask": _pad([[1] * len(e.input_ids) for e in examples], 0, pad_side),
+        "labels": _pad([e.labels for e in examples], IGNORE_INDEX, pad_side),
+    }
+
+
+def collate_prompts(prompts: list[list[int]], pad_id: int) -> dict[str, Tensor]:
+    """Left-padded generation batch (input_ids, attention_mask), so every prompt ends where generation starts."""
+    if not prompts or not all(prompts):
+        raise ValueError("collate_prompts needs at least one prompt and no empty prompt")
+    return {"input_ids": _pad(prompts, pad_id, "left"),
+            "attention_mask": _pad([[1] * len(prompt) for prompt in prompts], 0, "left")}
+
+
+def _pad(rows: list[list[int]], value: int, side: str) -> Tensor:
+    if side not in ("right", "left"):
+        raise ValueError(f"pad_side must be 'right' or 'left', not {side!r}")
+    width = max(len(row) for row in rows)
+    batch = torch.full((len(rows), width), value, dtype=torch.long)
+    for index, row in enumerate(rows):
+        start = 0 if side == "right" else width - len(row)
+        batch[index, start:start + len(row)] = torch.tensor(row, dtype=torch.long)
+    return batch
+
+
+def _chat(tokenizer, use_chat_template: bool) -> bool:
+    return use_chat_template and getattr(tokenizer, "chat_template", None) is not None
+
+
+def _messages(prompt: str, system: str | None) -> list[dict[str, str]]:
+    return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+
+
+def _chat_ids(tokenizer, messages: list[dict[str, str]], add_generation_prompt: bool = False) -> list[int]:
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True,
+                                        return_dict=False)
+    return list(ids)
+
+
+def _motion_code_positions(tokenizer, ids: list[int]) -> list[int]:
+    """Positions strictly between a `<motion_start>` and the next `<motion_end>`."""
+    start, end = tokenizer.convert_tokens_to_ids([MOTION_START, MOTION_END])
+    if start is None or start == tokenizer.unk_token_id:
+        return []
+    positions, inside = [], False
+    for position, token in enumerate(ids):
+        if token in (start, end):
+            inside = token == start
+        elif inside:
+            positions.append(position)
+    return positions
