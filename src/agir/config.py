@@ -15,6 +15,7 @@ from typing import Any, get_type_hints
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from agir.models.llm_config import LLMConfig
 from agir.models.vqvae import VQVAEConfig
 
 
@@ -108,6 +109,7 @@ class AGIRConfig:
     data: DataConfig = field(default_factory=DataConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     tokenizer: TokenizerStageConfig = field(default_factory=TokenizerStageConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
 
 
 def _check_keys(values: dict, schema: type, where: str) -> None:
