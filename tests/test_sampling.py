@@ -30,11 +30,17 @@ def test_a_loader_restored_mid_epoch_continues_with_the_next_batch():
     seen += flat([next(iterator), next(iterator)])
     state = interrupted.state_dict()
     assert state == {"epoch": 1, "batches_done": 2}
+    # An iteration left unfinished (as Lightning leaves one after len(loader) batches) does not shorten the next.
+    assert sorted(flat(interrupted)) == list(range(30))
 
     resumed = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
     resumed.load_state_dict(state)
     assert len(resumed) == 6
     assert seen + flat(resumed) == expected
+
+    finished = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
+    finished.load_state_dict({"epoch": 0, "batches_done": 6})
+    assert flat(finished) == expected[30:]
 
 
 def test_ranks_take_disjoint_shards(monkeypatch):

@@ -63,22 +63,27 @@ class ResumableLoader(DataLoader):
         super().__init__(dataset, batch_size=batch_size, sampler=self.sharded_sampler, drop_last=drop_last, **kwargs)
         self._epoch = 0
         self._batches_done = 0
+        self._next_epoch = 0
+        # Set by load_state_dict: the next iteration continues that epoch after its consumed batches.
+        self._resume: tuple[int, int] | None = None
 
     def __iter__(self):
-        self.sharded_sampler.epoch = self._epoch
-        if self._batches_done:
-            self.sharded_sampler.skip = self._batches_done * self.batch_size
-        else:
-            self.sharded_sampler.skip = 0
+        # Lightning may stop reading once it has len(self) batches, so an iteration is never assumed to run out:
+        # each new one starts the next epoch unless a restored position says otherwise.
+        epoch, skip = self._resume if self._resume is not None else (self._next_epoch, 0)
+        self._resume = None
+        self._epoch, self._batches_done, self._next_epoch = epoch, skip, epoch + 1
+        self.sharded_sampler.epoch = epoch
+        self.sharded_sampler.skip = skip * self.batch_size
         for batch in super().__iter__():
             self._batches_done += 1
             yield batch
-        self._epoch += 1
-        self._batches_done = 0
 
     def state_dict(self) -> dict[str, int]:
         return {"epoch": self._epoch, "batches_done": self._batches_done}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self._epoch = int(state["epoch"])
-        self._batches_done = int(state["batches_done"])
+        epoch, done = int(state["epoch"]), int(state["batches_done"])
+        self.sharded_sampler.epoch = epoch
+        self._resume = (epoch + 1, 0) if done >= len(self) else (epoch, done)
+        self._next_epoch = self._resume[0]
