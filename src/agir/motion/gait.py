@@ -1,0 +1,337 @@
+"""Spatiotemporal gait parameters of one walking clip, as defined in docs/gait_parameters.md.
+
+`extract_gait_parameters(joints, fps)` takes canonical SMPL-22 joints (metres, y up, any walking direction, any frame
+rate), finds the events and periods (`agir.motion.gait_events`) and averages each parameter over straight walking.
+A parameter that cannot be measured is None, with the reason, never a guess.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agir.motion.gait_events import (POSITION_CUTOFF_HZ, FootEvents, Periods, detect_feet, forward_vectors,
+                                     horizontal, lowpass, pelvis_centre, walking_periods)
+from agir.motion.skeleton import (LEFT_ANKLE, LEFT_ELBOW, LEFT_SHOULDER, LEFT_TOE, NECK, NUM_JOINTS,
+                                  PELVIS, RIGHT_ANKLE, RIGHT_ELBOW, RIGHT_SHOULDER, RIGHT_TOE)
+
+PARAMETER_KEYS: tuple[str, ...] = (
+    "speed_m_s", "cadence_steps_min", "stride_length_m", "step_length_left_m", "step_length_right_m", "step_width_m",
+    "stride_time_cv_pct", "double_support_pct", "foot_clearance_m", "arm_swing_left_deg", "arm_swing_right_deg",
+    "arm_swing_asymmetry_pct", "trunk_flexion_deg", "turn_duration_s", "turn_steps", "freezing_episodes", "n_strides",
+    "duration_s",
+)
+UNITS: dict[str, str] = {
+    "speed_m_s": "m/s", "cadence_steps_min": "steps/min", "stride_length_m": "m", "step_length_left_m": "m",
+    "step_length_right_m": "m", "step_width_m": "m", "stride_time_cv_pct": "%", "double_support_pct": "%",
+    "foot_clearance_m": "m", "arm_swing_left_deg": "deg", "arm_swing_right_deg": "deg",
+    "arm_swing_asymmetry_pct": "%", "trunk_flexion_deg": "deg", "turn_duration_s": "s", "turn_steps": "steps",
+    "freezing_episodes": "count", "n_strides": "count", "duration_s": "s",
+}
+MIN_DURATION_S = 0.8  # about the shortest stride: a shorter clip cannot hold one
+MIN_FRAMES = 8
+DECIMALS = 4
+CYCLE_SAMPLES = 100  # points per time-normalised gait cycle
+CYCLE_HARMONICS = 2  # of the stride frequency kept in a mean cycle: the swing and its asymmetry
+
+NO_STRIDE = "no complete stride of straight walking"
+NO_TURN = "no turn of at least 90 degrees in the clip"
+# Joints each parameter needs beyond the feet and pelvis; a layout without them cannot measure it.
+_ARM_JOINTS = {"left": (LEFT_SHOULDER, LEFT_ELBOW), "right": (RIGHT_SHOULDER, RIGHT_ELBOW)}
+
+
+@dataclass
+class GaitParameters:
+    values: dict[str, float | int | None]  # every key of PARAMETER_KEYS
+    reasons: dict[str, str] = field(default_factory=dict)  # why each None value is None
+    events: dict[str, np.ndarray] = field(default_factory=dict)  # frames; 'turn' (start, end), 'freezing' (k, 2)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: every parameter (floats rounded, counts as int) and the reasons of the nulls."""
+        out: dict = {key: _rounded(self.values[key]) for key in PARAMETER_KEYS}
+        out["reasons"] = dict(self.reasons)
+        return out
+
+
+def _rounded(value: float | int | None) -> float | int | None:
+    if value is None or isinstance(value, (int, np.integer)):
+        return None if value is None else int(value)
+    return round(float(value), DECIMALS)
+
+
+def _check_input(joints: np.ndarray, fps: float, measured: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    joints = np.asarray(joints)
+    if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3):
+        raise ValueError(f"joints must be (frames, {NUM_JOINTS}, 3) canonical SMPL-22, got shape {joints.shape}")
+    if not (isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    needed = max(MIN_FRAMES, math.ceil(MIN_DURATION_S * fps))
+    if len(joints) < needed:
+        raise ValueError(f"{len(joints)} frames at {fps:g} fps are too few for one stride "
+                         f"(at least {needed} frames, {MIN_DURATION_S} s)")
+    bad = ~np.isfinite(joints).all(axis=(1, 2))
+    if bad.any():
+        raise ValueError(f"joints contain NaN or inf in {int(bad.sum())} of {len(joints)} frames "
+                         f"(first: frame {int(np.argmax(bad))})")
+    if measured is None:
+        measured = np.ones(NUM_JOINTS, dtype=bool)
+    measured = np.asarray(measured)
+    if measured.shape != (NUM_JOINTS,) or measured.dtype != bool:
+        raise ValueError(f"measured must be a ({NUM_JOINTS},) bool mask, got {measured.dtype} {measured.shape}")
+    return joints.astype(np.float64), measured
+
+
+def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndarray | None = None) -> GaitParameters:
+    """Gait parameters of one clip of canonical joints (frames, 22, 3) in metres, y up, at `fps`.
+
+    `measured` (22,) bool marks the joints the source layout really has; parameters needing a missing joint are None.
+    """
+    joints, measured = _check_input(joints, fps, measured)
+    fps = float(fps)
+    has_toes = bool(measured[[LEFT_TOE, RIGHT_TOE]].all())
+    filtered = lowpass(joints, fps, POSITION_CUTOFF_HZ)
+    pelvis = pelvis_centre(joints)
+    periods = walking_periods(pelvis, fps)
+    forward = forward_vectors(periods.heading)
+    feet = detect_feet(filtered, fps, has_toes)
+
+    values: dict[str, float | int | None] = dict.fromkeys(PARAMETER_KEYS)
+    reasons: dict[str, str] = {}
+    values["duration_s"] = len(joints) / fps
+    values["speed_m_s"] = _speed(horizontal(filtered[:, PELVIS]), periods)
+    strides = _straight_strides(feet, periods)
+    values["n_strides"] = len(strides)
+    values.update(_stride_timing(strides, feet))
+    values.update(_step_geometry(filtered, feet, periods))
+    values.update(_arm_swing(filtered, forward, strides, fps, measured))
+    values["trunk_flexion_deg"] = _trunk_flexion(filtered, forward, periods)
+    if has_toes:
+        values["foot_clearance_m"] = _foot_clearance(filtered, feet, fps)
+    else:
+        reasons["foot_clearance_m"] = "layout has no toe joints"
+    values.update(_turn(periods, feet))
+    values["freezing_episodes"] = len(periods.freezes)
+    _explain_nulls(values, reasons, periods)
+    return GaitParameters(values, reasons, _event_frames(feet, periods, fps))
+
+
+def _speed(pelvis: np.ndarray, periods: Periods) -> float | None:
+    """Pelvis path length over straight walking / its duration."""
+    steady = periods.straight[1:] & periods.straight[:-1]
+    if not steady.any():
+        return None
+    path = np.linalg.norm(np.diff(pelvis, axis=0), axis=-1)[steady].sum()
+    return float(path * periods.fps / steady.sum())
+
+
+@dataclass
+class _Stride:
+    side: str
+    start: float  # heel strike, seconds
+    end: float  # next heel strike of the same foot
+
+
+def _straight_strides(feet: dict[str, FootEvents], periods: Periods) -> list[_Stride]:
+    strides = []
+    for side, foot in feet.items():
+        starts, ends = foot.heel_strike[:-1], foot.heel_strike[1:]
+        for start, end, ok in zip(starts, ends, periods.covers(starts, ends)):
+            if ok:
+                strides.append(_Stride(side, float(start), float(end)))
+    return strides
+
+
+def _stride_timing(strides: list[_Stride], feet: dict[str, FootEvents]) -> dict[str, float]:
+    if not strides:
+        return {}
+    times = np.array([s.end - s.start for s in strides])
+    return {
+        "cadence_steps_min": float(120.0 / times.mean()),
+        "stride_time_cv_pct": float(100.0 * times.std() / times.mean()),
+        "double_support_pct": float(np.mean([_double_support(s, feet) for s in strides])),
+    }
+
+
+def _overlap(intervals: list[tuple[float, float]], start: float, end: float) -> list[tuple[float, float]]:
+    return [(max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start)]
+
+
+def _double_support(stride: _Stride, feet: dict[str, FootEvents]) -> float:
+    """Share (%) of the stride with both feet in stance."""
+    left = _overlap(feet["left"].stance, stride.start, stride.end)
+    both = sum(b - a for lo, hi in feet["right"].stance for a, b in _overlap(left, lo, hi))
+    return 100.0 * both / (stride.end - stride.start)
+
+
+def _strike_positions(ankle: np.ndarray, foot: FootEvents, fps: float) -> np.ndarray:
+    """(strikes, 2) horizontal ankle position at each heel strike, averaged over the start of the stance."""
+    positions = []
+    for strike, (start, stop) in zip(foot.heel_strike, [s for s in foot.stance if s[0] in foot.heel_strike]):
+        first = int(math.ceil(start * fps))
+        last = max(first + 1, int(math.floor((start + (stop - start) / 3.0) * fps)) + 1)
+        positions.append(horizontal(ankle[first:last]).mean(axis=0))
+    return np.array(positions).reshape(-1, 2)
+
+
+def _progression_line(places: np.ndarray, sides: list[str], straight: np.ndarray, k: int) -> np.ndarray | None:
+    """Unit walking direction at strike k: the line through the 5 (or 3) consecutive strikes around it.
+
+    An odd number of alternating strikes puts the left and right offsets symmetrically about the window's centre,
+    so they do not tilt the line; more strikes average out foot placement scatter. The window must be straight
+    walking with alternating feet; None if no window is.
+    """
+    for span in (2, 1):
+        first = min(max(k - span, 0), len(places) - 1 - 2 * span)
+        if first < 0:
+            continue
+        window = slice(first, first + 2 * span + 1)
+        if not straight[first:first + 2 * span].all() or any(a == b for a, b in zip(sides[window], sides[window][1:])):
+            continue
+        points = places[window] - places[window].mean(axis=0)
+        direction = np.linalg.svd(points, full_matrices=False)[2][0]
+        return direction if direction @ (points[-1] - points[0]) > 0 else -direction
+    return None
+
+
+def _step_geometry(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods) -> dict[str, float]:
+    """Stride length, step lengths per side and step width from heel-strike positions."""
+    fps = periods.fps
+    place = {side: _strike_positions(filtered[:, ankle], feet[side], fps)
+             for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))}
+    out: dict[str, float] = {}
+    lengths = []
+    for side, foot in feet.items():
+        ok = periods.covers(foot.heel_strike[:-1], foot.heel_strike[1:])
+        lengths.extend(np.linalg.norm(np.diff(place[side], axis=0), axis=-1)[ok])
+    if lengths:
+        out["stride_length_m"] = float(np.mean(lengths))
+
+    order = sorted((t, side, i) for side in place for i, t in enumerate(feet[side].heel_strike))
+    times = np.array([t for t, _, _ in order])
+    sides = [side for _, side, _ in order]
+    places = np.array([place[side][i] for _, side, i in order]).reshape(-1, 2)
+    straight = periods.covers(times[:-1], times[1:])
+    widths, by_side = [], {"left": [], "right": []}
+    for k in range(1, len(order)):
+        if sides[k] == sides[k - 1] or not straight[k - 1]:
+            continue
+        direction = _progression_line(places, sides, straight, k)
+        if direction is None:
+            continue
+        step = places[k] - places[k - 1]
+        by_side[sides[k]].append(float(step @ direction))
+        widths.append(abs(float(step @ [direction[1], -direction[0]])))
+    for side in ("left", "right"):
+        if by_side[side]:
+            out[f"step_length_{side}_m"] = float(np.mean(by_side[side]))
+    if widths:
+        out["step_width_m"] = float(np.mean(widths))
+    return out
+
+
+def _sagittal_angle(vectors: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Forward angle (rad) of `vectors` from straight up, in the plane of `forward` and up."""
+    return np.arctan2((vectors * forward).sum(-1), vectors[:, 1])
+
+
+def _trunk_angle(joints: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    return _sagittal_angle(joints[:, NECK] - joints[:, PELVIS], forward)
+
+
+def _mean_cycle(angle: np.ndarray, strides: list[_Stride], fps: float) -> np.ndarray:
+    """The stride-averaged curve of `angle` over a gait cycle (strides of one foot, each time-normalised).
+
+    Averaging phase-aligned strides keeps the swing and divides pose jitter by sqrt(strides); keeping the first
+    CYCLE_HARMONICS harmonics drops what jitter is left without flattening the peaks of a smooth swing.
+    """
+    times = np.arange(len(angle)) / fps
+    cycle = np.mean([np.interp(np.linspace(s.start, s.end, CYCLE_SAMPLES + 1), times, angle) for s in strides], axis=0)
+    cycle -= np.linspace(0.0, cycle[-1] - cycle[0], CYCLE_SAMPLES + 1)  # close the cycle: no drift into the harmonics
+    spectrum = np.fft.rfft(cycle[:-1])
+    spectrum[CYCLE_HARMONICS + 1:] = 0.0
+    return np.fft.irfft(spectrum, CYCLE_SAMPLES)
+
+
+def _arm_swing(filtered: np.ndarray, forward: np.ndarray, strides: list[_Stride], fps: float,
+               measured: np.ndarray) -> dict[str, float]:
+    """Peak-to-peak sagittal upper-arm angle relative to the trunk axis over the mean stride, and the asymmetry."""
+    if not strides:
+        return {}
+    trunk = _trunk_angle(filtered, forward)
+    by_foot = {side: [s for s in strides if s.side == side] for side in ("left", "right")}
+    out: dict[str, float] = {}
+    for side, (shoulder, elbow) in _ARM_JOINTS.items():
+        if not measured[[shoulder, elbow]].all():
+            continue
+        arm = _sagittal_angle(filtered[:, shoulder] - filtered[:, elbow], -forward) + trunk
+        swings = [(np.ptp(_mean_cycle(arm, group, fps)), len(group)) for group in by_foot.values() if group]
+        out[f"arm_swing_{side}_deg"] = float(np.degrees(sum(a * n for a, n in swings) / len(strides)))
+    if len(out) == 2 and max(out.values()) > 0:
+        left, right = out["arm_swing_left_deg"], out["arm_swing_right_deg"]
+        out["arm_swing_asymmetry_pct"] = 100.0 * abs(left - right) / max(left, right)
+    return out
+
+
+def _trunk_flexion(filtered: np.ndarray, forward: np.ndarray, periods: Periods) -> float | None:
+    if not periods.straight.any():
+        return None
+    return float(np.degrees(_trunk_angle(filtered, forward)[periods.straight].mean()))
+
+
+def _foot_clearance(filtered: np.ndarray, feet: dict[str, FootEvents], fps: float) -> float | None:
+    """Mean over swings of the peak toe height above its height at toe off."""
+    lifts = []
+    for side, toe in (("left", LEFT_TOE), ("right", RIGHT_TOE)):
+        height = filtered[:, toe, 1]
+        for lift_off in feet[side].toe_off:
+            later = feet[side].heel_strike[feet[side].heel_strike > lift_off]
+            if not len(later):
+                continue
+            a, b = int(round(lift_off * fps)), int(round(later[0] * fps))
+            if b > a:
+                lifts.append(height[a:b + 1].max() - height[a])
+    return float(np.mean(lifts)) if lifts else None
+
+
+def _turn(periods: Periods, feet: dict[str, FootEvents]) -> dict[str, float | int]:
+    if periods.turn is None:
+        return {}
+    start, end = periods.turn
+    strikes = np.concatenate([foot.heel_strike for foot in feet.values()])
+    return {"turn_duration_s": end - start, "turn_steps": int(np.count_nonzero((strikes >= start) & (strikes <= end)))}
+
+
+def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> None:
+    """Give every None value a reason (the specific ones were set where they arose)."""
+    no_straight = "no straight walking in the clip (standing, turning or freezing throughout)"
+    for key in PARAMETER_KEYS:
+        if values[key] is not None or key in reasons:
+            continue
+        if key in ("turn_duration_s", "turn_steps"):
+            reasons[key] = NO_TURN
+        elif key in ("speed_m_s", "trunk_flexion_deg") and not periods.straight.any():
+            reasons[key] = no_straight
+        elif key.startswith("arm_swing") and values["n_strides"]:
+            reasons[key] = "layout has no shoulder or elbow joints for this arm"
+        elif key.startswith("step_"):
+            reasons[key] = "no step of straight walking ending on this side" if "length" in key \
+                else "no step of straight walking"
+        elif key == "foot_clearance_m":
+            reasons[key] = "no complete swing (toe off to heel strike)"
+        else:
+            reasons[key] = NO_STRIDE
+
+
+def _event_frames(feet: dict[str, FootEvents], periods: Periods, fps: float) -> dict[str, np.ndarray]:
+    def frames(seconds) -> np.ndarray:
+        return np.round(np.asarray(seconds, dtype=float) * fps).astype(np.int64)
+
+    events = {}
+    for side, foot in feet.items():
+        events[f"heel_strike_{side}"] = frames(foot.heel_strike)
+        events[f"toe_off_{side}"] = frames(foot.toe_off)
+    events["turn"] = frames(periods.turn if periods.turn else [])
+    events["freezing"] = frames(periods.freezes).reshape(-1, 2)
+    return events
