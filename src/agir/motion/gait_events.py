@@ -20,10 +20,11 @@ from agir.motion.skeleton import LEFT_ANKLE, LEFT_HIP, LEFT_TOE, PELVIS, RIGHT_A
 FILTER_ORDER = 4
 POSITION_CUTOFF_HZ = 6.0  # Winter's cut-off for gait marker trajectories
 MAX_CUTOFF_SHARE = 0.8  # of the Nyquist frequency, for low frame rates (15 fps video)
-PELVIS_SPEED_CUTOFF_HZ = 1.5  # still/moving decisions: keeps starts and stops, drops pose jitter
+PELVIS_CUTOFF_HZ = 2.0  # pelvis path: keeps the ~1 Hz sway and the starts and stops, drops pose jitter
 PATH_CUTOFF_HZ = 0.7  # below stride frequencies (~0.8-1.2 Hz): drops the pelvis sway, keeps healthy turns short
 SLOW_M_S = 0.1  # pelvis slower than this: standing still or frozen
 MIN_FREEZE_S = 1.0
+MIN_STILL_CHANGE_S = 0.3
 MIN_TURN_RAD = np.pi / 2.0
 TURN_FRACTIONS = (0.1, 0.9)
 REST_M_S = 0.1  # a foot slower than this rests on the floor (swing peaks: ~0.5 m/s in turns to 5 m/s)
@@ -154,19 +155,30 @@ class Periods:
         return blocked[last] == blocked[first]
 
 
+def _drop_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
+    """Flip runs shorter than `min_frames`: swing blips inside a stance first, then stance blips in a swing."""
+    mask = mask.copy()
+    for value in (False, True):
+        for start, stop in runs(mask == value):
+            if stop - start < min_frames and (start, stop) != (0, len(mask)):
+                mask[start:stop] = not value
+    return mask
+
+
 def _slow_frames(pelvis: np.ndarray, fps: float) -> np.ndarray:
     """(frames,) bool: the pelvis moves slower than SLOW_M_S.
 
-    Found on a heavily smoothed speed, immune to pose jitter but blurring starts and stops, then each slow run is
-    extended over the adjacent frames where the speed at the gait cut-off is slow too, to its sharp edges.
+    Found on a smoothed speed, immune to pose jitter but blurring starts and stops, then each slow run is extended
+    over the adjacent frames where the speed at the gait cut-off is slow too, to its sharp edges. Runs shorter than
+    MIN_STILL_CHANGE_S are jitter: nobody stops, or starts and stops again, that fast.
     """
-    core = smoothed_speed(pelvis, fps, PELVIS_SPEED_CUTOFF_HZ) < SLOW_M_S
+    core = smoothed_speed(pelvis, fps, PELVIS_CUTOFF_HZ) < SLOW_M_S
     grown = core | (smoothed_speed(pelvis, fps, POSITION_CUTOFF_HZ) < SLOW_M_S)
     slow = np.zeros_like(core)
     for start, stop in runs(grown):
         if core[start:stop].any():
             slow[start:stop] = True
-    return slow
+    return _drop_short_runs(slow, int(round(MIN_STILL_CHANGE_S * fps)))
 
 
 def walking_periods(pelvis: np.ndarray, fps: float) -> Periods:
@@ -192,11 +204,19 @@ def walking_periods(pelvis: np.ndarray, fps: float) -> Periods:
 
 @dataclass
 class FootEvents:
-    """Stance phases of one foot in seconds: heel strike at the start of each, toe off at the end of each."""
+    """The ground contacts of one foot, in seconds."""
 
-    heel_strike: np.ndarray
-    toe_off: np.ndarray
-    stance: list[Interval]  # every contact, including a stance open at either end of the clip
+    stance: list[Interval]  # every contact, including one already under way at the start or end of the clip
+    struck: list[bool]  # the contact starts with a heel strike inside the clip
+    lifted: list[bool]  # the contact ends with a toe off inside the clip
+
+    @property
+    def heel_strike(self) -> np.ndarray:
+        return np.array([start for (start, _), struck in zip(self.stance, self.struck) if struck])
+
+    @property
+    def toe_off(self) -> np.ndarray:
+        return np.array([end for (_, end), lifted in zip(self.stance, self.lifted) if lifted])
 
 
 def contact_speed(heel: np.ndarray, toe: np.ndarray, fps: float) -> np.ndarray:
@@ -212,16 +232,6 @@ def contact_speed(heel: np.ndarray, toe: np.ndarray, fps: float) -> np.ndarray:
 def rest_threshold(speed: np.ndarray) -> float:
     """Speed below which a foot is at rest: REST_M_S, or a multiple of the jitter of a resting foot if higher."""
     return max(REST_M_S, REST_NOISE_FACTOR * float(np.percentile(speed, REST_NOISE_PERCENTILE)))
-
-
-def _clean(mask: np.ndarray, min_frames: int) -> np.ndarray:
-    """Flip runs shorter than `min_frames`: swing blips inside a stance first, then stance blips in a swing."""
-    mask = mask.copy()
-    for value in (False, True):
-        for start, stop in runs(mask == value):
-            if stop - start < min_frames and (start, stop) != (0, len(mask)):
-                mask[start:stop] = not value
-    return mask
 
 
 def _moved(toe: np.ndarray, before: tuple[int, int], after: tuple[int, int]) -> bool:
@@ -244,7 +254,7 @@ def foot_events(heel: np.ndarray, toe: np.ndarray, fps: float) -> FootEvents:
     """Contacts of one foot from its filtered heel and toe positions (frames, 3)."""
     speed = contact_speed(heel, toe, fps)
     level = rest_threshold(speed)
-    contact = _clean(speed < level, max(1, int(round(MIN_PHASE_S * fps))))
+    contact = _drop_short_runs(speed < level, max(1, int(round(MIN_PHASE_S * fps))))
     stances: list[tuple[int, int]] = []  # (first, last) stance frames
     for start, stop in runs(contact):
         if stances and not _moved(toe, stances[-1], (int(start), int(stop) - 1)):
@@ -252,12 +262,12 @@ def foot_events(heel: np.ndarray, toe: np.ndarray, fps: float) -> FootEvents:
         else:
             stances.append((int(start), int(stop) - 1))
     last_frame = len(speed) - 1
-    stance = [(_crossing_time(speed, level, first, -1, fps) if first > 0 else 0.0,
-               _crossing_time(speed, level, last, +1, fps) if last < last_frame else last_frame / fps)
-              for first, last in stances]
-    strikes = [start for (start, _), (first, _) in zip(stance, stances) if first > 0]
-    toe_offs = [end for (_, end), (_, last) in zip(stance, stances) if last < last_frame]
-    return FootEvents(np.array(strikes), np.array(toe_offs), stance)
+    struck = [first > 0 for first, _ in stances]
+    lifted = [last < last_frame for _, last in stances]
+    stance = [(_crossing_time(speed, level, first, -1, fps) if strike else 0.0,
+               _crossing_time(speed, level, last, +1, fps) if lift else last_frame / fps)
+              for (first, last), strike, lift in zip(stances, struck, lifted)]
+    return FootEvents(stance, struck, lifted)
 
 
 def detect_feet(joints: np.ndarray, fps: float, has_toes: bool) -> dict[str, FootEvents]:

@@ -1,0 +1,68 @@
+"""`python -m agir.gait FILE [--fps F] [--layout L] [--json]`: the gait parameters of one motion file.
+
+Prints a table, or with --json one JSON object (every parameter, and the reason of each null). A file that cannot be
+used prints one line `error: FILE: reason` on stderr and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from agir.motion.gait import PARAMETER_KEYS, UNITS, extract_gait_parameters
+from agir.motion.io import MotionFileError, load_motion
+from agir.motion.skeleton import LAYOUTS
+
+COUNTS = {"count", "steps"}  # units of integer parameters
+_UNIT_SUFFIXES = ("_m_s", "_steps_min", "_pct", "_deg", "_m", "_s")
+
+
+def label(key: str) -> str:
+    """A parameter key as words, without its unit suffix: 'stride_length_m' -> 'stride length'."""
+    suffix = next((s for s in _UNIT_SUFFIXES if key.endswith(s)), "")
+    return key[:len(key) - len(suffix)].replace("_", " ")
+
+
+def format_table(parameters: dict) -> str:
+    """One line per parameter: name, value and unit, or '-' and why it could not be measured."""
+    width = max(len(label(key)) for key in PARAMETER_KEYS)
+    lines = []
+    for key in PARAMETER_KEYS:
+        value, unit = parameters[key], UNITS[key]
+        if value is None:
+            shown = f"{'-':>10}  ({parameters['reasons'].get(key, 'not measured')})"
+        elif unit in COUNTS:
+            shown = f"{value:>10d}  {unit}"
+        else:
+            shown = f"{value:>10.3f}  {unit}"
+        lines.append(f"{label(key):<{width}}  {shown}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agir.gait", description=__doc__.splitlines()[0])
+    parser.add_argument("file", help="motion file (.npy, .npz, .csv)")
+    parser.add_argument("--fps", type=float, help="frame rate, when the file does not state it")
+    parser.add_argument("--layout", help=f"joint layout when the joint count is ambiguous: {', '.join(LAYOUTS)}")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    try:
+        motion = load_motion(args.file, fps=args.fps, layout=args.layout)
+        parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
+    except MotionFileError as error:  # its message already starts with the path
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"error: {args.file}: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(parameters))
+    else:
+        print(f"{motion.path}: {len(motion.joints)} frames at {motion.fps:g} fps, layout {motion.layout}")
+        print(format_table(parameters))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
