@@ -95,8 +95,9 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
     filtered = lowpass(joints, fps, POSITION_CUTOFF_HZ)
     pelvis = pelvis_centre(joints)
     periods = walking_periods(pelvis, fps)
-    forward = forward_vectors(periods.heading)
     feet = detect_feet(filtered, fps, has_toes)
+    strikes = _strikes(filtered, feet, periods)
+    forward = _sagittal_forward(strikes, periods)
 
     values: dict[str, float | int | None] = dict.fromkeys(PARAMETER_KEYS)
     reasons: dict[str, str] = {}
@@ -105,7 +106,7 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
     strides = _straight_strides(feet, periods)
     values["n_strides"] = len(strides)
     values.update(_stride_timing(strides))
-    values.update(_step_geometry(filtered, feet, periods))
+    values.update(_step_geometry(strikes, feet, periods))
     values.update(_arm_swing(filtered, forward, strides, fps, measured))
     values["trunk_flexion_deg"] = _trunk_flexion(filtered, forward, periods)
     if has_toes:
@@ -207,33 +208,51 @@ def _progression_line(places: np.ndarray, sides: list[str], straight: np.ndarray
     return None
 
 
-def _step_geometry(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods) -> dict[str, float]:
-    """Stride length, step lengths per side and step width from heel-strike positions."""
-    fps = periods.fps
-    place = {side: _strike_positions(filtered[:, ankle], feet[side], fps)
-             for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))}
-    out: dict[str, float] = {}
-    lengths = []
-    for side, foot in feet.items():
-        ok = periods.covers(foot.heel_strike[:-1], foot.heel_strike[1:])
-        lengths.extend(np.linalg.norm(np.diff(place[side], axis=0), axis=-1)[ok])
-    if lengths:
-        out["stride_length_m"] = float(np.mean(lengths))
+@dataclass
+class _Strikes:
+    """Every heel strike of both feet in time order."""
 
+    times: np.ndarray  # seconds
+    sides: list[str]
+    places: np.ndarray  # (n, 2) horizontal heel position
+    straight: np.ndarray  # (n - 1,) the step from strike k to k + 1 is straight walking
+    directions: np.ndarray  # (n, 2) unit walking direction at each strike (line of foot placements), NaN if none
+
+
+def _strikes(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods) -> _Strikes:
+    place = {side: _strike_positions(filtered[:, ankle], feet[side], periods.fps)
+             for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))}
     order = sorted((t, side, i) for side in place for i, t in enumerate(feet[side].heel_strike))
     times = np.array([t for t, _, _ in order])
     sides = [side for _, side, _ in order]
     places = np.array([place[side][i] for _, side, i in order]).reshape(-1, 2)
     straight = periods.covers(times[:-1], times[1:])
+    directions = np.full((len(times), 2), np.nan)
+    for k in range(len(times)):
+        line = _progression_line(places, sides, straight, k)
+        if line is not None:
+            directions[k] = line
+    return _Strikes(times, sides, places, straight, directions)
+
+
+def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Periods) -> dict[str, float]:
+    """Stride length, step lengths per side and step width from heel-strike positions."""
+    out: dict[str, float] = {}
+    lengths = []
+    for side, foot in feet.items():
+        mine = np.array([s == side for s in strikes.sides], dtype=bool)
+        ok = periods.covers(foot.heel_strike[:-1], foot.heel_strike[1:])
+        lengths.extend(np.linalg.norm(np.diff(strikes.places[mine], axis=0), axis=-1)[ok])
+    if lengths:
+        out["stride_length_m"] = float(np.mean(lengths))
+
     widths, by_side = [], {"left": [], "right": []}
-    for k in range(1, len(order)):
-        if sides[k] == sides[k - 1] or not straight[k - 1]:
+    for k in range(1, len(strikes.times)):
+        direction = strikes.directions[k]
+        if strikes.sides[k] == strikes.sides[k - 1] or not strikes.straight[k - 1] or np.isnan(direction[0]):
             continue
-        direction = _progression_line(places, sides, straight, k)
-        if direction is None:
-            continue
-        step = places[k] - places[k - 1]
-        by_side[sides[k]].append(float(step @ direction))
+        step = strikes.places[k] - strikes.places[k - 1]
+        by_side[strikes.sides[k]].append(float(step @ direction))
         widths.append(abs(float(step @ [direction[1], -direction[0]])))
     for side in ("left", "right"):
         if by_side[side]:
@@ -241,6 +260,20 @@ def _step_geometry(filtered: np.ndarray, feet: dict[str, FootEvents], periods: P
     if widths:
         out["step_width_m"] = float(np.mean(widths))
     return out
+
+
+def _sagittal_forward(strikes: _Strikes, periods: Periods) -> np.ndarray:
+    """(frames, 3) walking direction for sagittal angles: the foot-placement line, interpolated between strikes.
+
+    The pelvis path keeps some of its sway at the stride frequency (degrees for slow short-stepped gait), in step with
+    the arm swing; the foot-placement line has none. Without any such line, the path direction stands in.
+    """
+    known = ~np.isnan(strikes.directions[:, 0])
+    if not known.any():
+        return forward_vectors(periods.heading)
+    yaw = np.unwrap(np.arctan2(strikes.directions[known, 0], strikes.directions[known, 1]))
+    times = np.arange(len(periods.heading)) / periods.fps
+    return forward_vectors(np.interp(times, strikes.times[known], yaw))
 
 
 def _sagittal_angle(vectors: np.ndarray, forward: np.ndarray) -> np.ndarray:
