@@ -95,14 +95,17 @@ def test_short_straight_clip_of_three_to_four_strides(score):
         assert result.reasons[key] == "no turn of at least 90 degrees in the clip"
 
 
-def test_slow_shuffling_gait_at_a_third_of_a_metre_per_second():
+@pytest.mark.parametrize("jitter_m", [0.0, 0.012])
+def test_slow_shuffling_gait_at_a_third_of_a_metre_per_second(jitter_m):
+    """A 1 cm foot lift, clean and under video jitter as large as the lift itself (arm swing: see the noisy test)."""
     subject, rng = subject_of(3, 5)
     shuffler = dataclasses.replace(subject, stride_length_m=0.33, cadence_steps_min=108.0, foot_lift_m=0.012)
-    trial = simulate_trial(shuffler, rng, fps=30.0)
-    values = extract_gait_parameters(trial.joints, trial.fps).values
+    trial = simulate_trial(shuffler, rng, fps=30.0 if jitter_m == 0 else 25.0)
+    joints = add_observation_noise(trial.joints, jitter_m, np.random.default_rng(5))
+    values = extract_gait_parameters(joints, trial.fps).values
     assert 0.28 < trial.truth["speed_m_s"] < 0.34
-    assert_core_recovered(values, trial.truth)
-    assert_within(values, trial.truth, "foot_clearance_m", 0.10)
+    assert_core_recovered(values, trial.truth, arm_tolerance_deg=2.5 if jitter_m else 0.0)
+    assert_within(values, trial.truth, "foot_clearance_m", 0.10 if jitter_m == 0 else 0.20)
     assert values["foot_clearance_m"] < 0.03
 
 
@@ -126,6 +129,7 @@ def test_noisy_video_like_poses(score, seed, jitter_m):
     assert_core_recovered(values, trial.truth, arm_tolerance_deg=2.5)
     assert_within(values, trial.truth, "step_width_m", 0.15)
     assert_within(values, trial.truth, "turn_duration_s", 0.25)
+    assert_within(values, trial.truth, "foot_clearance_m", 0.20)
     assert abs(values["trunk_flexion_deg"] - trial.truth["trunk_flexion_deg"]) < 1.0
     assert values["freezing_episodes"] == trial.truth["freezing_episodes"]
 
