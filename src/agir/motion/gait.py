@@ -39,12 +39,14 @@ CYCLE_HARMONICS = 2  # of the stride frequency kept in a mean cycle: the swing a
 NO_STRIDE = "no complete stride of straight walking"
 NO_TURN = "no turn of at least 90 degrees in the clip"
 NO_TOES = "layout has no toe joints"
-# Joints each parameter needs beyond the feet and pelvis; a layout without them cannot measure it.
+# Upper-arm joints of each side; a layout without them cannot measure that arm's swing.
 _ARM_JOINTS = {"left": (LEFT_SHOULDER, LEFT_ELBOW), "right": (RIGHT_SHOULDER, RIGHT_ELBOW)}
 
 
 @dataclass
 class GaitParameters:
+    """The parameters of one clip, why any of them is None, and the detected events."""
+
     values: dict[str, float | int | None]  # every key of PARAMETER_KEYS
     reasons: dict[str, str] = field(default_factory=dict)  # why each None value is None
     events: dict[str, np.ndarray] = field(default_factory=dict)  # frames; 'turn' (start, end), 'freezing' (k, 2)
@@ -126,8 +128,8 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
 def _speed(pelvis: np.ndarray, periods: Periods) -> float | None:
     """Pelvis path length over straight walking / its duration.
 
-    The path is low-passed below the step frequency: speed changes along the path do not change its length, while
-    pose jitter would add to it (+15% at 0.3 m/s with 12 mm of jitter at 6 Hz).
+    The path is low-passed at PELVIS_CUTOFF_HZ, above the ~1 Hz sway: speed changes along the path do not change its
+    length, while pose jitter would add to it (+15% at 0.3 m/s with 12 mm of jitter at the 6 Hz cut-off).
     """
     steady = periods.straight[1:] & periods.straight[:-1]
     if not steady.any():
@@ -351,7 +353,8 @@ def _foot_clearance(filtered: np.ndarray, feet: dict[str, FootEvents], fps: floa
         if swings:
             lift_off = np.interp([a for a, _ in swings], np.arange(len(filtered)) / fps, filtered[:, toe, 1])
             curve = _mean_curve(filtered[:, toe, 1], swings, fps) - lift_off.mean()
-            lifts.append(curve.max()), counts.append(len(swings))
+            lifts.append(curve.max())
+            counts.append(len(swings))
     return float(np.average(lifts, weights=counts)) if lifts else None
 
 
@@ -373,6 +376,9 @@ def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> N
             reasons[key] = NO_TURN
         elif key in ("speed_m_s", "trunk_flexion_deg") and not periods.straight.any():
             reasons[key] = no_straight
+        elif key == "arm_swing_asymmetry_pct" and values["arm_swing_left_deg"] is not None \
+                and values["arm_swing_right_deg"] is not None:
+            reasons[key] = "neither arm swings"
         elif key.startswith("arm_swing") and values["n_strides"]:
             reasons[key] = "layout has no shoulder or elbow joints for this arm"
         elif key.startswith("step_"):
