@@ -21,6 +21,7 @@ venv: $(VENV)/.installed
 
 demo: venv
 	$(PY) -m agir.fit --config configs/demo.yaml
+	$(PY) -m agir.data summary checkpoints/demo/corpus
 
 test: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)

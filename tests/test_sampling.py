@@ -54,3 +54,12 @@ def test_ranks_take_disjoint_shards(monkeypatch):
     assert len(set(sum(train, []))) == 9
     evaluation = sorted(sum((shards[False, r] for r in range(3)), []))
     assert evaluation == list(range(10))  # every item once, none twice
+
+
+def test_creating_an_iterator_leaves_the_global_rng_alone():
+    loader = ResumableLoader(TensorDataset(torch.arange(10)), batch_size=2, shuffle=True, seed=0)
+    torch.manual_seed(0)
+    expected = torch.rand(1)
+    torch.manual_seed(0)
+    iter(loader).__next__()
+    assert torch.rand(1) == expected

@@ -60,7 +60,10 @@ class ResumableLoader(DataLoader):
     def __init__(self, dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False,
                  **kwargs):
         self.sharded_sampler = ShardedSampler(len(dataset), shuffle, seed)
-        super().__init__(dataset, batch_size=batch_size, sampler=self.sharded_sampler, drop_last=drop_last, **kwargs)
+        # A private generator: creating an iterator would otherwise draw from the global RNG, and a resumed run
+        # creates one more than an uninterrupted run (its interrupted epoch), shifting every later random draw.
+        super().__init__(dataset, batch_size=batch_size, sampler=self.sharded_sampler, drop_last=drop_last,
+                         generator=torch.Generator().manual_seed(seed), **kwargs)
         self._epoch = 0
         self._batches_done = 0
         self._next_epoch = 0
