@@ -1,92 +1,281 @@
-"""Descriptions and rationales: numbers equal the rounded measurements, the verdict matches the score."""
+from __future__ import annotations
 
 import random
 import re
 
+import numpy as np
 import pytest
 
-from agir.text.claims import extract_claims, severity_contradictions
-from agir.text.norms import GRADES, grade
-from agir.text.rationale import FORMATS, describe, format_value, rationale
+from agir.motion.gait import extract_gait_parameters
+from agir.motion.synth import make_cohort
+from agir.text.claims import UNMAPPED, Claim, extract_claims, severity_contradictions
+from agir.text.norms import GRADES, NORMS, TYPICAL, grade, near_limit
+from agir.text.rationale import FORMATS, GRADE_PHRASES, PRECISION, describe, format_value, rationale
 
-RANGES = {
-    "speed_m_s": (0.25, 1.6), "cadence_steps_min": (80, 140), "stride_length_m": (0.4, 1.6),
-    "step_length_left_m": (0.2, 0.8), "step_length_right_m": (0.2, 0.8), "step_width_m": (0.05, 0.2),
-    "stride_time_cv_pct": (1, 8), "double_support_pct": (15, 40), "foot_clearance_m": (0.005, 0.12),
-    "arm_swing_left_deg": (2, 50), "arm_swing_right_deg": (2, 50), "arm_swing_asymmetry_pct": (0, 60),
-    "trunk_flexion_deg": (0, 30), "turn_duration_s": (0.8, 6), "turn_steps": (2, 10), "freezing_episodes": (0, 3),
+# Per score: (median, spread) of what agir.motion.gait measures on the synthetic cohort, so dicts look real and
+# adjacent scores overlap.
+_PROFILE = {
+    "speed_m_s": ((1.18, 1.05, 0.77, 0.54), 0.12),
+    "cadence_steps_min": ((112, 110, 117, 120), 7),
+    "stride_length_m": ((1.33, 1.25, 0.90, 0.57), 0.1),
+    "step_length_left_m": ((0.66, 0.61, 0.45, 0.28), 0.05),
+    "step_length_right_m": ((0.66, 0.61, 0.45, 0.28), 0.05),
+    "step_width_m": ((0.09, 0.093, 0.11, 0.126), 0.025),
+    "stride_time_cv_pct": ((1.6, 2.6, 4.1, 5.2), 0.7),
+    "double_support_pct": ((17.5, 20.8, 23.5, 30.7), 3),
+    "foot_clearance_m": ((0.097, 0.084, 0.048, 0.025), 0.012),
+    "arm_swing_left_deg": ((30, 23, 13.5, 9), 6),
+    "arm_swing_right_deg": ((30, 23, 13.5, 9), 6),
+    "trunk_flexion_deg": ((3.8, 5.8, 12.2, 19.6), 3.5),
+    "turn_duration_s": ((1.4, 1.4, 3.0, 4.6), 0.5),
+    "turn_steps": ((2, 3, 4, 6.5), 1),
 }
+SCORES = (0, 1, 2, 3)
 
 
-def random_parameters(rng: random.Random) -> dict:
-    parameters = {}
-    for key, (low, high) in RANGES.items():
-        value = rng.uniform(low, high)
-        parameters[key] = round(value) if key in ("turn_steps", "freezing_episodes") else value
-    for key in rng.sample(sorted(RANGES), rng.randint(0, 3)):
-        parameters[key] = None
-    if parameters["turn_duration_s"] is None:
-        parameters["turn_steps"] = None
-    return parameters | {"n_strides": 10, "duration_s": 20.0, "reasons": {}}
+def with_arms(left: float, right: float) -> dict:
+    return {"arm_swing_left_deg": left, "arm_swing_right_deg": right,
+            "arm_swing_asymmetry_pct": 100 * abs(left - right) / max(left, right)}
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_every_number_is_a_rounded_measurement_and_the_verdict_fits(seed):
+def plausible_parameters(score: int, rng: np.random.Generator) -> dict:
+    """A gait-parameter dict like agir.motion.gait's, with some parameters not measured."""
+    p: dict = {}
+    for key, (medians, spread) in _PROFILE.items():
+        p[key] = float(rng.normal(medians[score], spread))
+    p["turn_steps"] = int(max(round(p["turn_steps"]), 1))
+    for key in ("speed_m_s", "stride_length_m", "step_length_left_m", "step_length_right_m", "step_width_m",
+                "foot_clearance_m", "turn_duration_s", "stride_time_cv_pct"):
+        p[key] = max(p[key], 0.005)
+    p |= with_arms(max(p["arm_swing_left_deg"], 1.0), max(p["arm_swing_right_deg"], 1.0))
+    p["freezing_episodes"] = int(rng.choice((0, 0, 0, 1, 2))) if score >= 2 else 0
+    p["n_strides"], p["duration_s"], p["reasons"] = int(rng.integers(8, 60)), float(rng.uniform(10, 50)), {}
+    # Whole groups go missing together, as they do in the extractor: no turn, no toe joints, no arms.
+    for group, why in ((("turn_duration_s", "turn_steps"), "no turn of at least 90 degrees in the clip"),
+                       (("double_support_pct", "foot_clearance_m"), "layout has no toe joints"),
+                       (("arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"), "no arm joints"),
+                       (("speed_m_s",), "no straight walking"), (("freezing_episodes",), "too short")):
+        if rng.random() < 0.15:
+            for key in group:
+                p[key] = None
+                p["reasons"][key] = why
+    return p
+
+
+CASES = [(score, plausible_parameters(score, np.random.default_rng(1000 * score + i))) for score in SCORES
+         for i in range(30)]
+SCORE_LINE = re.compile(r"^Score: [0-3]$")
+
+
+def _texts(score: int, parameters: dict, seed: int) -> tuple[str, str]:
     rng = random.Random(seed)
-    parameters, score = random_parameters(rng), seed % 4
-    for text in (rationale(parameters, score, rng), describe(parameters, rng)):
-        claims = extract_claims(text)
-        for claim in claims:
-            assert parameters[claim.key] is not None, claim
-            assert claim.text == format_value(claim.key, parameters[claim.key])
-        # No digit outside the claims and the score line.
-        stripped = text
-        for claim in sorted(claims, key=lambda c: -c.span[0]):
-            stripped = stripped[:claim.span[0]] + stripped[claim.span[1]:]
-        assert not re.search(r"\d", stripped.replace(f"Score: {score}", "")), stripped
-    text = rationale(parameters, score, random.Random(seed))
-    assert text.splitlines()[-1] == f"Score: {score}"
-    assert [line.split(":")[0] for line in text.splitlines()] == ["Foot", "Arm", "Overall", "Score"]
+    return describe(parameters, rng), rationale(parameters, score, rng)
+
+
+def _assert_claims_true(text: str, parameters: dict) -> list[Claim]:
+    claims = extract_claims(text)
+    for claim in claims:
+        assert claim.key != UNMAPPED, (claim, text)
+        assert parameters.get(claim.key) is not None, f"{claim.key} is not measured but claimed in {text!r}"
+        assert text[claim.span[0]:claim.span[1]] == claim.text
+        if claim.text[0].isdigit() or claim.text[0] == "-":
+            assert claim.text == format_value(claim.key, parameters[claim.key]), (claim, text)
+            tolerance = 0.5 * 10 ** -PRECISION[claim.key] / FORMATS[claim.key].scale + 1e-9
+            assert abs(claim.value - parameters[claim.key]) <= tolerance
+        else:  # "no freezing"
+            assert claim.key == "freezing_episodes" and parameters["freezing_episodes"] == 0
+    return claims
+
+
+def _digits_outside(text: str, claims: list[Claim]) -> str:
+    """The digits of `text` outside its claims and its final `Score: N` line."""
+    chars = list(text)
+    for claim in claims:
+        chars[claim.span[0]:claim.span[1]] = " " * (claim.span[1] - claim.span[0])
+    lines = "".join(chars).splitlines()
+    if SCORE_LINE.match(lines[-1]):
+        lines = lines[:-1]
+    return "".join(re.findall(r"\d", "\n".join(lines)))
+
+
+@pytest.mark.parametrize("score,parameters", CASES)
+def test_every_number_is_a_true_claim_and_severity_matches(score: int, parameters: dict) -> None:
+    description, text = _texts(score, parameters, seed=len(CASES) + score)
+    for written in (description, text):
+        claims = _assert_claims_true(written, parameters)
+        assert _digits_outside(written, claims) == "", written
+        keys = {c.key for c in claims}
+        for always in ("speed_m_s", "arm_swing_left_deg", "arm_swing_right_deg"):
+            assert (always in keys) == (parameters[always] is not None), (always, written)
+        assert (parameters["freezing_episodes"] is not None) == ("freezing_episodes" in keys)
+    lines = text.splitlines()
+    assert lines[-1] == f"Score: {score}"
+    assert [line.split(":")[0] for line in lines[:-1]] == ["Foot", "Arm", "Overall"]
+    assert [line.split(":")[0] for line in description.splitlines()] == ["Foot", "Arm", "Overall"]
+    assert "Score" not in description
     assert severity_contradictions(text, score) == []
-    assert "Score" not in describe(parameters, random.Random(seed))
-    assert severity_contradictions(describe(parameters, random.Random(seed)), -1) == []
+    # The verdict commits to its score: every other score finds a contradicting word.
+    assert all(severity_contradictions(text, other) for other in SCORES if other != score), text
+    # A description carries no severity word at all.
+    assert all(severity_contradictions(description, other) == [] for other in range(5)), description
+    for written in (description, text):
+        assert 25 <= len(written.split()) <= 75, written
 
 
-def test_core_parameters_are_always_cited():
-    parameters = random_parameters(random.Random(1)) | {"speed_m_s": 1.234, "stride_length_m": 1.3}
-    text = rationale(parameters, 1, random.Random(0))
-    assert "1.23 m/s" in text and "1.30 m" in text
+_GRADE_OF_PHRASE = {phrase: word for word, phrases in GRADE_PHRASES.items() for phrase in phrases} | {"slow": "reduced"}
+_GRADE_PHRASE_RE = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _GRADE_OF_PHRASE), key=len, reverse=True))
+                              + r")\b")
 
 
-def test_phrasing_is_seeded_and_varied():
-    parameters = random_parameters(random.Random(7))
-    texts = {rationale(parameters, 2, random.Random(seed)) for seed in range(10)}
-    assert len(texts) >= 8
-    assert rationale(parameters, 2, random.Random(3)) == rationale(parameters, 2, random.Random(3))
+@pytest.mark.parametrize("score,parameters", CASES[::3])
+def test_grade_words_next_to_numbers_agree_with_the_norms(score: int, parameters: dict) -> None:
+    for written in _texts(score, parameters, seed=7):
+        claims = [c for c in extract_claims(written) if c.key != "freezing_episodes"]
+        for clause in re.split(r"[;.](?=\s|$)|\n", written):
+            start = written.index(clause)
+            in_clause = [c for c in claims if start <= c.span[0] < start + len(clause)]
+            if in_clause:
+                said = {_GRADE_OF_PHRASE[m.group()] for m in _GRADE_PHRASE_RE.finditer(clause)}
+                assert said == {grade(c.key, c.value) for c in in_clause}, clause
 
 
-def test_claims_in_hand_written_text():
-    text = ("Foot: walking speed is 0.85 m/s; left step length of 0.41 m and right step length 0.45 m; step width "
-            "is 12 cm; foot lift measures 3.5 cm; stride-time variability 4.2%, double support 31%.\n"
-            "Arm: left arm swing 12 degrees, right arm swing 20 degrees, arm-swing asymmetry 40%.\nScore: 2")
-    found = {(c.key, c.value) for c in extract_claims(text)}
-    assert found == {("speed_m_s", 0.85), ("step_length_left_m", 0.41), ("step_length_right_m", 0.45),
-                     ("step_width_m", 0.12), ("foot_clearance_m", 0.035), ("stride_time_cv_pct", 4.2),
-                     ("double_support_pct", 31.0), ("arm_swing_left_deg", 12.0), ("arm_swing_right_deg", 20.0),
-                     ("arm_swing_asymmetry_pct", 40.0)}
+def test_a_score_two_with_typical_speed_stays_true_and_cites_other_findings() -> None:
+    parameters = plausible_parameters(0, np.random.default_rng(3)) | {"speed_m_s": 1.15, "stride_length_m": 0.85} \
+        | with_arms(11.0, 14.0)
+    for seed in range(10):
+        text = rationale(parameters, 2, random.Random(seed))
+        overall = text.splitlines()[2]
+        assert any(f in overall for f in ("reduced stride length", "reduced arm swing", "increased arm-swing")), text
+        assert "1.15 m/s" in text and "slow" not in text and "reduced speed" not in text
+        assert severity_contradictions(text, 2) == []
 
 
-def test_contradicting_severity_is_flagged():
-    assert severity_contradictions("Overall: the gait is normal.\nScore: 3", 3) == ["normal"]
-    assert severity_contradictions("Overall: moderate impairment, needs an assistive device.", 1) == [
-        "moderate", "assistive device"]
+def test_a_score_zero_with_typical_findings_cites_them() -> None:
+    typical = {"speed_m_s": 1.25, "cadence_steps_min": 110, "stride_length_m": 1.35, "step_length_left_m": 0.67,
+               "step_length_right_m": 0.68, "step_width_m": 0.09, "stride_time_cv_pct": 1.8,
+               "double_support_pct": 18.0, "foot_clearance_m": 0.09, "trunk_flexion_deg": 4.0,
+               "turn_duration_s": 1.5, "turn_steps": 3, "freezing_episodes": 0} | with_arms(33.0, 31.0)
+    for seed in range(5):
+        overall = rationale(typical, 0, random.Random(seed)).splitlines()[2]
+        assert "typical" in overall and "speed" in overall and "normal" in overall, overall
 
 
-def test_grades_use_the_closed_vocabulary():
-    assert grade("speed_m_s", 1.2) == "within the typical range"
-    assert grade("speed_m_s", 0.5) == "markedly reduced"
-    assert grade("arm_swing_asymmetry_pct", 30) == "markedly increased"
-    assert {grade(k, v) for k, (lo, hi) in RANGES.items() for v in (lo, hi)} <= set(GRADES)
-    assert set(FORMATS) == set(RANGES)
-    with pytest.raises(ValueError, match="score must be 0-3"):
-        rationale(random_parameters(random.Random(0)), 4, random.Random(0))
+def test_unmeasured_parameters_are_never_given_a_number() -> None:
+    parameters = {key: None for key in FORMATS} | {"speed_m_s": 0.61, "reasons": {"arm_swing_left_deg": "no arms"}}
+    for seed in range(5):
+        description, text = _texts(3, parameters, seed)
+        for written in (description, text):
+            assert [(c.key, c.text) for c in extract_claims(written)] == [("speed_m_s", "0.61 m/s")]
+            assert "could not be measured" in written
+    nothing = rationale({}, 1, random.Random(0))
+    assert [c for c in extract_claims(nothing)] == [] and nothing.endswith("\nScore: 1")
+
+
+def test_same_seed_same_text_and_seeds_vary_the_phrasing() -> None:
+    score, parameters = CASES[40]
+    for write in (lambda rng: rationale(parameters, score, rng), lambda rng: describe(parameters, rng)):
+        assert write(random.Random(11)) == write(random.Random(11))
+        texts = {write(random.Random(seed)) for seed in range(20)}
+        assert len(texts) >= 10
+        # Variety is in the wording, not in the facts.
+        claim_sets = {frozenset((c.key, c.text) for c in extract_claims(t) if c.key in ("speed_m_s",)) for t in texts}
+        assert len(claim_sets) == 1
+
+
+def test_texts_from_measured_synthetic_walks() -> None:
+    for subject, trials in make_cohort(4, 1, seed=3, score_weights=(1, 1, 1, 1)):
+        trial = trials[0]
+        parameters = extract_gait_parameters(trial.joints, trial.fps).to_dict()
+        description, text = _texts(subject.score, parameters, seed=1)
+        for written in (description, text):
+            claims = _assert_claims_true(written, parameters)
+            assert _digits_outside(written, claims) == ""
+        assert severity_contradictions(text, subject.score) == []
+
+
+def test_format_value() -> None:
+    assert format_value("speed_m_s", 1.1249) == "1.12 m/s"
+    assert format_value("cadence_steps_min", 104.4) == "104 steps/min"
+    assert format_value("stride_length_m", 1.205) in ("1.20 m", "1.21 m")
+    assert format_value("step_width_m", 0.1249) == "12 cm"
+    assert format_value("foot_clearance_m", 0.0451) == "4.5 cm"
+    assert format_value("arm_swing_left_deg", 37.6) == "38 degrees"
+    assert format_value("arm_swing_asymmetry_pct", 14.2) == "14%"
+    assert format_value("trunk_flexion_deg", -0.4) == "0 degrees"
+    assert format_value("trunk_flexion_deg", -3.2) == "-3 degrees"
+    assert format_value("turn_steps", 1) == "1 step" and format_value("turn_steps", np.int64(5)) == "5 steps"
+    assert format_value("freezing_episodes", 1) == "1 freezing episode"
+    assert set(PRECISION) == set(FORMATS) and PRECISION["speed_m_s"] == 2 and PRECISION["cadence_steps_min"] == 0
+    with pytest.raises(ValueError, match="no text format"):
+        format_value("n_strides", 3)
+    with pytest.raises(ValueError, match="finite number"):
+        format_value("speed_m_s", float("nan"))
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="score must be an integer 0-3"):
+        rationale({}, 4, random.Random(0))
+    with pytest.raises(ValueError, match="score must be an integer 0-3"):
+        rationale({}, 2.0, random.Random(0))
+    with pytest.raises(ValueError, match="speed_m_s must be a finite number or None"):
+        describe({"speed_m_s": "fast"}, random.Random(0))
+    with pytest.raises(ValueError, match="must be a dict"):
+        describe([1.0], random.Random(0))
+    with pytest.raises(ValueError, match="score must be an integer 0-4"):
+        severity_contradictions("Gait is normal.", 7)
+
+
+def test_extract_claims_from_hand_written_sentences() -> None:
+    def read(text: str) -> list[tuple[str, float, str]]:
+        return [(c.key, round(c.value, 6), c.text) for c in extract_claims(text)]
+
+    assert read("Walking speed was 0.85 m/s and cadence 118 steps/min, with arm swing asymmetry of 32%.") == [
+        ("speed_m_s", 0.85, "0.85 m/s"), ("cadence_steps_min", 118, "118 steps/min"),
+        ("arm_swing_asymmetry_pct", 32, "32%")]
+    assert read("Trunk flexion of -3 degrees; the left arm swings 12° and the right arm −14 °.") == [
+        ("trunk_flexion_deg", -3, "-3 degrees"), ("arm_swing_left_deg", 12, "12°"),
+        ("arm_swing_right_deg", -14, "−14 °")]
+    assert read("Arm swing is 12 degrees on the left and 14 degrees on the right. Step length 0.45 m (left), "
+                "0.41 m (right).") == [
+        ("arm_swing_left_deg", 12, "12 degrees"), ("arm_swing_right_deg", 14, "14 degrees"),
+        ("step_length_left_m", 0.45, "0.45 m"), ("step_length_right_m", 0.41, "0.41 m")]
+    assert read("Foot clearance is 2.5 cm, step width 120 mm, stride length 1.1 m; double support 31 %, "
+                "stride time CV 4.5 percent.") == [
+        ("foot_clearance_m", 0.025, "2.5 cm"), ("step_width_m", 0.12, "120 mm"), ("stride_length_m", 1.1, "1.1 m"),
+        ("double_support_pct", 31, "31 %"), ("stride_time_cv_pct", 4.5, "4.5 percent")]
+    assert read("The turn took 4.1 s and 7 steps; 2 freezing episodes.") == [
+        ("turn_duration_s", 4.1, "4.1 s"), ("turn_steps", 7, "7 steps"),
+        ("freezing_episodes", 2, "2 freezing episodes")]
+    assert read("There were no signs of freezing. The patient walks at 1.02 m/s.") == [
+        ("freezing_episodes", 0, "no signs of freezing"), ("speed_m_s", 1.02, "1.02 m/s")]
+    # A number no label and unit pin to one parameter is reported, not dropped or guessed.
+    assert read("Arm swing was 20 degrees. The patient is 72 years old.") == [
+        (UNMAPPED, 20, "20 degrees"), (UNMAPPED, 72, "72")]
+    assert read("Speed 1.1 m/s\nScore: 2") == [("speed_m_s", 1.1, "1.1 m/s")]
+
+
+def test_severity_contradictions_flag_the_wrong_verdict() -> None:
+    assert severity_contradictions("Overall: moderate impairment; safe walking needs a cane.\nScore: 1", 1) == [
+        "moderate", "cane"]
+    assert severity_contradictions("Gait is normal with mild slowing.", 0) == ["mild"]
+    assert severity_contradictions("Slight impairment of gait.", 0) == ["Slight", "impairment"]
+    assert severity_contradictions("Slight impairment of gait.", 2) == ["Slight"]
+    assert severity_contradictions("Walks independently with slight, minor impairment.", 3) == [
+        "independently", "slight", "minor"]
+    assert severity_contradictions("No impairment; gait is normal.", 2) == ["No impairment", "normal"]
+    # Per-parameter phrases are not verdicts.
+    assert severity_contradictions("Speed is within normal limits and arm swing markedly reduced.", 2) == []
+
+
+def test_grades_are_ordered_and_share_no_word_with_the_severity_scale() -> None:
+    speeds = [grade("speed_m_s", v) for v in (0.5, 0.78, 0.95, 1.2)]
+    assert speeds == ["markedly reduced", "reduced", "somewhat reduced", TYPICAL]
+    assert [grade("arm_swing_asymmetry_pct", v) for v in (5, 13, 20, 40)] == [
+        TYPICAL, "somewhat increased", "increased", "markedly increased"]
+    assert grade("freezing_episodes", 0) == TYPICAL and grade("freezing_episodes", 2) == "markedly increased"
+    assert near_limit("speed_m_s", 1.05) == "lower" and near_limit("speed_m_s", 1.3) is None
+    assert set(GRADE_PHRASES) == set(GRADES) and set(NORMS) <= set(FORMATS)
+    every_phrase = ". ".join(p for phrases in GRADE_PHRASES.values() for p in phrases) + ". slow."
+    assert all(severity_contradictions(every_phrase, score) == [] for score in range(5))
+    with pytest.raises(ValueError, match="no normative range"):
+        grade("n_strides", 3)

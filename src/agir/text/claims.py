@@ -1,7 +1,14 @@
-"""Reading a rationale back: its quantitative claims (parameter, value) and its overall severity words.
+"""Reading a gait text back: its numeric claims (which parameter, what value) and its overall severity words.
 
-A claim is a number with a unit, named by the nearest parameter label before it in the same clause (labels and units
-as written by `agir.text.rationale`). The score line is not a claim.
+A number belongs to the parameter named by the last label before it in the same sentence (`left arm swing is 12
+degrees`), narrowed by its unit (`m/s` can only be speed). Arm swing and step length without a side take it from
+right after the number (`arm swing is 12 degrees on the left and 14 degrees on the right`); a bare number following
+a claim in the same sentence keeps that claim's label (`the turn takes 4.1 s and 6 steps`). A number that no label
+and unit pin to one parameter is returned with key UNMAPPED, so a faithfulness check can count it as unsupported.
+A `Score: N` line is the verdict, not a claim, and is skipped.
+
+Written units: m/s, steps/min (or steps per minute), m, cm, mm, % (or percent), degrees (deg, °), s (sec, seconds),
+steps, freezing episodes. Values are returned in the parameter's own unit (cm and mm as metres).
 """
 
 from __future__ import annotations
@@ -9,64 +16,153 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agir.text.rationale import FORMATS, LABELS
-
-_UNITS = sorted({unit for _, unit, _ in FORMATS.values()}, key=len, reverse=True)
-_NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in _UNITS) + r")(?![\w/])")
-_CLAUSE_BREAK = re.compile(r"[;.:\n]\s|\n")
-_SCORE_LINE = re.compile(r"^\s*Score:\s*\d+\s*$", re.MULTILINE)
-
-# Overall severity words per MDS-UPDRS 3.10 score; grade words (norms.GRADES) never use them.
-SEVERITY_WORDS: dict[int, tuple[str, ...]] = {
-    0: (r"\bnormal\b", r"\bno (?:gait )?impairment\b", r"\bwithout (?:gait )?impairment\b"),
-    1: (r"\bslight(?:ly)?\b", r"\bminor\b"),
-    2: (r"\bmild(?:ly)?\b", r"\bsubstantial(?:ly)?\b"),
-    3: (r"\bmoderate(?:ly)?\b", r"\bassistive device\b"),
-}
+UNMAPPED = "unmapped"
+_SPEED, _CADENCE, _STRIDE = "speed_m_s", "cadence_steps_min", "stride_length_m"
+_STEP_LEFT, _STEP_RIGHT, _WIDTH = "step_length_left_m", "step_length_right_m", "step_width_m"
+_CV, _DOUBLE, _CLEARANCE = "stride_time_cv_pct", "double_support_pct", "foot_clearance_m"
+_ARM_LEFT, _ARM_RIGHT, _ASYMMETRY = "arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"
+_TRUNK, _TURN_TIME, _TURN_STEPS, _FREEZING = "trunk_flexion_deg", "turn_duration_s", "turn_steps", "freezing_episodes"
+_SIDED = {_STEP_LEFT: "left", _STEP_RIGHT: "right", _ARM_LEFT: "left", _ARM_RIGHT: "right"}
+_ALL_KEYS = frozenset({_SPEED, _CADENCE, _STRIDE, _STEP_LEFT, _STEP_RIGHT, _WIDTH, _CV, _DOUBLE, _CLEARANCE, _ARM_LEFT,
+                       _ARM_RIGHT, _ASYMMETRY, _TRUNK, _TURN_TIME, _TURN_STEPS, _FREEZING})
 
 
 @dataclass(frozen=True)
 class Claim:
+    """`text[span[0]:span[1]] == text`: the number with its unit (or the phrase, for `no freezing`)."""
+
     key: str
-    value: float  # in the parameter's own unit (e.g. metres for a clearance written in cm)
+    value: float
     span: tuple[int, int]
     text: str
 
 
-def _keys_for_unit(unit: str) -> list[str]:
-    return [key for key, (_, written, _) in FORMATS.items() if written == unit]
+# Label patterns and the parameters each can name. Overlapping matches resolve to the earliest, then the longest.
+_LABELS: tuple[tuple[str, frozenset[str]], ...] = tuple((pattern, frozenset(keys)) for pattern, keys in (
+    (r"(?:walking |gait )?speed|velocity", {_SPEED}),
+    (r"cadence|step (?:rate|frequency)|steps per minute", {_CADENCE}),
+    (r"stride[- ]?(?:to[- ]stride|time) variability|(?:rhythm |timing |gait )?variability"
+     r"|coefficient of variation|\bcv\b", {_CV}),
+    (r"stride (?:length|amplitude)|strides?", {_STRIDE}),
+    (r"left step(?: length)?s?|step length on the left", {_STEP_LEFT}),
+    (r"right step(?: length)?s?|step length on the right", {_STEP_RIGHT}),
+    (r"step lengths?", {_STEP_LEFT, _STEP_RIGHT}),
+    (r"step width|base of support|stance width", {_WIDTH}),
+    (r"double[- ]support(?: time| phase)?", {_DOUBLE}),
+    (r"(?:foot|toe) (?:clearance|lift)|clearance", {_CLEARANCE}),
+    (r"left arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the left arm", {_ARM_LEFT}),
+    (r"right arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the right arm", {_ARM_RIGHT}),
+    (r"arm[- ]swing|arm angular displacement|angular displacement", {_ARM_LEFT, _ARM_RIGHT}),
+    (r"(?:left[- ]right )?(?:arm[- ]swing )?asymmetry(?: (?:of|in) (?:the )?arm[- ]swing)?", {_ASYMMETRY}),
+    (r"(?:forward )?trunk (?:flexion|lean)|trunk|stoop\w*|forward lean", {_TRUNK}),
+    (r"turn(?:ing)? (?:duration|time)", {_TURN_TIME}),
+    (r"turn(?:ing)? steps|steps (?:in|of) the turn", {_TURN_STEPS}),
+    (r"turn(?:ing|s)?", {_TURN_TIME, _TURN_STEPS}),
+    (r"freezing(?: episodes?)?|episodes? of freezing", {_FREEZING}),
+))
+_LABEL_RE = [(re.compile(rf"\b(?:{pattern})", re.IGNORECASE), keys) for pattern, keys in _LABELS]
+
+_LENGTH_KEYS = frozenset({_STRIDE, _STEP_LEFT, _STEP_RIGHT, _WIDTH, _CLEARANCE})
+# Unit text -> (parameters it can measure, factor to the parameter's unit). Longest alternatives first.
+_UNITS: tuple[tuple[str, frozenset[str], float], ...] = (
+    (r"m/s|metres per second|meters per second", frozenset({_SPEED}), 1.0),
+    (r"steps/min|steps per minute|steps/minute|/min", frozenset({_CADENCE}), 1.0),
+    (r"freezing episodes?|episodes?", frozenset({_FREEZING}), 1.0),
+    (r"steps?", frozenset({_TURN_STEPS}), 1.0),
+    (r"cm|centimetres?|centimeters?", _LENGTH_KEYS, 0.01),
+    (r"mm|millimetres?|millimeters?", _LENGTH_KEYS, 0.001),
+    (r"m|metres?|meters?", _LENGTH_KEYS, 1.0),
+    (r"%|percent", frozenset({_CV, _DOUBLE, _ASYMMETRY}), 1.0),
+    (r"°|degrees?|deg", frozenset({_ARM_LEFT, _ARM_RIGHT, _TRUNK}), 1.0),
+    (r"s|sec|seconds?", frozenset({_TURN_TIME}), 1.0),
+)
+_UNIT_ALTERNATIVES = "|".join(f"(?P<u{i}>{pattern})" for i, (pattern, _, _) in enumerate(_UNITS))
+# A number (unicode minus allowed) not glued to a word or another number, then an optional unit.
+_NUMBER_RE = re.compile(rf"(?<![\w.])(?P<number>[-−]?\d+(?:\.\d+)?)(?:\s*(?:{_UNIT_ALTERNATIVES})(?!\w))?",
+                        re.IGNORECASE)
+_SIDE_AFTER_RE = re.compile(r"\s*\(?\s*(?:on |for )?(?:the )?(?P<side>left|right)\b(?: side| arm| leg| foot)?\)?",
+                            re.IGNORECASE)
+_NO_FREEZING_RE = re.compile(r"\b(?:no|without)\s+(?:(?:signs?|episodes?|evidence)\s+of\s+)?freezing\b"
+                             r"|\bfreezing\s+(?:is|was)\s+(?:absent|not\s+observed)\b", re.IGNORECASE)
+_SCORE_LINE_RE = re.compile(r"^[ \t]*Score:[ \t]*\d+[ \t]*$", re.MULTILINE)
+# Sentence ends: . ! ? ; followed by a space or the end (not a decimal point), and line breaks.
+_BOUNDARY_RE = re.compile(r"[.;!?](?=\s|$)|\n")
 
 
-def _label_before(text: str, end: int, keys: list[str]) -> str | None:
-    """The key whose label occurs last in the clause that ends at `end`."""
-    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, end)]
-    clause = text[breaks[-1] if breaks else 0:end].lower()
-    positions = {key: max(clause.rfind(label) for label in LABELS[key]) for key in keys if key in LABELS}
-    key = max(positions, key=positions.get, default=None)
-    return key if key is not None and positions[key] >= 0 else None
+def _resolve_overlaps(matches: list[tuple[int, int, object]]) -> list[tuple[int, int, object]]:
+    kept: list[tuple[int, int, object]] = []
+    for start, end, payload in sorted(matches, key=lambda m: (m[0], m[0] - m[1])):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end, payload))
+    return kept
+
+
+def _last_label(text: str, start: int, end: int) -> frozenset[str] | None:
+    window = text[start:end]
+    found = [(m.start(), m.end(), keys) for regex, keys in _LABEL_RE for m in regex.finditer(window)]
+    kept = _resolve_overlaps(found)
+    return kept[-1][2] if kept else None  # type: ignore[return-value]
+
+
+def _blank_score_lines(text: str) -> str:
+    """The text with `Score: N` lines blanked to spaces, so spans still index the original."""
+    return _SCORE_LINE_RE.sub(lambda m: " " * len(m.group()), text)
 
 
 def extract_claims(text: str) -> list[Claim]:
-    """Every quantitative claim in `text`, mapped back to its parameter key."""
-    claims = []
-    body = _SCORE_LINE.sub(lambda m: " " * len(m.group()), text)
-    for match in _NUMBER.finditer(body):
-        number, unit = match.groups()
-        keys = _keys_for_unit(unit)
-        key = keys[0] if len(keys) == 1 else _label_before(body, match.start(), keys)
-        if key is None:
-            continue
-        factor = FORMATS[key][2]
-        claims.append(Claim(key, float(number) / factor, match.span(), match.group()))
-    return claims
+    """Every quantitative claim in `text`, in order, mapped back to its parameter key (or UNMAPPED)."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {type(text).__name__}")
+    body = _blank_score_lines(text)
+    boundaries = [m.start() for m in _BOUNDARY_RE.finditer(body)]
+    claims = [Claim(_FREEZING, 0.0, m.span(), m.group()) for m in _NO_FREEZING_RE.finditer(body)]
+    previous_end, previous_label = 0, None
+    for match in _NUMBER_RE.finditer(body):
+        start, end = match.span()
+        sentence_start = max((b + 1 for b in boundaries if b < start), default=0)
+        window_start = max(previous_end, sentence_start)
+        label = _last_label(body, window_start, start)
+        if label is None and previous_end > sentence_start:
+            label = previous_label  # a bare number continuing the previous claim's list
+        unit = next((i for i in range(len(_UNITS)) if match.group(f"u{i}")), None)
+        keys = set(label if label is not None else _ALL_KEYS)
+        factor = 1.0
+        if unit is not None:
+            _, unit_keys, factor = _UNITS[unit]
+            keys &= unit_keys
+        claim_end = end
+        if keys and keys <= _SIDED.keys() and len({_SIDED[k] for k in keys}) > 1:
+            side = _SIDE_AFTER_RE.match(body, end)
+            if side:
+                keys = {k for k in keys if _SIDED[k] == side.group("side").lower()}
+                claim_end = side.end()
+        number = float(match.group("number").replace("−", "-"))
+        key = keys.pop() if len(keys) == 1 else UNMAPPED
+        claims.append(Claim(key, number * factor, (start, end), text[start:end]))
+        previous_end, previous_label = claim_end, label
+    return sorted(claims, key=lambda c: c.span)
+
+
+# Overall severity vocabulary of MDS-UPDRS 3.10 and the scores each phrase is compatible with. Per-parameter grades
+# (agir.text.norms) use none of these words; "normal range/limits/values" is a per-parameter phrase, not a verdict.
+_SEVERITY: tuple[tuple[str, frozenset[int]], ...] = tuple((p, frozenset(s)) for p, s in (
+    (r"(?:no|without)\s+(?:\w+\s+)?(?:problems?|impairment|abnormalit(?:y|ies))|unimpaired", {0}),
+    (r"not\s+normal|abnormal(?:ly)?", {1, 2, 3}),
+    (r"normal(?:ly)?(?!\s+(?:range|limits?|values?|bounds?|reference))", {0}),
+    (r"slight(?:ly)?|minor", {1}),
+    (r"mild(?:ly)?|substantial(?:ly)?", {2}),
+    (r"moderate(?:ly)?|assistive\s+device|walking\s+aid|cane", {3}),
+    (r"severe(?:ly)?|cannot\s+walk|unable\s+to\s+walk|help\s+of\s+another\s+person", {4}),
+    (r"independent(?:ly)?", {0, 1, 2}),
+    (r"impair(?:ed|ment)?", {1, 2, 3}),
+))
+_SEVERITY_RE = [(re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE), scores) for pattern, scores in _SEVERITY]
 
 
 def severity_contradictions(text: str, score: int) -> list[str]:
-    """Overall severity words in `text` that belong to another score than `score`."""
-    found = []
-    for other, patterns in SEVERITY_WORDS.items():
-        if other == score:
-            continue
-        for pattern in patterns:
-            found += [m.group() for m in re.finditer(pattern, text, flags=re.IGNORECASE)]
-    return found
+    """The overall severity words or phrases anywhere in `text` that contradict 3.10 `score` (0-4), in order."""
+    if not isinstance(score, int) or isinstance(score, bool) or score not in range(5):
+        raise ValueError(f"score must be an integer 0-4, got {score!r}")
+    body = _blank_score_lines(text)
+    found = [(m.start(), m.end(), scores) for regex, scores in _SEVERITY_RE for m in regex.finditer(body)]
+    return [body[start:end] for start, end, scores in _resolve_overlaps(found) if score not in scores]

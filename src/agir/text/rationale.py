@@ -1,175 +1,428 @@
 """Analytic gait descriptions and chain-of-thought rationales written from measured gait parameters.
 
 Both take the `Foot: ... Arm: ... Overall: ...` shape of the AGIR annotations; a rationale ends with the fixed line
-`Score: N`. Every number is written by `format_value` from a measured parameter, next to a label that names the
-parameter, so `agir.text.claims.extract_claims` can read each claim back. Phrasing (synonyms, clause order, which
+`Score: N`. Every number is written by `format_value` right after a label that names its parameter, so
+`agir.text.claims.extract_claims` reads each claim back. Per-parameter grades come from `agir.text.norms` and never
+use the overall severity words (normal, slight, mild, moderate): those appear only in a rationale's verdict, which
+follows the MDS-UPDRS 3.10 wording of its score. Phrasing (labels, grade synonyms, templates, clause order, which
 typical findings are mentioned) is drawn from the caller's seeded `random.Random`.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import random
+from dataclasses import dataclass, replace
+from typing import Callable, Mapping
 
-from agir.text.norms import TYPICAL, grade, is_abnormal
+from agir.text.norms import NORMS, TYPICAL, grade, grade_level, near_limit
 
-# How each parameter is written: format, unit, and the factor from the parameter's unit to the written one.
-FORMATS: dict[str, tuple[str, str, float]] = {
-    "speed_m_s": ("{:.2f}", "m/s", 1.0),
-    "cadence_steps_min": ("{:.0f}", "steps/min", 1.0),
-    "stride_length_m": ("{:.2f}", "m", 1.0),
-    "step_length_left_m": ("{:.2f}", "m", 1.0),
-    "step_length_right_m": ("{:.2f}", "m", 1.0),
-    "step_width_m": ("{:.0f}", "cm", 100.0),
-    "stride_time_cv_pct": ("{:.1f}", "%", 1.0),
-    "double_support_pct": ("{:.0f}", "%", 1.0),
-    "foot_clearance_m": ("{:.1f}", "cm", 100.0),
-    "arm_swing_left_deg": ("{:.0f}", "degrees", 1.0),
-    "arm_swing_right_deg": ("{:.0f}", "degrees", 1.0),
-    "arm_swing_asymmetry_pct": ("{:.0f}", "%", 1.0),
-    "trunk_flexion_deg": ("{:.0f}", "degrees", 1.0),
-    "turn_duration_s": ("{:.1f}", "s", 1.0),
-    "turn_steps": ("{:.0f}", "steps", 1.0),
-    "freezing_episodes": ("{:.0f}", "freezing episodes", 1.0),
+
+@dataclass(frozen=True)
+class _Format:
+    decimals: int
+    unit: str  # plural form for counts
+    scale: float = 1.0  # from the parameter's unit to the written one (m -> cm)
+    singular: str | None = None
+
+
+# Units are m/s, steps/min, m, cm, %, degrees, s, steps and freezing episodes: the forms claims.py reads.
+FORMATS: dict[str, _Format] = {
+    "speed_m_s": _Format(2, "m/s"),
+    "cadence_steps_min": _Format(0, "steps/min"),
+    "stride_length_m": _Format(2, "m"),
+    "step_length_left_m": _Format(2, "m"),
+    "step_length_right_m": _Format(2, "m"),
+    "step_width_m": _Format(0, "cm", 100.0),
+    "stride_time_cv_pct": _Format(1, "%"),
+    "double_support_pct": _Format(0, "%"),
+    "foot_clearance_m": _Format(1, "cm", 100.0),
+    "arm_swing_left_deg": _Format(0, "degrees"),
+    "arm_swing_right_deg": _Format(0, "degrees"),
+    "arm_swing_asymmetry_pct": _Format(0, "%"),
+    "trunk_flexion_deg": _Format(0, "degrees"),
+    "turn_duration_s": _Format(1, "s"),
+    "turn_steps": _Format(0, "steps", singular="step"),
+    "freezing_episodes": _Format(0, "freezing episodes", singular="freezing episode"),
 }
-PRECISION: dict[str, int] = {key: int(fmt[3]) for key, (fmt, _, _) in FORMATS.items()}
+# Decimals of each parameter as written, in its written unit (step width and foot clearance are written in cm).
+PRECISION: dict[str, int] = {key: fmt.decimals for key, fmt in FORMATS.items()}
 
-# Labels that name a parameter right before its number (claims.py reads them back; each is unique to its key).
+# Labels written right before a parameter's number; each is read back by claims.py as that parameter only.
 LABELS: dict[str, tuple[str, ...]] = {
-    "speed_m_s": ("walking speed", "gait speed"),
+    "speed_m_s": ("walking speed", "gait speed", "speed"),
     "cadence_steps_min": ("cadence", "step rate"),
     "stride_length_m": ("stride length", "stride amplitude"),
     "step_length_left_m": ("left step length",),
     "step_length_right_m": ("right step length",),
     "step_width_m": ("step width", "base of support"),
-    "stride_time_cv_pct": ("stride-time variability", "stride-to-stride variability"),
+    "stride_time_cv_pct": ("stride-time variability", "rhythm variability"),
     "double_support_pct": ("double support", "double-support time"),
-    "foot_clearance_m": ("foot clearance", "foot lift"),
-    "arm_swing_left_deg": ("left arm swing",),
-    "arm_swing_right_deg": ("right arm swing",),
-    "arm_swing_asymmetry_pct": ("arm-swing asymmetry", "left-right asymmetry of arm swing"),
+    "foot_clearance_m": ("foot clearance", "foot lift", "toe clearance"),
+    "arm_swing_left_deg": ("left arm swing", "angular displacement of the left arm"),
+    "arm_swing_right_deg": ("right arm swing", "angular displacement of the right arm"),
+    "arm_swing_asymmetry_pct": ("arm-swing asymmetry", "asymmetry of arm swing"),
     "trunk_flexion_deg": ("trunk flexion", "forward trunk lean"),
-    "turn_duration_s": ("turn duration", "turning time"),
-    "turn_steps": ("turn steps",),
+}
+# How a rationale's overall sentence names a parameter, without its number.
+NAMES: dict[str, str] = {
+    "speed_m_s": "speed", "cadence_steps_min": "cadence", "stride_length_m": "stride length",
+    "step_length_left_m": "left step length", "step_length_right_m": "right step length", "step_width_m": "step width",
+    "stride_time_cv_pct": "stride-time variability", "double_support_pct": "double support",
+    "foot_clearance_m": "foot clearance", "arm_swing_left_deg": "left arm swing",
+    "arm_swing_right_deg": "right arm swing", "arm_swing_asymmetry_pct": "arm-swing asymmetry",
+    "trunk_flexion_deg": "trunk flexion", "turn_duration_s": "turn duration", "turn_steps": "steps in the turn",
+    "freezing_episodes": "freezing",
+}
+GRADE_PHRASES: dict[str, tuple[str, ...]] = {
+    TYPICAL: ("within the typical range", "typical", "within reference limits", "unremarkable"),
+    "somewhat reduced": ("somewhat reduced", "a little below the typical range", "borderline low"),
+    "reduced": ("reduced", "below the typical range", "decreased"),
+    "markedly reduced": ("markedly reduced", "well below the typical range", "clearly reduced"),
+    "somewhat increased": ("somewhat increased", "a little above the typical range", "borderline high"),
+    "increased": ("increased", "above the typical range", "elevated"),
+    "markedly increased": ("markedly increased", "well above the typical range", "clearly increased"),
 }
 
-# The MDS-UPDRS 3.10 verdict per score: the only place overall severity words appear.
+# The MDS-UPDRS 3.10 verdict per score: the only clauses with overall severity words.
 VERDICTS: dict[int, tuple[str, ...]] = {
-    0: ("gait is normal, with no impairment", "the walk is normal overall, without gait impairment",
-        "overall the gait is normal"),
+    0: ("gait is normal, with no problems", "the gait is normal and shows no impairment", "walking is normal"),
     1: ("the person walks independently with slight, minor impairment",
-        "there is slight gait impairment while walking independently",
-        "the gait shows minor impairment, walking independently"),
-    2: ("the person walks independently but the impairment is mild to substantial",
-        "walking is independent, yet the gait impairment is substantial, a mild grade on the MDS-UPDRS gait item",
-        "a mild but substantial gait impairment is present with independent walking"),
-    3: ("the impairment is moderate and walking would need an assistive device to be safe",
-        "moderate gait impairment: safe walking requires an assistive device",
-        "the gait is moderately impaired, consistent with needing an assistive device"),
+        "gait is slightly impaired while walking stays independent",
+        "there is slight impairment, with independent walking"),
+    2: ("the person walks independently but the impairment is substantial, a mild gait disorder",
+        "walking is independent, yet the impairment is substantial (mild)",
+        "gait is mildly impaired: independent walking with substantial impairment"),
+    3: ("the impairment is moderate and safe walking requires an assistive device",
+        "gait is moderately impaired, so an assistive device is needed for safe walking",
+        "there is moderate impairment, and walking safely needs an assistive device"),
 }
 
-FOOT_KEYS = ("speed_m_s", "stride_length_m", "cadence_steps_min", "step_length_left_m", "step_length_right_m",
-             "step_width_m", "stride_time_cv_pct", "double_support_pct", "foot_clearance_m")
+# In the order a tie in deviation is broken: step lengths add little next to stride length.
+FOOT_KEYS = ("speed_m_s", "stride_length_m", "foot_clearance_m", "stride_time_cv_pct", "cadence_steps_min",
+             "double_support_pct", "step_width_m", "step_length_left_m", "step_length_right_m")
 ARM_KEYS = ("arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct")
-# Always reported when measured: the 3.10 criteria weigh stride amplitude and speed first.
-CORE_KEYS = ("speed_m_s", "stride_length_m", "cadence_steps_min", "arm_swing_left_deg", "arm_swing_right_deg")
+TURN_KEYS = ("turn_duration_s", "turn_steps")
+# What the 3.10 examiner weighs first (stride amplitude and speed, then arm swing): reported whenever measured,
+# room allowing. Speed and both arms are reported always.
+CORE_FOOT_KEYS = ("speed_m_s", "stride_length_m", "cadence_steps_min")
+STEP_KEYS = ("step_length_left_m", "step_length_right_m")
+TRUNK = "trunk_flexion_deg"
+ASYMMETRY = "arm_swing_asymmetry_pct"
+# Texts longer than this are rewritten with a terser budget (AGIR's rationales run 23-66 words, ours carry numbers).
+MAX_WORDS = 72
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """How much one text reports; tried from generous to terse until the text fits in MAX_WORDS."""
+
+    foot_findings: int  # numbers in the Foot part besides turn and freezing
+    least_level: int  # least deviation (norms.grade_level) at which turn, trunk and asymmetry are always reported
+    typical_chance: float  # chance of reporting them when typical, for variety
+    cited: int  # findings named in the reasoning of a rationale
+
+
+# Secondary findings go before core ones; level 4 is beyond any grade (never reported).
+_BUDGETS = (_Budget(4, 1, 0.4, 3), _Budget(3, 2, 0.0, 2), _Budget(3, 3, 0.0, 2), _Budget(3, 4, 0.0, 2),
+            _Budget(2, 4, 0.0, 2), _Budget(1, 4, 0.0, 1))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def format_value(key: str, value: float) -> str:
-    """The one way a measured value becomes text, with its unit: `1.12 m/s`, `38 degrees`, `4.5 cm`."""
-    fmt, unit, factor = FORMATS[key]
-    number = fmt.format(value * factor)
-    return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
+    """The one way a measured value becomes text, with its unit: `1.12 m/s`, `38 degrees`, `4.5 cm`, `14%`."""
+    if key not in FORMATS:
+        raise ValueError(f"no text format for parameter {key!r}")
+    if not _is_number(value):
+        raise ValueError(f"{key} must be a finite number, got {value!r}")
+    fmt = FORMATS[key]
+    number = f"{value * fmt.scale:.{fmt.decimals}f}"
+    if float(number) == 0:
+        number = number.lstrip("-")  # no "-0 degrees"
+    if fmt.unit == "%":
+        return f"{number}%"
+    return f"{number} {fmt.singular if fmt.singular and float(number) == 1 else fmt.unit}"
+
+
+def _shown(key: str, value: float) -> float:
+    """`value` rounded as format_value writes it: grades are taken from this, so a text agrees with its numbers."""
+    fmt = FORMATS[key]
+    return round(value * fmt.scale, fmt.decimals) / fmt.scale
+
+
+def _measured(parameters: Mapping) -> dict[str, float]:
+    """The measured (non-None) parameters that text is written about, checked and rounded as written."""
+    if not isinstance(parameters, Mapping):
+        raise ValueError(f"parameters must be a dict of gait parameters, got {type(parameters).__name__}")
+    values = {}
+    for key in FORMATS:
+        value = parameters.get(key)
+        if value is None:
+            continue
+        if not _is_number(value):
+            raise ValueError(f"parameter {key} must be a finite number or None, got {value!r}")
+        values[key] = _shown(key, float(value))
+    return values
+
+
+def _sentences(clauses: list[str], rng: random.Random) -> str:
+    """Clauses joined into one sentence, or into several, capitalised and closed."""
+    joiner = rng.choice(("; ", ". "))
+    return joiner.join(c[:1].upper() + c[1:] if joiner == ". " or i == 0 else c
+                       for i, c in enumerate(clauses)) + "."
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _level(key: str, values: dict[str, float]) -> int:
+    return grade_level(key, values[key]) if key in values else 0
+
+
+def _reported(key: str, values: dict[str, float], budget: _Budget, rng: random.Random) -> bool:
+    """Whether a secondary finding (turn, trunk, asymmetry) makes it into the text."""
+    if key not in values:
+        return False
+    level = grade_level(key, values[key])
+    return level >= budget.least_level if level > 0 else rng.random() < budget.typical_chance
 
 
 def _grade_phrase(key: str, value: float, rng: random.Random) -> str:
     word = grade(key, value)
-    if word == TYPICAL:
-        return rng.choice((TYPICAL, "within the reference range", "unremarkable"))
-    return word
+    return rng.choice(GRADE_PHRASES[word] + (("slow",) if key == "speed_m_s" and word == "reduced" else ()))
 
 
-def _finding(key: str, value: float, rng: random.Random) -> str:
-    label = rng.choice(LABELS[key])
-    shown = format_value(key, value)
-    pattern = rng.choice(("{label} is {shown} ({grade})", "{label} of {shown} is {grade}",
-                          "{label} measures {shown}, {grade}"))
-    return pattern.format(label=label, shown=shown, grade=_grade_phrase(key, value, rng))
+def _finding_clause(keys: list[str], values: dict[str, float], rng: random.Random) -> str:
+    """One clause reporting parameters that share a grade: label, number, grade."""
+    if len(keys) == 1:
+        key = keys[0]
+        label, word = rng.choice(LABELS[key]), _grade_phrase(key, values[key], rng)
+        return rng.choice(("{l} is {v}, {g}", "{l} of {v} is {g}", "{l} is {g} at {v}", "{l} ({v}) is {g}")).format(
+            l=label, v=format_value(key, values[key]), g=word)
+    item = rng.choice(("{l} ({v})", "{l} of {v}"))
+    items = [item.format(l=rng.choice(LABELS[k]), v=format_value(k, values[k])) for k in keys]
+    return f"{_join(items)} are {rng.choice(GRADE_PHRASES[grade(keys[0], values[keys[0]])])}"
 
 
-def _measured(parameters: dict, keys: tuple[str, ...]) -> list[str]:
-    return [key for key in keys if parameters.get(key) is not None]
-
-
-def _pick(parameters: dict, keys: tuple[str, ...], rng: random.Random, extra: int) -> list[str]:
-    """Core and abnormal findings always; `extra` typical ones at random, for variety."""
-    measured = _measured(parameters, keys)
-    chosen = [k for k in measured if k in CORE_KEYS or is_abnormal(k, parameters[k])]
-    rest = [k for k in measured if k not in chosen]
-    chosen += rng.sample(rest, min(extra, len(rest)))
-    return [k for k in keys if k in chosen]
-
-
-def _sentence(clauses: list[str]) -> str:
-    text = "; ".join(clauses)
-    return text[:1].upper() + text[1:] + "."
-
-
-def _turn_and_freezing(parameters: dict, rng: random.Random) -> list[str]:
-    clauses = []
-    duration, steps = parameters.get("turn_duration_s"), parameters.get("turn_steps")
-    if duration is not None and steps is not None:
-        clauses.append(f"{rng.choice(LABELS['turn_duration_s'])} is {format_value('turn_duration_s', duration)} "
-                       f"({_grade_phrase('turn_duration_s', duration, rng)}) with {rng.choice(LABELS['turn_steps'])} "
-                       f"of {format_value('turn_steps', steps)}")
-    elif duration is None:
-        clauses.append(rng.choice(("no turn could be assessed", "turning was not observed in this clip")))
-    freezing = parameters.get("freezing_episodes")
-    if freezing is not None:
-        clauses.append(rng.choice(("no freezing is observed", "there is no freezing of gait")) if freezing == 0
-                       else f"{format_value('freezing_episodes', freezing)} are observed")
+def _graded_clauses(keys: list[str], values: dict[str, float], rng: random.Random) -> list[str]:
+    """Findings grouped by grade (one clause per grade), groups in random order."""
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        groups.setdefault(grade(key, values[key]), []).append(key)
+    clauses = [_finding_clause(group, values, rng) for group in groups.values()]
+    rng.shuffle(clauses)
     return clauses
 
 
-def _foot_part(parameters: dict, rng: random.Random) -> str:
-    keys = _pick(parameters, FOOT_KEYS, rng, extra=rng.randint(0, 2))
-    clauses = [_finding(k, parameters[k], rng) for k in keys] + _turn_and_freezing(parameters, rng)
-    return "Foot: " + (_sentence(clauses) if clauses else "Foot kinematics could not be measured.")
+def _by_deviation(keys: tuple[str, ...], values: dict[str, float]) -> list[str]:
+    """Measured out-of-range keys, most deviant first (in the order of `keys` within a level)."""
+    return sorted((k for k in keys if _level(k, values) > 0), key=lambda k: -_level(k, values))
 
 
-def _arm_part(parameters: dict, rng: random.Random) -> str:
-    keys = _pick(parameters, ARM_KEYS, rng, extra=1)
-    clauses = [_finding(k, parameters[k], rng) for k in keys]
-    return "Arm: " + (_sentence(clauses) if clauses else "Arm swing could not be measured.")
+def _near_limits(values: dict[str, float]) -> dict[str, str]:
+    """Typical values close to an end of their range, with that end ("lower"/"upper")."""
+    ends = {k: near_limit(k, values[k]) for k in values if k in NORMS}
+    return {k: end for k, end in ends.items() if end}
 
 
-def _trunk_clause(parameters: dict, rng: random.Random) -> list[str]:
-    value = parameters.get("trunk_flexion_deg")
-    return [] if value is None else [_finding("trunk_flexion_deg", value, rng)]
+def _foot_keys(values: dict[str, float], budget: _Budget, rng: random.Random) -> list[str]:
+    """Speed, the most deviant findings, values near a limit, the other core ones, then one random typical one.
+
+    Step lengths repeat the stride length; they are only reported by chance or when the stride is not measured.
+    """
+    redundant = STEP_KEYS if "stride_length_m" in values else ()
+    candidates = ["speed_m_s"] + [k for k in _by_deviation(FOOT_KEYS, values) if k not in redundant] \
+        + [k for k in _near_limits(values) if k in FOOT_KEYS and k not in redundant]
+    chosen: list[str] = []
+    for key in candidates + list(CORE_FOOT_KEYS):
+        if key in values and key not in chosen and len(chosen) < budget.foot_findings:
+            chosen.append(key)
+    rest = [k for k in FOOT_KEYS if k in values and k not in chosen]
+    if rest and len(chosen) < budget.foot_findings and rng.random() < 0.5:
+        chosen.append(rng.choice(rest))
+    return [k for k in FOOT_KEYS if k in chosen]
 
 
-def describe(parameters: dict, rng: random.Random) -> str:
-    """An analytic description of the gait (no score, no severity verdict)."""
-    abnormal = [k for k in FOOT_KEYS + ARM_KEYS if is_abnormal(k, parameters.get(k))]
-    summary = (rng.choice(("findings outside the typical range concern ", "the deviations involve "))
-               + ", ".join(LABELS[k][0] for k in abnormal[:4])) if abnormal else rng.choice(
-        ("all measured parameters lie within the typical range", "no parameter deviates from the reference range"))
-    overall = _sentence(_trunk_clause(parameters, rng) + [summary])
-    return "\n".join((_foot_part(parameters, rng), _arm_part(parameters, rng), "Overall: " + overall))
-
-
-def rationale(parameters: dict, score: int, rng: random.Random) -> str:
-    """A chain-of-thought rationale for `score` (MDS-UPDRS 3.10, 0-3), ending with the line `Score: N`."""
-    if score not in VERDICTS:
-        raise ValueError(f"score must be 0-3, got {score!r}")
-    abnormal = [k for k in FOOT_KEYS + ARM_KEYS if is_abnormal(k, parameters.get(k))]
-    if abnormal and score > 0:
-        reason = rng.choice(("given the deviations in ", "weighing the changes in ", "considering ")) + \
-            " and ".join(LABELS[k][0] for k in abnormal[:3])
-    elif score > 0:
-        reason = rng.choice(("although the measured values stay close to the typical range",
-                             "although the deviations are small in the measured values"))
+def _turn_clause(values: dict[str, float], rng: random.Random) -> str:
+    measured = [k for k in TURN_KEYS if k in values]
+    grades = {grade(k, values[k]) for k in measured}
+    if len(grades) == 1:
+        shown = " and ".join(format_value(k, values[k]) for k in measured)
+        both = "both " if len(measured) == 2 else ""
+        clause = rng.choice(("the turn takes {v} ({b}{g})", "turning takes {v}, {b}{g}")).format(
+            v=shown, b=both, g=rng.choice(GRADE_PHRASES[grades.pop()]))
     else:
-        reason = rng.choice(("stride, speed and arm swing support this", "the findings are consistent with this"))
-    overall = _sentence(_trunk_clause(parameters, rng) + [reason, rng.choice(VERDICTS[score])])
-    return "\n".join((_foot_part(parameters, rng), _arm_part(parameters, rng), "Overall: " + overall,
-                      f"Score: {score}"))
+        shown = " and ".join(f"{format_value(k, values[k])} ({rng.choice(GRADE_PHRASES[grade(k, values[k])])})"
+                             for k in measured)
+        clause = rng.choice(("the turn takes ", "turning takes ")) + shown
+    if _level("turn_steps", values) >= 2:
+        clause += rng.choice((", en bloc", " with an en-bloc turn"))
+    return clause
+
+
+def _freezing_clauses(values: dict[str, float], rng: random.Random) -> list[str]:
+    if "freezing_episodes" not in values:
+        return []
+    count = values["freezing_episodes"]
+    if count == 0:
+        return [rng.choice(("no freezing is observed", "there is no freezing of gait", "no freezing occurs"))]
+    shown = format_value("freezing_episodes", count)
+    one = shown.startswith("1 ")
+    return [rng.choice((f"{shown} {'occurs' if one else 'occur'}", f"{shown} {'is' if one else 'are'} observed"))]
+
+
+def _unmeasured(parameters: Mapping, keys: tuple[str, ...]) -> list[str]:
+    names = [NAMES[k] for k in keys if parameters.get(k) is None]
+    return [f"{_join(names)} could not be measured"] if names else []
+
+
+def _foot_part(parameters: Mapping, values: dict[str, float], budget: _Budget, rng: random.Random) -> str:
+    clauses = _graded_clauses(_foot_keys(values, budget, rng), values, rng)
+    if _level("foot_clearance_m", values) >= 2 and _level("stride_length_m", values) >= 2:
+        clauses.append(rng.choice(("the pattern suggests shuffling", "steps are short and shuffling")))
+    turn_key = max((k for k in TURN_KEYS if k in values), key=lambda k: _level(k, values), default=None)
+    if turn_key and _reported(turn_key, values, budget, rng):
+        clauses.append(_turn_clause(values, rng))
+    clauses += _freezing_clauses(values, rng) + _unmeasured(parameters, CORE_FOOT_KEYS)
+    return "Foot: " + _sentences(clauses, rng)
+
+
+def _arm_part(parameters: Mapping, values: dict[str, float], budget: _Budget, rng: random.Random) -> str:
+    sides = [k for k in ARM_KEYS[:2] if k in values]
+    if len(sides) == 2 and grade(sides[0], values[sides[0]]) == grade(sides[1], values[sides[1]]) \
+            and rng.random() < 0.3:
+        left, right = (format_value(k, values[k]) for k in sides)
+        clauses = [f"arm swing is {left} on the left and {right} on the right, "
+                   f"{rng.choice(GRADE_PHRASES[grade(sides[0], values[sides[0]])])}"]
+    else:
+        clauses = _graded_clauses(sides, values, rng)
+    if _reported(ASYMMETRY, values, budget, rng):
+        clause = _finding_clause([ASYMMETRY], values, rng)
+        if len(sides) == 2 and _level(ASYMMETRY, values) > 0:
+            smaller = "left" if values[sides[0]] < values[sides[1]] else "right"
+            clause = rng.choice((f"the {smaller} arm swings less: ", f"less swing on the {smaller}: ")) + clause
+        clauses.append(clause)
+    clauses += _unmeasured(parameters, ARM_KEYS[:2])
+    return "Arm: " + _sentences(clauses, rng)
+
+
+def _trunk_clauses(values: dict[str, float], budget: _Budget, rng: random.Random) -> list[str]:
+    if not _reported(TRUNK, values, budget, rng):
+        return []
+    clause = _finding_clause([TRUNK], values, rng)
+    if _level(TRUNK, values) >= 2 and values[TRUNK] > 0:
+        clause += rng.choice((", a stooped posture", " (stooped)"))
+    return [clause]
+
+
+def _cited(keys: list[str], values: dict[str, float], limit: int) -> str:
+    """Up to `limit` findings named with their grade, no numbers: `markedly reduced speed and stride length, as
+    well as reduced arm swing`. Step lengths give way to stride length; two arms of one grade are one `arm swing`."""
+    left, right = ARM_KEYS[:2]
+    both_arms = left in keys and right in keys and grade(left, values[left]) == grade(right, values[right])
+    named: list[tuple[str, str]] = []
+    for key in keys:
+        if (key in STEP_KEYS and "stride_length_m" in keys) or (both_arms and key == right):
+            continue
+        named.append((grade(key, values[key]), "arm swing" if both_arms and key == left else NAMES[key]))
+    groups: dict[str, list[str]] = {}
+    for word, name in named[:limit]:
+        groups.setdefault(word, []).append(name)
+    parts = [f"{word} {_join(names)}" for word, names in groups.items()]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", as well as " + parts[-1]
+
+
+def _reasoning(values: dict[str, float], score: int, budget: _Budget, rng: random.Random) -> str:
+    """Why the findings support `score`, ending in the 3.10 verdict of that score."""
+    verdict = rng.choice(VERDICTS[score])
+    if not values:
+        return f"with no gait parameter measured, only the rating can be given: {verdict}"
+    abnormal = _by_deviation(FOOT_KEYS + ARM_KEYS + TURN_KEYS + (TRUNK,), values)
+    freezing = values.get("freezing_episodes", 0) > 0
+    typical_core = [k for k in ("speed_m_s", "stride_length_m", "arm_swing_left_deg")
+                    if k in values and _level(k, values) == 0]
+    if score == 0:
+        if abnormal or freezing:
+            named = _cited(abnormal, values, min(budget.cited, 2)) if abnormal else "freezing"
+            return rng.choice((f"apart from {named}, the findings are typical and {verdict}",
+                               f"despite {named}, {verdict}"))
+        support = ["arm swing" if k == "arm_swing_left_deg" else NAMES[k] for k in typical_core]
+        no_freezing = ", and no freezing" if values.get("freezing_episodes") == 0 else ""
+        if not support:
+            return verdict
+        return rng.choice((f"with typical {_join(support)}{no_freezing}, {verdict}",
+                           f"given typical findings ({_join(support)}{no_freezing}), {verdict}",
+                           f"{verdict}, as {_join(support)} {'are' if len(support) > 1 else 'is'} typical"))
+    if abnormal or freezing:
+        named = _join([n for n in (_cited(abnormal, values, budget.cited) if abnormal else "",
+                                   "freezing episodes" if freezing else "") if n])
+        reason = rng.choice((f"the findings ({named}) indicate that {verdict}", f"given the {named}, {verdict}",
+                             f"with {named}, {verdict}"))
+        if typical_core and score >= 2 and rng.random() < 0.7:
+            return f"although {NAMES[typical_core[0]]} is within the typical range, {reason}"
+        return reason
+    ends = list(_near_limits(values).items())[:budget.cited]
+    if ends:
+        by_end: dict[str, list[str]] = {}
+        for key, end in ends:
+            by_end.setdefault(end, []).append(NAMES[key])
+        near = _join([f"{_join(names)} at the {end} end" for end, names in by_end.items()])
+        return f"although the measured values stay within typical ranges, with {near}, {verdict}"
+    return f"although the measured values stay within typical ranges, the rating holds that {verdict}"
+
+
+def _summary(values: dict[str, float], budget: _Budget, rng: random.Random) -> str:
+    """What a description says overall: the deviations, named with their grades, and nothing about severity."""
+    if not values:
+        return "no gait parameter could be measured"
+    abnormal = _by_deviation(FOOT_KEYS + ARM_KEYS + TURN_KEYS, values)
+    if not abnormal:
+        return rng.choice(("all measured values lie within typical ranges",
+                           "no measured value falls outside its reference range"))
+    named = _cited(abnormal, values, budget.cited + 1)
+    return rng.choice((f"outside the typical range: {named}", f"the deviations from reference values are {named}",
+                       f"in summary, {named}"))
+
+
+def _fitted(write: Callable[[_Budget], str], rng: random.Random) -> str:
+    """The first text within MAX_WORDS, from the most generous budget down; each try draws the same random numbers."""
+    state = rng.getstate()
+    for budget in _BUDGETS:
+        rng.setstate(state)
+        text = write(budget)
+        if len(text.split()) <= MAX_WORDS:
+            break
+    return text
+
+
+def describe(parameters: Mapping, rng: random.Random) -> str:
+    """An analytic description of the gait, `Foot: ... Arm: ... Overall: ...`, with no score and no verdict."""
+    values = _measured(parameters)
+
+    def write(budget: _Budget) -> str:
+        foot, arm = _foot_part(parameters, values, budget, rng), _arm_part(parameters, values, budget, rng)
+        # Posture belongs in a description more often than in a rationale, room allowing.
+        trunk_budget = replace(budget, typical_chance=0.7 if budget.typical_chance else 0.0)
+        overall = _sentences(_trunk_clauses(values, trunk_budget, rng) + [_summary(values, budget, rng)], rng)
+        return "\n".join((foot, arm, "Overall: " + overall))
+
+    return _fitted(write, rng)
+
+
+def rationale(parameters: Mapping, score: int, rng: random.Random) -> str:
+    """A chain-of-thought rationale for MDS-UPDRS 3.10 `score` (0-3), ending with the line `Score: N`."""
+    if not isinstance(score, numbers.Integral) or isinstance(score, bool) or score not in VERDICTS:
+        raise ValueError(f"score must be an integer 0-3, got {score!r}")
+    values = _measured(parameters)
+
+    def write(budget: _Budget) -> str:
+        foot, arm = _foot_part(parameters, values, budget, rng), _arm_part(parameters, values, budget, rng)
+        overall = _sentences(_trunk_clauses(values, budget, rng) + [_reasoning(values, score, budget, rng)], rng)
+        return "\n".join((foot, arm, "Overall: " + overall, f"Score: {score}"))
+
+    return _fitted(write, rng)
