@@ -9,6 +9,7 @@ corpus so a stale one is rebuilt rather than trusted, and lists the items that w
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import random
 from dataclasses import dataclass, field
@@ -76,10 +77,24 @@ def _synthetic_records(config: DataConfig, seed: int) -> Iterator[SourceRecord]:
 SOURCES: dict[str, Callable[[DataConfig, int], Iterator[SourceRecord]]] = {"synthetic": _synthetic_records}
 
 
+# The code that writes corpus content: a change to any of it (new wording, a better extractor) makes old corpora stale.
+CONTENT_CODE = ("agir.motion.synth", "agir.motion.synth_plan", "agir.motion.synth_pose", "agir.motion.synth_profile",
+                "agir.motion.synth_truth", "agir.motion.gait", "agir.motion.gait_events", "agir.text.norms",
+                "agir.text.rationale")
+
+
+def _code_hash() -> str:
+    digest = hashlib.sha256()
+    for name in CONTENT_CODE:
+        digest.update(Path(importlib.util.find_spec(name).origin).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def source_fingerprint(config: DataConfig, seed: int) -> str:
-    """A hash of everything that decides the corpus content (not where it is written)."""
+    """A hash of everything that decides the corpus content (not where it is written), code included."""
     content = OmegaConf.to_container(OmegaConf.structured(config), resolve=True)
-    content = {k: content[k] for k in ("source", "synthetic", "fps")} | {"seed": seed, "version": CORPUS_VERSION}
+    content = {k: content[k] for k in ("source", "synthetic", "fps")} | {
+        "seed": seed, "version": CORPUS_VERSION, "code": _code_hash()}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
