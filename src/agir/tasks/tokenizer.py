@@ -93,6 +93,7 @@ class MotionTokenizerModule(L.LightningModule):
         losses, out = self._losses(batch)
         self.log_dict({f"train/{k}": v for k, v in losses.items() if k != "loss"})
         self.log("train/perplexity", out.perplexity)
+        self.log("train/codebook_usage_pct", 100 * out.usage)
         self.log("train/loss", losses["loss"], prog_bar=True)
         return losses["loss"]
 
