@@ -5,15 +5,8 @@ import pytest
 
 from agir.motion.io import Motion, MotionFileError, load_motion, resample, save_motion
 from agir.motion.skeleton import JOINT_INDEX, LAYOUTS, SMPL22_JOINTS, get_layout
+from poses import REST_POSE
 
-# A standing adult, y up, facing +z, body's left towards +x (SMPL convention), metres.
-REST_POSE = np.array([
-    (0.0, 0.93, 0.0), (0.06, 0.85, 0.0), (-0.06, 0.85, 0.0), (0.0, 1.04, -0.01), (0.1, 0.48, 0.01),
-    (-0.1, 0.48, 0.01), (0.0, 1.17, 0.0), (0.09, 0.08, -0.03), (-0.09, 0.08, -0.03), (0.0, 1.23, 0.01),
-    (0.11, 0.02, 0.1), (-0.11, 0.02, 0.1), (0.0, 1.45, -0.01), (0.07, 1.37, 0.0), (-0.07, 1.37, 0.0),
-    (0.0, 1.55, 0.04), (0.17, 1.4, -0.01), (-0.17, 1.4, -0.01), (0.2, 1.15, -0.02), (-0.2, 1.15, -0.02),
-    (0.22, 0.9, 0.0), (-0.22, 0.9, 0.0),
-])
 
 
 def walking_body(frames: int = 40, fps: float = 30.0, seed: int = 0) -> np.ndarray:
