@@ -18,7 +18,8 @@ TINY = [
     "data.synthetic.walk_distance_m=4.0", "data.batch_size=8", "data.window=32", "data.window_stride=16",
     "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
     "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "trainer.val_check_interval=4",
-    "trainer.log_every_n_steps=2", "trainer.enable_progress_bar=false", "trainer.deterministic=true",
+    "trainer.log_every_n_steps=2", "run.checkpoint_every_n_steps=2", "trainer.enable_progress_bar=false",
+    "trainer.deterministic=true",
 ]
 
 

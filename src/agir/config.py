@@ -30,6 +30,8 @@ class RunConfig:
     out_dir: str = "checkpoints/${run.name}"
     # Continue each stage from its last.ckpt when one exists.
     resume: bool = False
+    # How often last.ckpt is rewritten: the most training a crash can cost.
+    checkpoint_every_n_steps: int = 200
 
 
 @dataclass

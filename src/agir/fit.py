@@ -32,7 +32,7 @@ def run_dir(config: DictConfig) -> Path:
 def make_trainer(config: DictConfig, stage_dir: Path) -> L.Trainer:
     """A Lightning Trainer from `trainer.*`, logging to CSV and keeping `last.ckpt` in the stage folder."""
     checkpoint = ModelCheckpoint(dirpath=stage_dir / "checkpoints", save_last=True, save_top_k=0,
-                                 every_n_train_steps=config.trainer.log_every_n_steps)
+                                 every_n_train_steps=config.run.checkpoint_every_n_steps)
     return L.Trainer(
         **OmegaConf.to_container(config.trainer),
         max_epochs=-1,
