@@ -25,12 +25,20 @@ def test_h36m17_maps_named_joints_blends_spine_and_flags_missing_toes():
     np.testing.assert_allclose(canonical[:, JOINT_INDEX["left_foot"]], canonical[:, JOINT_INDEX["left_ankle"]])
 
 
+def _side(layout_name: str, joint: str) -> float:
+    """+1 for a left joint, -1 for a right one, 0 on the midline; Plug-in Gait markers start with L or R."""
+    name = joint.lower()
+    if layout_name == "plug_in_gait":
+        return {"l": 1.0, "r": -1.0}.get(name[0], 0.0)
+    return 1.0 if "left" in name else -1.0 if "right" in name else 0.0
+
+
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
 def test_every_layout_keeps_left_and_right(name):
     layout = get_layout(name)
     source = np.zeros((1, layout.num_joints, 3))
     for i, joint in enumerate(layout.joints):
-        source[0, i, 0] = 1.0 if "left" in joint else -1.0 if "right" in joint else 0.0
+        source[0, i, 0] = _side(name, joint)
     canonical = layout.to_canonical(source)[0]
     for joint in SMPL22_JOINTS:
         if joint.startswith(("left", "right")) and layout.to_smpl22[joint] is not None:

@@ -69,14 +69,14 @@ def normalize(joints: np.ndarray) -> tuple[np.ndarray, RootTrajectory]:
     yaw = facing_yaw(joints)
     floor = float(joints[:, FOOT_JOINTS, 1].min())
     origin = np.array([joints[0, PELVIS, 0], floor, joints[0, PELVIS, 2]])
-    normalized = _rotate_y(joints - origin, -yaw[0])
+    normalized = rotate_y(joints - origin, -yaw[0])
     return normalized.astype(np.float32), RootTrajectory(joints[:, PELVIS].copy(), yaw, floor)
 
 
 def denormalize(joints: np.ndarray, root: RootTrajectory) -> np.ndarray:
     """Put normalized joints back where `normalize` found them."""
     origin = np.array([root.position[0, 0], root.floor, root.position[0, 2]])
-    return (_rotate_y(np.asarray(joints, dtype=np.float64), root.yaw[0]) + origin).astype(np.float32)
+    return (rotate_y(np.asarray(joints, dtype=np.float64), root.yaw[0]) + origin).astype(np.float32)
 
 
 def foot_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
@@ -101,10 +101,10 @@ def joints_to_features(joints: np.ndarray, fps: float = 30.0) -> np.ndarray:
     relative[..., 1] = positions[..., 1]  # heights stay absolute
     features = np.empty((len(positions), FEATURE_DIM))
     features[:, ROOT_HEIGHT] = pelvis[:, 1:2]
-    features[:, ROOT_VELOCITY] = _rotate_y(_next_step(pelvis), -yaw)[:, [0, 2]]
+    features[:, ROOT_VELOCITY] = rotate_y(_next_step(pelvis), -yaw)[:, [0, 2]]
     features[:, ROOT_YAW_VELOCITY] = _wrap_angle(_next_step(yaw))[:, None]
-    features[:, LOCAL_POSITIONS] = _rotate_y(relative[:, 1:], -yaw).reshape(len(positions), -1)
-    features[:, JOINT_VELOCITIES] = _rotate_y(_next_step(positions), -yaw).reshape(len(positions), -1)
+    features[:, LOCAL_POSITIONS] = rotate_y(relative[:, 1:], -yaw).reshape(len(positions), -1)
+    features[:, JOINT_VELOCITIES] = rotate_y(_next_step(positions), -yaw).reshape(len(positions), -1)
     features[:, FOOT_CONTACTS] = foot_contacts(positions, fps)
     return features.astype(np.float32)
 
@@ -118,12 +118,12 @@ def features_to_joints(features: np.ndarray) -> np.ndarray:
     yaw = np.concatenate([[0.0], np.cumsum(features[:-1, ROOT_YAW_VELOCITY.start])])
     step = np.zeros((frames, 3))
     step[:, [0, 2]] = features[:, ROOT_VELOCITY]
-    pelvis = np.concatenate([np.zeros((1, 3)), np.cumsum(_rotate_y(step, yaw)[:-1], axis=0)])
+    pelvis = np.concatenate([np.zeros((1, 3)), np.cumsum(rotate_y(step, yaw)[:-1], axis=0)])
     pelvis[:, 1] = features[:, ROOT_HEIGHT.start]
     local = features[:, LOCAL_POSITIONS].reshape(frames, NUM_JOINTS - 1, 3)
     joints = np.empty((frames, NUM_JOINTS, 3))
     joints[:, PELVIS] = pelvis
-    joints[:, 1:] = _rotate_y(local, yaw) + pelvis[:, None]
+    joints[:, 1:] = rotate_y(local, yaw) + pelvis[:, None]
     joints[:, 1:, 1] = local[..., 1]
     return joints.astype(np.float32)
 
@@ -137,7 +137,7 @@ def _checked_joints(joints: np.ndarray) -> np.ndarray:
     return joints
 
 
-def _rotate_y(points: np.ndarray, angle: np.ndarray | float) -> np.ndarray:
+def rotate_y(points: np.ndarray, angle: np.ndarray | float) -> np.ndarray:
     """Rotate (frames, ..., 3) points about +y by a per-frame (or single) angle; +z turns towards +x."""
     angle = np.asarray(angle, dtype=np.float64).reshape((-1,) + (1,) * (points.ndim - 2))
     cos, sin = np.cos(angle), np.sin(angle)

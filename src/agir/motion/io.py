@@ -3,7 +3,8 @@
 A reader, chosen by file suffix from a small registry, returns the array exactly as stored plus whatever
 metadata the file states (fps, layout, units, up axis). `load_motion` then resolves that metadata against the
 caller's flags, maps the layout to SMPL-22, converts units and the up axis, checks the result and resamples.
-Every problem with a file is a `MotionFileError` whose message starts with the path; nothing is unpickled.
+Every problem with a file is a `MotionFileError` whose message starts with the path; nothing is unpickled
+except through `agir.motion.formats.safe_pickle`, which admits only plain containers and numeric arrays.
 
 Supported files:
 - `.npy`: a numeric (frames, joints, 3) array; fps must be given, the layout is inferred from the joint count.
@@ -11,7 +12,8 @@ Supported files:
   a `measured` mask was written by `save_motion`: its joints are already canonical, `layout` names their source.
 - `.csv`: a header of `<joint>_x,<joint>_y,<joint>_z` columns naming one layout's joints, plus an optional `time`
   (seconds, fps derived from it) or `frame` column; an empty cell is a missing value (NaN).
-Later readers (CARE-PD, HumanML3D, BVH, C3D) register themselves with `register_reader`.
+- `.npy` of (frames, 263) HumanML3D feature vectors, `.pkl` (CARE-PD walk), `.bvh`, `.c3d`: see
+  `agir.motion.formats`, whose readers register themselves with `register_reader` and `register_feature_decoder`.
 """
 
 from __future__ import annotations
@@ -32,10 +34,15 @@ from scipy.signal import butter, sosfiltfilt
 from agir.motion.skeleton import (JOINT_INDEX, LAYOUTS, LEFT_ANKLE, NUM_JOINTS, RIGHT_ANKLE, JointLayout,
                                   get_layout)
 
-UNIT_SCALES: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001}
+# "in" and "cmu" occur in BVH files: CMU's mocap skeletons are in units of 1/0.45 inch (about 5.6 cm).
+UNIT_SCALES: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "cmu": 0.0254 / 0.45}
+# What "auto" chooses from unless a reader names other candidates; their size ranges below do not overlap.
+AUTO_UNITS = ("m", "cm", "mm")
 UP_AXES = ("y", "z")
-# Head-to-ankle distance of anyone from a small child to a very tall adult; the m, cm and mm ranges do not overlap.
+# Head-to-ankle distance of anyone from a small child to a very tall adult.
 BODY_SIZE_RANGE_M = (0.6, 2.5)
+# Where several candidate units give a plausible size, the one closest to an adult's (on a log scale) wins.
+TYPICAL_BODY_SIZE_M = 1.5
 HEAD = JOINT_INDEX["head"]
 # z-up to y-up: a proper rotation of -90 degrees about x, (x, y, z) -> (x, z, -y); a swap of axes would mirror.
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -73,10 +80,14 @@ class RawMotion:
     units: str | None = None
     up: str | None = None
     measured: np.ndarray | None = None  # only in files already holding canonical joints
+    unit_candidates: tuple[str, ...] = AUTO_UNITS  # what units="auto" may choose for this file
 
 
 Reader = Callable[[Path], RawMotion]
 READERS: dict[str, Reader] = {}
+FeatureDecoder = Callable[[Path, np.ndarray], RawMotion]
+# Decoders of (frames, width) per-frame feature vectors stored as .npy, by width (HumanML3D's 263).
+FEATURE_DECODERS: dict[int, FeatureDecoder] = {}
 
 
 def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
@@ -90,15 +101,27 @@ def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
     return register
 
 
+def register_feature_decoder(width: int) -> Callable[[FeatureDecoder], FeatureDecoder]:
+    """Register a decoder for .npy files holding (frames, width) feature vectors instead of joints."""
+
+    def register(decoder: FeatureDecoder) -> FeatureDecoder:
+        FEATURE_DECODERS[width] = decoder
+        return decoder
+
+    return register
+
+
 @register_reader(".npy")
 def read_npy(path: Path) -> RawMotion:
-    with _numpy_errors(path):
-        return RawMotion(np.load(path, allow_pickle=False))
+    with numpy_errors(path):
+        array = np.load(path, allow_pickle=False)
+    decoder = FEATURE_DECODERS.get(array.shape[1]) if array.ndim == 2 else None
+    return decoder(path, array) if decoder else RawMotion(array)
 
 
 @register_reader(".npz")
 def read_npz(path: Path) -> RawMotion:
-    with _numpy_errors(path), np.load(path, allow_pickle=False) as archive:
+    with numpy_errors(path), np.load(path, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     key = next((k for k in ("joints", "positions") if k in arrays), None)
     if key is None:
@@ -127,8 +150,8 @@ def read_csv(path: Path) -> RawMotion:
     if len(columns) != len(header):
         raise MotionFileError(path, "CSV header repeats a column name")
     layout = _csv_layout(path, header)
-    joints = np.stack([np.stack([columns[f"{joint}_{axis}"] for axis in "xyz"], axis=-1) for joint in layout.joints],
-                      axis=1)
+    joints = np.stack([np.stack([columns[f"{joint.lower()}_{axis}"] for axis in "xyz"], axis=-1)
+                       for joint in layout.joints], axis=1)
     fps = _fps_from_times(path, columns["time"]) if "time" in columns else None
     return RawMotion(joints, fps, layout.name)
 
@@ -137,7 +160,7 @@ def load_motion(path: str | Path, *, fps: float | None = None, layout: str | Non
                 up: str = "auto", target_fps: float | None = None, min_frames: int = 8) -> Motion:
     """Load a motion file as canonical joints. Flags fill metadata the file lacks; a flag contradicting it is an error.
 
-    units: "auto" (m, cm or mm from body size) or one of m/cm/mm; up: "auto" (y or z, from where the head is) or y/z.
+    units: "auto" (m, cm or mm from body size; BVH files also in or cmu) or one of UNIT_SCALES; up: "auto" (y or z, from where the head is) or y/z.
     """
     path = Path(path)
     if not path.is_file():
@@ -145,7 +168,15 @@ def load_motion(path: str | Path, *, fps: float | None = None, layout: str | Non
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise MotionFileError(path, f"unsupported file type {path.suffix!r}; readers exist for {', '.join(READERS)}")
-    raw = reader(path)
+    return canonical_motion(path, reader(path), fps=fps, layout=layout, units=units, up=up, target_fps=target_fps,
+                            min_frames=min_frames)
+
+
+def canonical_motion(path: str | Path, raw: RawMotion, *, fps: float | None = None, layout: str | None = None,
+                     units: str = "auto", up: str = "auto", target_fps: float | None = None,
+                     min_frames: int = 8) -> Motion:
+    """What load_motion does after reading: `raw` (read from `path` by any reader) to canonical joints."""
+    path = Path(path)
     fps = _resolve(path, "fps", fps, raw.fps)
     units = _resolve(path, "units", None if units == "auto" else units, raw.units) or "auto"
     up = _resolve(path, "up", None if up == "auto" else up, raw.up) or "auto"
@@ -160,7 +191,7 @@ def load_motion(path: str | Path, *, fps: float | None = None, layout: str | Non
         joints, measured = _canonical_joints(path, source, layout_name, raw.measured)
     else:
         joints, measured = _map_layout(path, source, _known_layout(path, layout_name))
-    joints = _to_y_up(path, _to_metres(path, joints, units), up)
+    joints = _to_y_up(path, _to_metres(path, joints, units, raw.unit_candidates), up)
     if target_fps is not None and not math.isclose(target_fps, fps):
         joints = resample(joints, fps, target_fps)
         if len(joints) < min_frames:
@@ -206,7 +237,7 @@ def resample(joints: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
 
 
 @contextmanager
-def _numpy_errors(path: Path) -> Iterator[None]:
+def numpy_errors(path: Path) -> Iterator[None]:
     """Turn numpy's errors on a bad file into MotionFileError; a pickle is refused, never loaded."""
     try:
         yield
@@ -306,20 +337,27 @@ def _check_finite(path: Path, joints: np.ndarray) -> None:
                                     f"(first: frame {int(np.argmax(bad))})")
 
 
-def _body_size(joints: np.ndarray) -> float:
-    """Median head-to-ankle-midpoint distance, in the file's units."""
+def body_size(joints: np.ndarray) -> float:
+    """Median head-to-ankle-midpoint distance of canonical joints, in the file's units."""
     ankles = (joints[:, LEFT_ANKLE] + joints[:, RIGHT_ANKLE]) / 2
     return float(np.median(np.linalg.norm(joints[:, HEAD] - ankles, axis=-1)))
 
 
-def _to_metres(path: Path, joints: np.ndarray, units: str) -> np.ndarray:
+def detect_units(path: Path, size: float, candidates: tuple[str, ...] = AUTO_UNITS) -> str:
+    """The candidate unit in which a head-to-ankle distance `size` is a human's; the most adult-like if several."""
     low, high = BODY_SIZE_RANGE_M
-    size = _body_size(joints)
+    plausible = [unit for unit in candidates if low <= size * UNIT_SCALES[unit] <= high]
+    if not plausible:
+        raise MotionFileError(path, f"implausible body size: head-to-ankle distance {size:.4g} is no "
+                                    f"human's in {', '.join(candidates)} (expected {low}-{high} m); check the data")
+    return min(plausible, key=lambda unit: abs(math.log(size * UNIT_SCALES[unit] / TYPICAL_BODY_SIZE_M)))
+
+
+def _to_metres(path: Path, joints: np.ndarray, units: str, candidates: tuple[str, ...]) -> np.ndarray:
+    low, high = BODY_SIZE_RANGE_M
+    size = body_size(joints)
     if units == "auto":
-        units = next((unit for unit, scale in UNIT_SCALES.items() if low <= size * scale <= high), "")
-        if not units:
-            raise MotionFileError(path, f"implausible body size: head-to-ankle distance {size:.4g} is no "
-                                        f"human's in m, cm or mm (expected {low}-{high} m); check the data")
+        units = detect_units(path, size, candidates)
     elif units not in UNIT_SCALES:
         raise MotionFileError(path, f"unknown units {units!r}; use auto, {', '.join(UNIT_SCALES)}")
     elif not low <= size * UNIT_SCALES[units] <= high:
@@ -378,7 +416,7 @@ def _csv_layout(path: Path, header: list[str]) -> JointLayout:
 
 
 def _layout_columns(layout: JointLayout) -> set[str]:
-    return {f"{joint}_{axis}" for joint in layout.joints for axis in "xyz"}
+    return {f"{joint.lower()}_{axis}" for joint in layout.joints for axis in "xyz"}
 
 
 def _fps_from_times(path: Path, times: np.ndarray) -> float:
@@ -390,3 +428,7 @@ def _fps_from_times(path: Path, times: np.ndarray) -> float:
         raise MotionFileError(path, f"the time column is not evenly sampled (steps from {steps.min():.4g} to "
                                     f"{steps.max():.4g} s)")
     return float(1.0 / step)
+
+
+# The format readers register themselves on import; they need the names above, hence the import at the end.
+import agir.motion.formats  # noqa: E402,F401

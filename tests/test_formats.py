@@ -1,0 +1,327 @@
+"""Readers of CARE-PD pickles, HumanML3D features, BVH and C3D, on small files written here in each format."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from agir.motion.formats.carepd import read_cohort, walk_labels, walk_motion
+from agir.motion.formats.humanml3d import recover_joints
+from agir.motion.formats.smpl import load_smpl_model, rodrigues, smpl_joints
+from agir.motion.io import MotionFileError, canonical_motion, load_motion
+from agir.motion.skeleton import JOINT_INDEX, get_layout
+from formats_data import (REST_24, bvh_text, cmu_rest_positions, fake_smpl_model, plug_in_gait_markers,
+                          walking_rest_pose, write_c3d, write_pickle)
+from poses import REST_POSE
+
+
+def rotation_x(degrees):
+    a = np.radians(degrees)
+    return np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+
+
+def rotation_y(degrees):
+    a = np.radians(degrees)
+    return np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+
+
+def rotation_z(degrees):
+    a = np.radians(degrees)
+    return np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+
+
+# ---- SMPL forward kinematics and CARE-PD pickles
+
+@pytest.fixture
+def smpl_model_file(tmp_path):
+    path = tmp_path / "SMPL_NEUTRAL.npz"
+    np.savez(path, **fake_smpl_model())
+    return path
+
+
+def test_rodrigues_matches_axis_rotations():
+    np.testing.assert_allclose(rodrigues(np.array([np.pi / 2, 0, 0])), rotation_x(90), atol=1e-12)
+    np.testing.assert_allclose(rodrigues(np.array([0, 0.3, 0])), rotation_y(np.degrees(0.3)), atol=1e-12)
+    np.testing.assert_allclose(rodrigues(np.zeros(3)), np.eye(3))
+
+
+def test_smpl_forward_kinematics_against_a_hand_computed_pose(smpl_model_file):
+    model = load_smpl_model(smpl_model_file)
+    fake = fake_smpl_model()
+    beta = np.zeros(10)
+    beta[0] = 2.0
+    rest = REST_24 + 2.0 * fake["shapedirs"][:24, :, 0]  # joint j is regressed from vertex j alone
+    np.testing.assert_allclose(model.rest_joints(beta), rest, atol=1e-12)
+    pose = np.zeros((2, 72))
+    pose[1, 0:3] = [0, np.pi / 2, 0]  # frame 1: the whole body turns 90 degrees about y
+    pose[1, 3:6] = [np.pi / 2, 0, 0]  # ... and the left hip flexes 90 degrees about x
+    trans = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 2.0]])
+    joints = smpl_joints(model, pose, trans, beta)
+    np.testing.assert_allclose(joints[0], rest, atol=1e-12)  # zero pose: the rest joints
+    turn, flex = rotation_y(90), rotation_x(90)
+    hip = turn @ (rest[1] - rest[0]) + rest[0] + trans[1]
+    np.testing.assert_allclose(joints[1, 1], hip, atol=1e-12)
+    np.testing.assert_allclose(joints[1, 4], hip + turn @ flex @ (rest[4] - rest[1]), atol=1e-12)
+    np.testing.assert_allclose(joints[1, 7], hip + turn @ flex @ (rest[7] - rest[1]), atol=1e-12)
+    np.testing.assert_allclose(joints[1, 2], turn @ (rest[2] - rest[0]) + rest[0] + trans[1], atol=1e-12)
+
+
+def test_smpl_model_pickle_with_a_sparse_regressor_loads_the_same(tmp_path, smpl_model_file):
+    fake = fake_smpl_model()
+    fake["J_regressor"] = scipy.sparse.csc_matrix(fake["J_regressor"])
+    write_pickle(tmp_path / "SMPL_NEUTRAL.pkl", fake)
+    from_pickle, from_npz = load_smpl_model(tmp_path / "SMPL_NEUTRAL.pkl"), load_smpl_model(smpl_model_file)
+    np.testing.assert_array_equal(from_pickle.J_regressor, from_npz.J_regressor)
+    np.testing.assert_array_equal(from_pickle.parents, from_npz.parents)
+
+
+def carepd_walk(frames=40, fps=30.0, score=2):
+    """SMPL parameters of a body standing still while its root glides 1 m/s along +z."""
+    trans = np.zeros((frames, 3))
+    trans[:, 2] = np.arange(frames) / fps
+    return {"pose": np.zeros((frames, 72)), "trans": trans, "beta": np.zeros(10), "fps": fps,
+            "UPDRS_GAIT": score, "medication": "off"}
+
+
+def test_carepd_cohort_with_smpl_parameters_becomes_canonical_joints(tmp_path, smpl_model_file):
+    path = tmp_path / "cohort.pkl"
+    write_pickle(path, {"SUB01": {"walk_1": carepd_walk(), "walk_2": carepd_walk(score=1)},
+                        "SUB02": {"walk_1": {**carepd_walk(), "UPDRS_GAIT": np.nan}}})
+    cohort = read_cohort(path)
+    assert {s: sorted(w) for s, w in cohort.items()} == {"SUB01": ["walk_1", "walk_2"], "SUB02": ["walk_1"]}
+    assert walk_labels(cohort["SUB01"]["walk_2"]) == {"score": 1, "medication": "off"}
+    assert walk_labels(cohort["SUB02"]["walk_1"])["score"] is None
+    raw = walk_motion(path, cohort["SUB01"]["walk_1"], load_smpl_model(smpl_model_file))
+    assert raw.layout == "smpl24" and raw.fps == 30.0 and raw.joints.shape == (40, 24, 3)
+    motion = canonical_motion(path, raw)
+    np.testing.assert_allclose(motion.joints, walking_rest_pose(40, 30.0), atol=1e-6)
+    assert motion.measured.all()
+    with pytest.raises(MotionFileError, match="SMPL parameters but no joints: give an SMPL model file"):
+        walk_motion(path, cohort["SUB01"]["walk_1"], None)
+
+
+def test_carepd_walk_with_precomputed_joints_loads_directly(tmp_path):
+    joints = walking_rest_pose(40, 25.0) * 1000  # millimetres, detected
+    write_pickle(tmp_path / "walk.pkl", {"joints": joints, "fps": np.float64(25.0), "UPDRS_GAIT": 0})
+    motion = load_motion(tmp_path / "walk.pkl")
+    assert motion.layout == "smpl22" and motion.fps == 25.0
+    np.testing.assert_allclose(motion.joints, joints / 1000, atol=1e-5)
+
+
+class _RunsAShellCommand:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path, nested):
+    marker = tmp_path / "pwned"
+    trap = _RunsAShellCommand(marker)
+    content = {"SUB01": {"walk": {**carepd_walk(), "fps": trap}}} if nested else trap
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps(content))
+    with pytest.raises(MotionFileError, match=r"evil.pkl: pickle refused: it needs the global (posix|nt).system, "
+                                              r"and only plain containers and numpy arrays are loaded") as caught:
+        load_motion(path)
+    assert "\n" not in str(caught.value)
+    assert not marker.exists()
+
+
+# ---- HumanML3D
+
+def _quaternion_rotate(angle_half, vectors):
+    """HumanML3D's qrot with q = (cos a, 0, sin a, 0): v + 2 (w (u x v) + u x (u x v)), u = (0, sin a, 0)."""
+    w, u = np.cos(angle_half), np.array([0.0, np.sin(angle_half), 0.0])
+    uv = np.cross(u, vectors)
+    return vectors + 2 * (w * uv + np.cross(u, uv))
+
+
+def turning_walk(frames=60, fps=20.0):
+    """REST_POSE walking 1.2 m/s while turning 0.6 rad/s to the left (yaw about +y, +z towards +x); (joints, yaw)."""
+    yaw = 0.03 * np.arange(frames) * (20.0 / fps)
+    forward = np.stack([np.sin(yaw), np.zeros(frames), np.cos(yaw)], axis=-1)
+    root = np.concatenate([np.zeros((1, 3)), np.cumsum(forward[:-1] * 1.2 / fps, axis=0)])
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    body = REST_POSE - REST_POSE[0] * np.array([1.0, 0.0, 1.0])
+    x, y, z = body[None, :, 0], body[None, :, 1], body[None, :, 2]
+    turned = np.stack([c * x + s * z, np.broadcast_to(y, (frames, 22)), c * z - s * x], axis=-1)
+    return turned + root[:, None], yaw
+
+
+def humanml3d_features(joints, yaw):
+    """The parts of HumanML3D's 263-d vector that hold the joints, computed as its processing script does."""
+    frames = len(joints)
+    half = -yaw / 2  # the root quaternion that turns the body back to face +z
+    features = np.zeros((frames, 263))
+    root = joints[:, 0]
+    features[:-1, 0] = np.arcsin(np.sin(half[1:] - half[:-1]))
+    step = np.zeros((frames - 1, 3))
+    step[:, [0, 2]] = (root[1:] - root[:-1])[:, [0, 2]]
+    features[:-1, 1:3] = np.stack([_quaternion_rotate(half[t + 1], step[t]) for t in range(frames - 1)])[:, [0, 2]]
+    features[:, 3] = root[:, 1]
+    local = joints[:, 1:] - root[:, None] * np.array([1.0, 0.0, 1.0])
+    local = np.stack([_quaternion_rotate(half[t], local[t]) for t in range(frames)])
+    features[:, 4:67] = local.reshape(frames, -1)
+    return features
+
+
+def test_humanml3d_features_recover_the_joints_they_were_computed_from(tmp_path):
+    joints, yaw = turning_walk()
+    features = humanml3d_features(joints, yaw)
+    np.testing.assert_allclose(recover_joints(features), joints, atol=1e-9)
+    np.save(tmp_path / "000001.npy", features.astype(np.float32))
+    motion = load_motion(tmp_path / "000001.npy")
+    assert motion.fps == 20.0 and motion.layout == "smpl22"
+    np.testing.assert_allclose(motion.joints, joints, atol=1e-4)
+    mean, std = features.mean(0), features.std(0) + 1e-3
+    np.testing.assert_allclose(recover_joints((features - mean) / std, mean, std), joints, atol=1e-9)
+
+
+def test_humanml3d_new_joints_are_plain_smpl22_arrays(tmp_path):
+    joints, _ = turning_walk()
+    np.save(tmp_path / "000002.npy", joints.astype(np.float32))
+    motion = load_motion(tmp_path / "000002.npy", fps=20, target_fps=30)
+    assert motion.layout == "smpl22" and motion.fps == 30.0 and len(motion.joints) == 89
+
+
+# ---- BVH
+
+CMU_UNIT = 0.0254 / 0.45
+
+
+def cmu_canonical_rest():
+    """The canonical joints of the test's CMU rest pose: REST_POSE, but spine3 and collars blended as cmu_bvh does."""
+    rest, layout = cmu_rest_positions(), get_layout("cmu_bvh")
+    return layout.to_canonical(np.stack([rest[name] for name in layout.joints])[None])[0]
+
+
+def test_bvh_rest_pose_maps_to_the_canonical_joints_in_cmu_units(tmp_path):
+    root = walking_rest_pose(30, 30.0)[:, 0]
+    (tmp_path / "walk.bvh").write_text(bvh_text(root, CMU_UNIT))
+    motion = load_motion(tmp_path / "walk.bvh")
+    assert motion.layout == "cmu_bvh" and motion.fps == pytest.approx(30.0) and motion.measured.all()
+    expected = walking_rest_pose(30, 30.0)
+    for joint in ("pelvis", "left_hip", "right_knee", "left_ankle", "right_foot", "spine1", "spine2", "neck",
+                  "head", "left_shoulder", "right_elbow", "left_wrist"):
+        np.testing.assert_allclose(motion.joints[:, JOINT_INDEX[joint]], expected[:, JOINT_INDEX[joint]], atol=1e-5)
+    collar = (cmu_rest_positions()["LeftShoulder"] + REST_POSE[JOINT_INDEX["left_shoulder"]]) / 2
+    np.testing.assert_allclose(motion.joints[0, JOINT_INDEX["left_collar"]], collar, atol=1e-5)
+
+
+@pytest.mark.parametrize("unit", [CMU_UNIT, 0.01, 0.0254, 1.0])
+def test_bvh_units_are_detected_from_body_size(tmp_path, unit):
+    (tmp_path / "walk.bvh").write_text(bvh_text(walking_rest_pose(10, 30.0)[:, 0], unit))
+    np.testing.assert_allclose(load_motion(tmp_path / "walk.bvh").joints[0], cmu_canonical_rest(), atol=1e-5)
+
+
+def test_bvh_rotations_follow_the_channel_order(tmp_path):
+    frames = 10
+    hip_rotation = np.zeros((frames, 3))
+    hip_rotation[5] = [30.0, 90.0, 0.0]  # Zrotation 30, Xrotation 90: R = Rz(30) Rx(90)
+    (tmp_path / "flex.bvh").write_text(bvh_text(np.tile(REST_POSE[0], (frames, 1)), 1.0,
+                                                {"LeftUpLeg": hip_rotation}))
+    joints = load_motion(tmp_path / "flex.bvh", units="m").joints.astype(np.float64)
+    hip, knee, ankle = (REST_POSE[JOINT_INDEX[name]] for name in ("left_hip", "left_knee", "left_ankle"))
+    rotation = rotation_z(30) @ rotation_x(90)
+    np.testing.assert_allclose(joints[5, JOINT_INDEX["left_knee"]], hip + rotation @ (knee - hip), atol=1e-5)
+    np.testing.assert_allclose(joints[5, JOINT_INDEX["left_ankle"]], hip + rotation @ (ankle - hip), atol=1e-5)
+    np.testing.assert_allclose(joints[4], cmu_canonical_rest(), atol=1e-5)
+
+
+# ---- C3D
+
+def test_c3d_plug_in_gait_markers_map_to_the_canonical_joints(tmp_path):
+    pytest.importorskip("ezc3d", reason="C3D reading needs the optional ezc3d package (pip install 'agir[c3d]')")
+    body = walking_rest_pose(20, 100.0)
+    write_c3d(tmp_path / "trial.c3d", plug_in_gait_markers(body), fps=100.0, prefix="Subject01:")
+    motion = load_motion(tmp_path / "trial.c3d")  # mm and z up, from the file and detected
+    assert motion.layout == "plug_in_gait" and motion.fps == 100.0 and motion.measured.all()
+    for joint in ("left_knee", "right_ankle", "left_foot", "right_shoulder", "left_elbow", "left_wrist", "neck",
+                  "spine2"):
+        np.testing.assert_allclose(motion.joints[:, JOINT_INDEX[joint]], body[:, JOINT_INDEX[joint]], atol=1e-4)
+    # Pelvis: centre of the four pelvis markers, here the hips' midpoint; each hip half-way from it to its side's
+    # ASIS/PSIS midpoint, which the markers here put 12 cm out from the midline: 6 cm, where the hip joint is.
+    mid_hips = (body[:, JOINT_INDEX["left_hip"]] + body[:, JOINT_INDEX["right_hip"]]) / 2
+    np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["pelvis"]], mid_hips, atol=1e-4)
+    np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["left_hip"]], body[:, JOINT_INDEX["left_hip"]], atol=1e-4)
+    np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["head"], 1], body[:, JOINT_INDEX["head"], 1] + 0.08,
+                               atol=1e-4)
+
+
+def test_c3d_without_the_marker_set_names_the_missing_markers(tmp_path):
+    pytest.importorskip("ezc3d", reason="C3D reading needs the optional ezc3d package (pip install 'agir[c3d]')")
+    markers = plug_in_gait_markers(walking_rest_pose(20, 100.0))
+    del markers["LTOE"], markers["T10"]
+    write_c3d(tmp_path / "partial.c3d", markers, fps=100.0)
+    with pytest.raises(MotionFileError, match="partial.c3d: markers T10, LTOE of the Plug-in Gait set are missing"):
+        load_motion(tmp_path / "partial.c3d")
+
+
+# ---- bad input: one line naming the file
+
+def _write_bad(tmp_path, kind):
+    """Write one kind of bad file; return (path, load_motion kwargs, expected reason)."""
+    if kind == "pickle_truncated":
+        path = tmp_path / "walk.pkl"
+        path.write_bytes(pickle.dumps({"joints": walking_rest_pose(20, 30.0), "fps": 30.0})[:-50])
+        return path, {}, "corrupt or truncated pickle"
+    if kind == "pickle_wrong_shape":
+        path = tmp_path / "walk.pkl"
+        write_pickle(path, {"joints": np.zeros((20, 66)), "fps": 30.0})
+        return path, {}, r"joint array shaped \(20, 66\), expected \(frames, joints, 3\)"
+    if kind == "pickle_nan_joints":
+        path = tmp_path / "walk.pkl"
+        joints = walking_rest_pose(20, 30.0)
+        joints[4, 3] = np.nan
+        write_pickle(path, {"joints": joints, "fps": 30.0})
+        return path, {}, "1 of 20 frames contain NaN or inf values"
+    if kind == "pickle_not_a_cohort":
+        path = tmp_path / "walk.pkl"
+        write_pickle(path, [1, 2, 3])
+        return path, {}, "expected subject -> walk -> dict, got list"
+    if kind == "humanml3d_nan":
+        path = tmp_path / "000003.npy"
+        features = humanml3d_features(*turning_walk(20))
+        features[7, 10] = np.nan
+        np.save(path, features)
+        return path, {}, r"1 of 20 feature vectors contain NaN or inf \(first: frame 7\)"
+    if kind == "bvh_truncated":
+        path = tmp_path / "walk.bvh"
+        path.write_text(bvh_text(walking_rest_pose(10, 30.0)[:, 0], CMU_UNIT)[:-200])
+        return path, {}, r"MOTION holds \d+ values, expected 10 frames x 78 channels = 780"
+    if kind == "bvh_text_value":
+        path = tmp_path / "walk.bvh"
+        path.write_text(bvh_text(walking_rest_pose(10, 30.0)[:, 0], CMU_UNIT).replace("CHANNELS 3", "CHANNELS x", 1))
+        return path, {}, "malformed BVH: .* channel count 'x' is not a number"
+    if kind == "bvh_nan":
+        path = tmp_path / "walk.bvh"
+        text = bvh_text(walking_rest_pose(10, 30.0)[:, 0], CMU_UNIT).splitlines()
+        text[-3] = "nan " + text[-3].split(" ", 1)[1]
+        path.write_text("\n".join(text))
+        return path, {}, "1 of 10 frames contain NaN or inf values"
+    if kind == "bvh_other_skeleton":
+        path = tmp_path / "walk.bvh"
+        path.write_text(bvh_text(walking_rest_pose(10, 30.0)[:, 0], CMU_UNIT).replace("LeftToeBase", "LToe"))
+        return path, {}, "BVH skeleton lacks the CMU joints LeftToeBase"
+    if kind == "c3d_corrupt":
+        path = tmp_path / "trial.c3d"
+        path.write_bytes(b"\x02\x50" + b"\x00" * 100)
+        return path, {}, "corrupt or unreadable C3D file"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["pickle_truncated", "pickle_wrong_shape", "pickle_nan_joints", "pickle_not_a_cohort",
+                                  "humanml3d_nan", "bvh_truncated", "bvh_text_value", "bvh_nan",
+                                  "bvh_other_skeleton", "c3d_corrupt"])
+def test_bad_input_is_a_one_line_error_naming_the_file(tmp_path, kind):
+    if kind.startswith("c3d"):
+        pytest.importorskip("ezc3d", reason="C3D reading needs the optional ezc3d package (pip install 'agir[c3d]')")
+    path, kwargs, reason = _write_bad(tmp_path, kind)
+    with pytest.raises(MotionFileError, match=reason) as caught:
+        load_motion(path, **kwargs)
+    assert str(caught.value).startswith(f"{path}: ") and "\n" not in str(caught.value)
