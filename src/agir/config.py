@@ -15,6 +15,7 @@ from typing import Any, get_type_hints
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from agir.data.recordings_config import RecordingsConfig
 from agir.models.llm_config import LLMConfig
 from agir.models.vqvae import VQVAEConfig
 
@@ -64,6 +65,7 @@ class DataConfig:
     # Where the corpus lives (manifest.jsonl + motions/); built there when missing.
     corpus_dir: str = "${run.out_dir}/corpus"
     synthetic: SyntheticCohortConfig = field(default_factory=SyntheticCohortConfig)
+    recordings: RecordingsConfig = field(default_factory=RecordingsConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     fps: float = 30.0
     # Motion-window view (tokenizer stage): window length and the stride between training windows, in frames.

@@ -20,6 +20,8 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from agir.config import DataConfig
+from agir.data.records import SkippedRecord, SourceRecord
+from agir.data.recordings import RECORDING_SOURCES, recordings_signature
 from agir.motion.gait import extract_gait_parameters
 from agir.motion.io import Motion, load_motion, save_motion
 from agir.text.rationale import describe, rationale
@@ -27,17 +29,6 @@ from agir.text.rationale import describe, rationale
 MANIFEST = "manifest.jsonl"
 CORPUS_INFO = "corpus.json"
 CORPUS_VERSION = 1
-
-
-@dataclass
-class SourceRecord:
-    """One sequence as a source yields it, before parameters and texts are added."""
-
-    id: str
-    subject: str
-    score: int
-    motion: Motion
-    extras: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -74,13 +65,16 @@ def _synthetic_records(config: DataConfig, seed: int) -> Iterator[SourceRecord]:
                                {"truth": trial.truth})
 
 
-SOURCES: dict[str, Callable[[DataConfig, int], Iterator[SourceRecord]]] = {"synthetic": _synthetic_records}
+SOURCES: dict[str, Callable[[DataConfig, int], Iterator[SourceRecord | SkippedRecord]]] = {
+    "synthetic": _synthetic_records, **RECORDING_SOURCES}
 
 
 # The code that writes corpus content: a change to any of it (new wording, a better extractor) makes old corpora stale.
 CONTENT_CODE = ("agir.motion.synth", "agir.motion.synth_plan", "agir.motion.synth_pose", "agir.motion.synth_profile",
                 "agir.motion.synth_truth", "agir.motion.gait", "agir.motion.gait_events", "agir.text.norms",
-                "agir.text.rationale")
+                "agir.text.rationale", "agir.motion.io", "agir.motion.skeleton", "agir.motion.formats.bvh",
+                "agir.motion.formats.c3d", "agir.motion.formats.carepd", "agir.motion.formats.humanml3d",
+                "agir.motion.formats.smpl", "agir.data.recordings")
 
 
 def _code_hash() -> str:
@@ -92,9 +86,12 @@ def _code_hash() -> str:
 
 def source_fingerprint(config: DataConfig, seed: int) -> str:
     """A hash of everything that decides the corpus content (not where it is written), code included."""
-    content = OmegaConf.to_container(OmegaConf.structured(config), resolve=True)
-    content = {k: content[k] for k in ("source", "synthetic", "fps")} | {
+    resolved = OmegaConf.to_container(OmegaConf.structured(config), resolve=True)
+    options = "synthetic" if config.source == "synthetic" else "recordings"
+    content = {k: resolved[k] for k in ("source", options, "fps")} | {
         "seed": seed, "version": CORPUS_VERSION, "code": _code_hash()}
+    if options == "recordings":  # and the recordings themselves: new or edited files make a new corpus
+        content["files"] = recordings_signature(config)
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -122,6 +119,9 @@ def build_corpus(config: DataConfig, seed: int, out_dir: str | Path | None = Non
     skipped: dict[str, str] = {}
     rows = []
     for record in SOURCES[config.source](config, seed):
+        if isinstance(record, SkippedRecord):
+            skipped[record.id] = record.reason
+            continue
         try:
             item = make_item(record, seed)
         except ValueError as error:

@@ -162,14 +162,18 @@ def load_motion(path: str | Path, *, fps: float | None = None, layout: str | Non
 
     units: "auto" (m, cm or mm from body size; BVH files also in or cmu) or one of UNIT_SCALES; up: "auto" (y or z, from where the head is) or y/z.
     """
-    path = Path(path)
+    return canonical_motion(path, read_raw(Path(path)), fps=fps, layout=layout, units=units, up=up,
+                            target_fps=target_fps, min_frames=min_frames)
+
+
+def read_raw(path: Path) -> RawMotion:
+    """The file as its reader (chosen by suffix) finds it, before any mapping or conversion."""
     if not path.is_file():
         raise MotionFileError(path, "no such file" if not path.exists() else "not a file")
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise MotionFileError(path, f"unsupported file type {path.suffix!r}; readers exist for {', '.join(READERS)}")
-    return canonical_motion(path, reader(path), fps=fps, layout=layout, units=units, up=up, target_fps=target_fps,
-                            min_frames=min_frames)
+    return reader(path)
 
 
 def canonical_motion(path: str | Path, raw: RawMotion, *, fps: float | None = None, layout: str | None = None,

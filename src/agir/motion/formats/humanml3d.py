@@ -65,8 +65,9 @@ def load_stats(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
 @register_feature_decoder(FEATURE_DIM)
 def decode_features(path: Path, features: np.ndarray, mean: np.ndarray | None = None,
                     std: np.ndarray | None = None) -> RawMotion:
-    if features.dtype.kind not in "iuf":
-        raise MotionFileError(path, f"feature array has dtype {features.dtype}, expected numbers")
+    if features.dtype.kind not in "iuf" or features.ndim != 2 or features.shape[1] != FEATURE_DIM:
+        raise MotionFileError(path, f"feature array {features.dtype} {features.shape}, expected numbers shaped "
+                                    f"(frames, {FEATURE_DIM})")
     bad = ~np.isfinite(features).all(axis=1)
     if bad.any():
         raise MotionFileError(path, f"{int(bad.sum())} of {len(features)} feature vectors contain NaN or inf "
