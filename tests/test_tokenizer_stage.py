@@ -17,7 +17,7 @@ TINY = [
     "stage=tokenizer", "data.synthetic.n_subjects=8", "data.synthetic.trials_per_subject=1",
     "data.synthetic.walk_distance_m=4.0", "data.batch_size=8", "data.window=32", "data.window_stride=16",
     "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
-    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "trainer.val_check_interval=4",
+    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "tokenizer.val_check_interval=4",
     "trainer.log_every_n_steps=2", "run.checkpoint_every_n_steps=2", "trainer.enable_progress_bar=false",
     "trainer.deterministic=true",
 ]
@@ -36,7 +36,7 @@ def fit(run_dir, corpus_dir, *extra):
 
 
 def test_fit_writes_a_self_describing_tokenizer(tmp_path, corpus_dir):
-    metrics = fit(tmp_path / "run", corpus_dir, "trainer.max_steps=6")
+    metrics = fit(tmp_path / "run", corpus_dir, "tokenizer.max_steps=6")
     stage = tmp_path / "run" / "tokenizer"
     for name in ("model.safetensors", "tokenizer.json", "tokenizer.hash", "config.yaml", "codebook_usage.json",
                  "checkpoints/last.ckpt", "logs/metrics.csv"):
@@ -68,7 +68,7 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path, corpus_dir):
 
     Every run is its own process, as in real use (thread settings of the test process do not leak in).
     """
-    steps = ["trainer.max_steps=120", "trainer.val_check_interval=60"]
+    steps = ["tokenizer.max_steps=120", "tokenizer.val_check_interval=60"]
     subprocess.run(fit_command(tmp_path / "straight", corpus_dir, *steps), check=True, capture_output=True)
 
     run = tmp_path / "killed"

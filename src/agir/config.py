@@ -8,6 +8,7 @@ line. Any key the schema does not know is an error that names it and lists the v
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -84,8 +85,6 @@ class TrainerConfig:
     num_nodes: int = 1
     strategy: str = "auto"
     precision: str = "32-true"
-    max_steps: int = 1000
-    val_check_interval: Any = 250
     check_val_every_n_epoch: Any = None
     log_every_n_steps: int = 25
     accumulate_grad_batches: int = 1
@@ -96,24 +95,91 @@ class TrainerConfig:
 
 
 @dataclass
-class TokenizerStageConfig:
-    model: VQVAEConfig = field(default_factory=VQVAEConfig)
+class StageBudget:
+    """Each stage's own budget in optimizer steps, so one pipeline config can give each stage what it needs."""
+
+    max_steps: int = 1000
+    val_check_interval: int = 250
     lr: float = 2e-4
     weight_decay: float = 0.0
     warmup_steps: int = 100
+
+    def __post_init__(self) -> None:
+        if self.max_steps < 1 or self.val_check_interval < 1:
+            raise ConfigError(f"max_steps and val_check_interval must be at least 1, got {self.max_steps} and "
+                              f"{self.val_check_interval}")
+
+
+@dataclass
+class TokenizerStageConfig(StageBudget):
+    model: VQVAEConfig = field(default_factory=VQVAEConfig)
     velocity_weight: float = 0.5
 
 
 @dataclass
+class SFTStageConfig(StageBudget):
+    """What both LLM stages share."""
+
+    # The motion tokenizer whose codes become `<motion_i>` tokens.
+    motion_tokenizer: str = "${run.out_dir}/tokenizer"
+    batch_size: int = 16
+    # Training sees each walk encoded from every frame offset within one code (codes span 2**down_t frames): as many
+    # distinct code sequences of the same motion, which the model must read alike.
+    code_offsets: int = 4
+    max_new_tokens: int = 256
+    generation_batch_size: int = 48
+    # Give motion prompts the gait parameters measured from the motion (agir.motion.gait) beside the motion tokens,
+    # so answers cite measured values instead of numbers the model has to read off the codes.
+    measured_parameters: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.batch_size < 1 or self.code_offsets < 1 or self.max_new_tokens < 1 or self.generation_batch_size < 1:
+            raise ConfigError("batch_size, code_offsets, max_new_tokens and generation_batch_size must be at least 1")
+
+
+@dataclass
+class GenerativeStageConfig(SFTStageConfig):
+    # Share of training examples that go description -> motion; the rest go motion -> description.
+    description_to_motion: float = 0.5
+    # Sample generations written (and logged) at each validation.
+    samples_per_validation: int = 3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.description_to_motion <= 1:
+            raise ConfigError(f"generative.description_to_motion must lie in [0, 1], got {self.description_to_motion}")
+
+
+@dataclass
+class ReasoningStageConfig(SFTStageConfig):
+    # The stage-1 folder this stage continues; null starts from the bare backbone.
+    init_from: str | None = "${run.out_dir}/generative"
+
+
+STAGES = ("tokenizer", "generative", "reasoning")
+
+
+@dataclass
 class AGIRConfig:
-    # Which stage `agir.fit` runs: tokenizer (later: generative, reasoning, pipeline).
+    # Which stage `agir.fit` runs: tokenizer, generative, reasoning, or pipeline (the `pipeline` stages in order).
     stage: str = "tokenizer"
     seed: int = 1234
+    pipeline: list[str] = field(default_factory=lambda: list(STAGES))
     run: RunConfig = field(default_factory=RunConfig)
     data: DataConfig = field(default_factory=DataConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     tokenizer: TokenizerStageConfig = field(default_factory=TokenizerStageConfig)
+    generative: GenerativeStageConfig = field(default_factory=lambda: GenerativeStageConfig(lr=1e-3, warmup_steps=50))
+    reasoning: ReasoningStageConfig = field(default_factory=lambda: ReasoningStageConfig(lr=1e-3, warmup_steps=50))
     llm: LLMConfig = field(default_factory=LLMConfig)
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES + ("pipeline",):
+            raise ConfigError(f"unknown stage {self.stage!r}; stages: {', '.join(STAGES)}, pipeline")
+        unknown = [name for name in self.pipeline if name not in STAGES]
+        if unknown or not self.pipeline:
+            raise ConfigError(f"pipeline must list stages among {', '.join(STAGES)}, got {list(self.pipeline)}")
 
 
 def _check_keys(values: dict, schema: type, where: str) -> None:
@@ -149,10 +215,15 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> list[dict]:
     return layers + [content]
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
+def load_config(paths: str | Path | Sequence[str | Path] | None = None, overrides: Sequence[str] = (),
                 schema: type = AGIRConfig) -> DictConfig:
-    """Schema defaults <- YAML (with its defaults) <- `key=value` overrides, validated against `schema`."""
-    layers = _read_yaml(Path(path)) if path is not None else []
+    """Schema defaults <- YAML files in order (each with its defaults) <- `key=value` overrides, validated against
+    `schema`. A later file overrides an earlier one, e.g. a backbone file after a stage file."""
+    if paths is None:
+        paths = []
+    elif isinstance(paths, (str, Path)):
+        paths = [paths]
+    layers = [layer for path in paths for layer in _read_yaml(Path(path))]
     for override in overrides:
         if "=" not in override:
             raise ConfigError(f"override {override!r} must look like key=value")

@@ -7,8 +7,6 @@ de-normalized joints, and codebook usage and perplexity over the whole validatio
 from __future__ import annotations
 
 import dataclasses
-import math
-
 import lightning as L
 import numpy as np
 import torch
@@ -18,6 +16,7 @@ from torchmetrics import MeanMetric, Metric
 from agir.config import TokenizerStageConfig
 from agir.models.vqvae import MotionVQVAE
 from agir.motion.features import FEATURE_DIM, features_to_joints
+from agir.tasks.schedule import adamw_with_warmup_cosine
 
 
 class CodebookUsage(Metric):
@@ -48,23 +47,10 @@ def mpjpe_mm(predicted: np.ndarray, target: np.ndarray, root_aligned: bool = Tru
     return 1000 * np.linalg.norm(predicted - target, axis=-1).mean(axis=(1, 2))
 
 
-def warmup_cosine(warmup_steps: int, total_steps: int, floor: float = 0.1):
-    """LR multiplier: linear warm-up, then cosine decay to `floor` at `total_steps`."""
-
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
-        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return factor
-
-
 class MotionTokenizerModule(L.LightningModule):
-    def __init__(self, config: TokenizerStageConfig, max_steps: int):
+    def __init__(self, config: TokenizerStageConfig):
         super().__init__()
         self.config = config
-        self.max_steps = max_steps
         # The feature layout fixes the input size, whatever the config file says.
         self.vqvae = MotionVQVAE(dataclasses.replace(config.model, input_dim=FEATURE_DIM))
         # Normalization statistics of the training features travel with the weights.
@@ -132,7 +118,5 @@ class MotionTokenizerModule(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")
 
-    def configure_optimizers(self):
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(self.config.warmup_steps, self.max_steps))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+    def configure_optimizers(self) -> dict:
+        return adamw_with_warmup_cosine(self.parameters(), self.config)
