@@ -1,7 +1,9 @@
-"""`python -m agir.fit --config configs/X.yaml [key=value ...]`: train the stage the config names.
+"""`python -m agir.fit --config configs/X.yaml [--config more.yaml] [key=value ...]`: train the stage the config names,
+or the pipeline.
 
 Every output goes under `run.out_dir` (default `checkpoints/<run.name>`): the resolved config, the subject split and
-one folder per stage. `run.resume=true` continues each stage from its `last.ckpt`.
+one folder per stage (`tokenizer/`, `generative/`, `reasoning/`), each chained to the one before. `run.resume=true`
+continues each stage from its `last.ckpt`, and a pipeline skips the stages that already finished.
 """
 
 from __future__ import annotations
@@ -10,55 +12,28 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
+from functools import partial
 from typing import Callable
 
 import lightning as L
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from agir.config import ConfigError, load_config, save_config
 from agir.data.datamodule import GaitDataModule
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.tasks.rng_state import RNGStateCheckpoint
+from agir.report import pipeline_report
+from agir.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
+from agir.llm_stage import fit_llm_stage
 from agir.tasks.tokenizer import MotionTokenizerModule
-
-
-def run_dir(config: DictConfig) -> Path:
-    return Path(config.run.out_dir)
-
-
-def make_trainer(config: DictConfig, stage_dir: Path) -> L.Trainer:
-    """A Lightning Trainer from `trainer.*`, logging to CSV and keeping `last.ckpt` in the stage folder."""
-    checkpoint = ModelCheckpoint(dirpath=stage_dir / "checkpoints", save_last=True, save_top_k=0,
-                                 every_n_train_steps=config.run.checkpoint_every_n_steps)
-    return L.Trainer(
-        **OmegaConf.to_container(config.trainer),
-        max_epochs=-1,
-        # The DataModule's loaders shard by rank themselves, resumably (agir.data.sampling).
-        use_distributed_sampler=False,
-        default_root_dir=stage_dir,
-        logger=CSVLogger(stage_dir, name="logs", version=""),
-        callbacks=[checkpoint, LearningRateMonitor(logging_interval="step"), RNGStateCheckpoint()],
-    )
-
-
-def resume_checkpoint(config: DictConfig, stage_dir: Path) -> str | None:
-    last = stage_dir / "checkpoints" / "last.ckpt"
-    return str(last) if config.run.resume and last.is_file() else None
-
-
-def write_json(path: Path, content: dict) -> None:
-    path.write_text(json.dumps(content, indent=1) + "\n")
 
 
 def fit_tokenizer(config: DictConfig) -> dict:
     """Stage 1 of 3: the VQ-VAE motion tokenizer, written to `<run>/tokenizer/`."""
     stage_dir = run_dir(config) / "tokenizer"
     datamodule = GaitDataModule(config.data, config.seed, split_file=run_dir(config) / "splits.json")
-    module = MotionTokenizerModule(OmegaConf.to_object(config.tokenizer), config.trainer.max_steps)
-    trainer = make_trainer(config, stage_dir)
+    stage = OmegaConf.to_object(config.tokenizer)
+    module = MotionTokenizerModule(stage)
+    trainer = make_trainer(config, stage_dir, stage)
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
     seconds = time.perf_counter() - started
@@ -84,25 +59,58 @@ def fit_tokenizer(config: DictConfig) -> dict:
     return metrics
 
 
-STAGES: dict[str, Callable[[DictConfig], dict]] = {"tokenizer": fit_tokenizer}
+STAGES: dict[str, Callable[[DictConfig], dict]] = {
+    "tokenizer": fit_tokenizer,
+    # Stage 2 of 3: motion <-> description; stage 3: motion -> rationale -> score, from the stage-2 adapter.
+    "generative": partial(fit_llm_stage, stage="generative"),
+    "reasoning": partial(fit_llm_stage, stage="reasoning"),
+}
+
+
+def fit_pipeline(config: DictConfig) -> dict:
+    """The `pipeline` stages in order, each reading the previous one's folder; finished stages are kept on resume.
+
+    With the reasoning stage in it, the run ends with `report.json`: held-out metrics of AGIR and of the
+    gait-parameter baseline on the same split."""
+    results = {}
+    for stage in config.pipeline:
+        finished = run_dir(config) / stage / "metrics.json"
+        if config.run.resume and finished.is_file():
+            print(f"[{stage}] finished earlier: {finished}")
+            results[stage] = json.loads(finished.read_text())
+            continue
+        print(f"[{stage}] training")
+        started = time.perf_counter()
+        results[stage] = STAGES[stage](config)
+        print(f"[{stage}] done in {time.perf_counter() - started:.0f} s")
+    if "reasoning" in config.pipeline:
+        report, text = pipeline_report(config)
+        write_json(run_dir(config) / "report.json", report)
+        print(text)
+    return {stage: {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
+            for stage, metrics in results.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agir.fit", description=__doc__)
-    parser.add_argument("--config", required=True, help="YAML config, e.g. configs/tokenizer.yaml")
-    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. trainer.max_steps=200 run.name=x")
+    parser.add_argument("--config", required=True, action="append",
+                        help="YAML config, e.g. configs/demo.yaml; repeat it to layer files, e.g. "
+                             "--config configs/demo.yaml --config configs/backbones/tiny-gpt2.yaml")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. tokenizer.max_steps=200 run.name=x")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config, args.overrides)
-        if config.stage not in STAGES:
-            raise ConfigError(f"unknown stage {config.stage!r}; stages: {', '.join(STAGES)}")
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     L.seed_everything(config.seed, workers=True, verbose=False)
     run_dir(config).mkdir(parents=True, exist_ok=True)
     save_config(config, run_dir(config) / "config.yaml")
-    metrics = STAGES[config.stage](config)
+    try:
+        metrics = fit_pipeline(config) if config.stage == "pipeline" else STAGES[config.stage](config)
+    except StageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(json.dumps(metrics, indent=1))
     return 0
 

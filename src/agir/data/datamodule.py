@@ -3,12 +3,14 @@
 It owns the corpus, the subject-wise split (saved into the run directory so every stage and every rank uses the same
 one) and the per-frame motion features with their training-set normalization statistics. Views:
 - `motion`: fixed-length feature windows, normalized (the tokenizer stage);
-- the prompt/answer views of the LLM stages, connected late to a motion tokenizer and a text tokenizer.
+- the prompt/answer views of the LLM stages (`agir.data.sft`), switched on by `connect`ing a motion tokenizer and an
+  `SFTView` (text tokenizer, tasks, lengths) once the stage has built its backbone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import lightning as L
@@ -19,6 +21,7 @@ from torch.utils.data import Dataset
 from agir.config import DataConfig
 from agir.data.corpus import CorpusItem, ensure_corpus, load_item_motion, read_manifest
 from agir.data.sampling import ResumableLoader
+from agir.data.sft import SFTDataset, SFTView, collate_samples
 from agir.data.splits import SubjectSplit, make_split, subject_scores
 from agir.motion.features import joints_to_features
 
@@ -81,6 +84,9 @@ class GaitDataModule(L.LightningDataModule):
         self.items: dict[str, list[CorpusItem]] = {}
         self.features: dict[str, np.ndarray] = {}
         self.stats: FeatureStats | None = None
+        self.view: SFTView | None = None
+        # Motion codes of each item: train items from each code offset, the others from offset 0 only.
+        self.codes: dict[str, list[np.ndarray]] = {}
 
     @property
     def corpus_dir(self) -> Path:
@@ -114,21 +120,42 @@ class GaitDataModule(L.LightningDataModule):
             split.save(self.split_file)
         return split
 
+    def connect(self, motion_tokenizer, view: SFTView) -> None:
+        """Serve `view`'s SFT samples from now on, every item encoded with `motion_tokenizer` (a MotionTokenizer)."""
+        self.setup()
+        if abs(motion_tokenizer.fps - self.config.fps) > 1e-6:
+            raise ValueError(f"the motion tokenizer reads {motion_tokenizer.fps} fps but data.fps is {self.config.fps}")
+        self.view = view
+        self.codes = {}
+        for part, items in self.items.items():
+            offsets = view.code_offsets if part == "train" else 1
+            for item in items:
+                features = self.features[item.id]
+                self.codes[item.id] = motion_tokenizer.encode_features([features[o:] for o in range(offsets)])
+
     def normalized(self, part: str) -> list[np.ndarray]:
         return [self.stats.normalize(self.features[item.id]) for item in self.items[part]]
 
     def _windows(self, part: str, stride: int) -> MotionWindows:
         return MotionWindows(self.normalized(part), self.config.window, stride)
 
-    def _loader(self, dataset: Dataset, train: bool) -> ResumableLoader:
-        return ResumableLoader(dataset, batch_size=self.config.batch_size, shuffle=train, seed=self.seed,
-                               drop_last=train, num_workers=self.config.num_workers)
+    def _loader(self, part: str) -> ResumableLoader:
+        train = part == "train"
+        if self.view is None:
+            dataset = self._windows(part, self.config.window_stride if train else self.config.window)
+            options = {"batch_size": self.config.batch_size}
+        else:
+            dataset = SFTDataset(self.view, self.items[part], self.codes, self.seed, train)
+            pad_id = self.view.tokenizer.pad_token_id
+            options = {"batch_size": self.view.batch_size, "collate_fn": partial(collate_samples, pad_id=pad_id)}
+        return ResumableLoader(dataset, shuffle=train, seed=self.seed, drop_last=train,
+                               num_workers=self.config.num_workers, **options)
 
     def train_dataloader(self) -> ResumableLoader:
-        return self._loader(self._windows("train", self.config.window_stride), train=True)
+        return self._loader("train")
 
     def val_dataloader(self) -> ResumableLoader:
-        return self._loader(self._windows("val", self.config.window), train=False)
+        return self._loader("val")
 
     def test_dataloader(self) -> ResumableLoader:
-        return self._loader(self._windows("test", self.config.window), train=False)
+        return self._loader("test")

@@ -48,12 +48,15 @@ INSTRUCTIONS: dict[str, list[str]] = {
 TASK_INPUTS = {"motion_to_description": "motion", "description_to_motion": "description",
                "motion_to_rationale": "motion"}
 
+# Appended to a motion prompt when the stage grounds its answer in the gait parameters measured from the motion.
+MEASUREMENTS_LINE = "\nMeasured gait parameters: {measurements}."
+
 PLAIN_PROMPT = "### Instruction:\n{prompt}\n### Response:\n"
 PLAIN_SYSTEM = "{system}\n\n"
 
 # Changes whenever an instruction or a format changes, so a stage trained on other prompts can be recognised.
 PROMPT_VERSION = "1-" + hashlib.sha256(
-    json.dumps([INSTRUCTIONS, PLAIN_PROMPT, PLAIN_SYSTEM], sort_keys=True).encode()
+    json.dumps([INSTRUCTIONS, MEASUREMENTS_LINE, PLAIN_PROMPT, PLAIN_SYSTEM], sort_keys=True).encode()
 ).hexdigest()[:10]
 
 
@@ -71,8 +74,10 @@ class SFTExample:
             raise ValueError("SFTExample labels must be -100 or equal to the input id at the same position")
 
 
-def build_prompt(task: str, rng: random.Random, *, motion: str | None = None, description: str | None = None) -> str:
-    """One phrasing of `task`, drawn with `rng`, with its input (a motion-token span or a description) inserted."""
+def build_prompt(task: str, rng: random.Random, *, motion: str | None = None, description: str | None = None,
+                 measurements: str | None = None) -> str:
+    """One phrasing of `task`, drawn with `rng`, with its input (a motion-token span or a description) inserted,
+    and the measured gait parameters (`agir.text.rationale.measurements`) after it when given."""
     if task not in INSTRUCTIONS:
         raise ValueError(f"unknown prompt task {task!r}; tasks: {', '.join(INSTRUCTIONS)}")
     inputs = {"motion": motion, "description": description}
@@ -82,7 +87,10 @@ def build_prompt(task: str, rng: random.Random, *, motion: str | None = None, de
     extra = [name for name, value in inputs.items() if value is not None and name != needed]
     if extra:
         raise ValueError(f"prompt task {task!r} takes only {needed}=, not {', '.join(extra)}=")
-    return rng.choice(INSTRUCTIONS[task]).format(**{needed: inputs[needed]})
+    if measurements is not None and needed != "motion":
+        raise ValueError(f"prompt task {task!r} reads no motion, so it takes no measurements=")
+    prompt = rng.choice(INSTRUCTIONS[task]).format(**{needed: inputs[needed]})
+    return prompt if measurements is None else prompt + MEASUREMENTS_LINE.format(measurements=measurements)
 
 
 def encode_prompt(tokenizer, prompt: str, use_chat_template: bool = True, system: str | None = None,

@@ -148,6 +148,12 @@ def format_value(key: str, value: float) -> str:
     return f"{number} {fmt.singular if fmt.singular and float(number) == 1 else fmt.unit}"
 
 
+def measurements(parameters: Mapping) -> str:
+    """Every measured parameter as `name value`, in a fixed order, written exactly as texts write them."""
+    values = _measured(parameters)
+    return "; ".join(f"{NAMES[key]} {format_value(key, value)}" for key, value in values.items()) or "none"
+
+
 def _shown(key: str, value: float) -> float:
     """`value` rounded as format_value writes it: grades are taken from this, so a text agrees with its numbers."""
     fmt = FORMATS[key]

@@ -1,0 +1,128 @@
+"""Reasoning-stage training throughput: AGIR's Lightning loop beside a plain Hugging Face `Trainer`.
+
+Both train the identical model (same backbone config and seed), on the identical SFT samples (the DataModule's
+reasoning view), with the same batch size, optimizer and learning rate, for the same number of steps. Throughput is
+non-padding tokens per second over the steps after a warm-up; the ratio AGIR / Trainer is printed last.
+
+    python benchmarks/sft.py [--run checkpoints/demo] [--steps 30] [--batch-size 16]
+
+`--run` names a run whose motion tokenizer and corpus to use (default: checkpoints/demo, as `make demo` leaves it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import lightning as L
+import torch
+from omegaconf import OmegaConf
+from transformers import Trainer, TrainerCallback, TrainingArguments
+
+from agir.config import load_config
+from agir.data.datamodule import GaitDataModule
+from agir.data.sft import SFTView, collate_samples
+from agir.llm_stage import stage_tasks, tokenizer_texts
+from agir.models.llm import load_backbone
+from agir.models.motion_tokenizer import MotionTokenizer
+from agir.tasks.reasoning import ReasoningSFTModule
+
+
+class TokenClock:
+    """Counts non-padding tokens and wall time from the end of the warm-up step on."""
+
+    def __init__(self, warmup: int):
+        self.warmup, self.steps, self.tokens, self.started = warmup, 0, 0, None
+
+    def step(self, tokens: int) -> None:
+        self.steps += 1
+        if self.steps == self.warmup:
+            self.started = time.perf_counter()
+        elif self.steps > self.warmup:
+            self.tokens += tokens
+
+    def rate(self) -> float:
+        return self.tokens / (time.perf_counter() - self.started)
+
+
+class LightningClock(L.Callback):
+    def __init__(self, clock: TokenClock):
+        self.clock = clock
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        self.clock.step(int(batch["attention_mask"].sum()))
+
+
+class HFClock(TrainerCallback):
+    def __init__(self, clock: TokenClock, tokens: list[int]):
+        self.clock, self.tokens = clock, tokens
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.clock.step(self.tokens.pop(0))
+
+
+def build(config, datamodule, motion_tokenizer, batch_size: int):
+    torch.manual_seed(0)
+    llm = OmegaConf.to_object(config.llm)
+    model, tokenizer, vocabulary = load_backbone(llm, tokenizer_texts(datamodule),
+                                                 codebook_size=motion_tokenizer.codebook_size)
+    stage = OmegaConf.to_object(config.reasoning)
+    view = SFTView(stage_tasks("reasoning", stage), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
+                   batch_size, stage.code_offsets, stage.measured_parameters)
+    datamodule.connect(motion_tokenizer, view)
+    return model, tokenizer, vocabulary, stage, llm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", default="checkpoints/demo")
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+    config = load_config("configs/demo.yaml", [f"run.out_dir={args.run}"])
+    motion_tokenizer = MotionTokenizer.from_pretrained(f"{args.run}/tokenizer")
+    datamodule = GaitDataModule(config.data, config.seed, split_file=f"{args.run}/splits.json")
+    datamodule.setup()
+
+    model, tokenizer, vocabulary, stage, llm = build(config, datamodule, motion_tokenizer, args.batch_size)
+    stage.max_steps = args.steps
+    agir_clock = TokenClock(args.warmup)
+    trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=args.steps, limit_val_batches=0, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        use_distributed_sampler=False, callbacks=[LightningClock(agir_clock)])
+    trainer.fit(ReasoningSFTModule(model, tokenizer, vocabulary, stage, llm),
+                train_dataloaders=datamodule.train_dataloader())
+
+    model, tokenizer, *_ = build(config, datamodule, motion_tokenizer, args.batch_size)
+    dataset = datamodule.train_dataloader().dataset
+    samples = [dataset[i] for i in range(len(dataset))]
+    tokens: list[int] = []
+
+    def collate(features):
+        batch = collate_samples(features, tokenizer.pad_token_id)
+        tokens.append(int(batch["attention_mask"].sum()))
+        return {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
+
+    hf_clock = TokenClock(args.warmup)
+    arguments = TrainingArguments(output_dir="/tmp/agir-bench-hf", per_device_train_batch_size=args.batch_size,
+                                  max_steps=args.steps, learning_rate=stage.lr, weight_decay=stage.weight_decay,
+                                  lr_scheduler_type="cosine", warmup_steps=stage.warmup_steps, report_to=[],
+                                  save_strategy="no", logging_strategy="no", use_cpu=True, dataloader_drop_last=True,
+                                  remove_unused_columns=False, disable_tqdm=True)
+    Trainer(model=model, args=arguments, train_dataset=samples, data_collator=collate,
+            callbacks=[HFClock(hf_clock, tokens)]).train()
+
+    agir_rate, hf_rate = agir_clock.rate(), hf_clock.rate()
+    print(f"reasoning stage, batch {args.batch_size}, {args.steps - args.warmup} timed steps, "
+          f"{torch.get_num_threads()} threads")
+    print(f"AGIR (Lightning)        {agir_rate:10.0f} tokens/s")
+    print(f"Hugging Face Trainer    {hf_rate:10.0f} tokens/s")
+    print(f"ratio AGIR / Trainer    {agir_rate / hf_rate:10.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""The prompt/answer views of the LLM stages: corpus items + motion codes -> tokenized SFT samples.
+
+Tasks (`agir.text.prompts.INSTRUCTIONS`) and what they answer:
+- motion_to_description: the motion-code span -> the item's analytic gait description;
+- description_to_motion: the description -> the motion-code span;
+- motion_to_rationale: the motion-code span -> the CoT rationale ending in `Score: N`.
+
+A training epoch visits every (item, code offset) once, its task drawn by the configured shares and its phrasing
+drawn too, both from a generator seeded by (seed, index): the same index is the same example in every epoch and on
+every rank, which keeps resumed runs exact. Evaluation visits every (item, task) once, at code offset 0.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from agir.data.corpus import CorpusItem
+from agir.models.llm_vocab import MotionVocabulary
+from agir.text.rationale import measurements
+from agir.text.prompts import IGNORE_INDEX, TASK_INPUTS, SFTExample, build_prompt, collate, encode_example
+
+
+@dataclass(frozen=True)
+class SFTView:
+    """How a stage turns items into examples: its tasks with their shares, tokenizer, vocabulary and lengths."""
+
+    tasks: dict[str, float]
+    tokenizer: object
+    vocabulary: MotionVocabulary
+    max_length: int
+    use_chat_template: bool
+    batch_size: int
+    code_offsets: int
+    measured_parameters: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [task for task in self.tasks if task not in TASK_INPUTS]
+        if unknown or not any(share > 0 for share in self.tasks.values()):
+            raise ValueError(f"SFTView needs tasks among {', '.join(TASK_INPUTS)} with a positive share, "
+                             f"got {self.tasks}")
+
+
+@dataclass(frozen=True)
+class SFTSample:
+    example: SFTExample
+    prompt: str  # the instruction text, as `answer_log_likelihoods` and generation take it
+    prompt_ids: list[int]  # the generation prompt: exactly the prompt part of `example`
+    answer: str
+    item_id: str
+    task: str
+    score: int
+
+
+def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random) -> SFTSample:
+    motion = view.vocabulary.as_text(codes.tolist())
+    answers = {"motion_to_description": item.description, "description_to_motion": motion,
+               "motion_to_rationale": item.rationale}
+    inputs = {"motion": motion, "description": item.description}
+    grounded = view.measured_parameters and TASK_INPUTS[task] == "motion"
+    prompt = build_prompt(task, rng, **{TASK_INPUTS[task]: inputs[TASK_INPUTS[task]]},
+                          measurements=measurements(item.parameters) if grounded else None)
+    example = encode_example(view.tokenizer, prompt, answers[task], view.max_length, view.use_chat_template)
+    prompt_length = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
+    return SFTSample(example, prompt, example.input_ids[:prompt_length], answers[task], item.id, task, item.score)
+
+
+class SFTDataset(Dataset):
+    def __init__(self, view: SFTView, items: list[CorpusItem], codes: dict[str, list[np.ndarray]], seed: int,
+                 train: bool):
+        self.view, self.items, self.codes, self.seed, self.train = view, items, codes, seed, train
+        tasks = [task for task, share in view.tasks.items() if share > 0]
+        self.tasks, self.shares = tasks, [view.tasks[task] for task in tasks]
+        variants = view.code_offsets if train else len(tasks)
+        self.index = [(item, variant) for variant in range(variants) for item in range(len(items))]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> SFTSample:
+        item_index, variant = self.index[i]
+        item = self.items[item_index]
+        rng = random.Random(f"{self.seed}:{self.train}:{i}")
+        if self.train:
+            task, offset = rng.choices(self.tasks, self.shares)[0], variant
+        else:
+            task, offset = self.tasks[variant], 0
+        return make_sample(self.view, item, self.codes[item.id][offset], task, rng)
+
+
+def collate_samples(samples: list[SFTSample], pad_id: int) -> dict[str, object]:
+    """The padded training tensors plus what evaluation needs to generate and score each sample."""
+    batch: dict[str, object] = dict(collate([s.example for s in samples], pad_id))
+    batch |= {"prompts": [s.prompt for s in samples], "prompt_ids": [s.prompt_ids for s in samples],
+              "answers": [s.answer for s in samples], "item_ids": [s.item_id for s in samples],
+              "tasks": [s.task for s in samples], "scores": torch.tensor([s.score for s in samples])}
+    return batch

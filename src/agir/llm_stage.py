@@ -1,0 +1,132 @@
+"""One LLM stage of `agir.fit`: backbone (or the previous stage) + the DataModule's SFT view + module + Trainer.
+
+A stage folder (`<run>/generative/`, `<run>/reasoning/`) holds the stage as `agir.models.llm.save_stage` writes it
+(adapter with the new token rows, extended tokenizer, scratch base weights, metadata.json), plus `metrics.json`,
+`config.yaml`, the CSV logs, `checkpoints/last.ckpt` and, for the reasoning stage, `predictions_{val,test}.jsonl`.
+Its metadata records the motion tokenizer's hash and codebook size and the prompt version, and a stage that
+continues another refuses one trained against something else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from agir.config import SFTStageConfig
+from agir.data.datamodule import GaitDataModule
+from agir.data.sft import SFTView
+from agir.models.llm import LLMConfig, load_backbone, load_stage, save_stage
+from agir.models.motion_tokenizer import MotionTokenizer
+from agir.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
+from agir.tasks.generative import GenerativeSFTModule
+from agir.tasks.reasoning import ReasoningSFTModule
+from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION
+
+MODULES = {"generative": GenerativeSFTModule, "reasoning": ReasoningSFTModule}
+
+
+def stage_tasks(stage: str, config: SFTStageConfig) -> dict[str, float]:
+    if stage == "generative":
+        share = config.description_to_motion
+        return {"motion_to_description": 1 - share, "description_to_motion": share}
+    return {"motion_to_rationale": 1.0}
+
+
+def backbone_device(config: DictConfig) -> torch.device:
+    """Where this process builds its backbone: its own GPU under DDP (never device_map='auto'), else the CPU."""
+    if config.trainer.accelerator in ("gpu", "cuda") or (config.trainer.accelerator == "auto"
+                                                         and torch.cuda.is_available()):
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def tokenizer_texts(datamodule: GaitDataModule) -> list[str]:
+    """What a scratch backbone's BPE learns from: the training items' texts and every instruction phrasing."""
+    items = datamodule.items["train"]
+    return ([item.description for item in items] + [item.rationale for item in items]
+            + [phrasing for phrasings in INSTRUCTIONS.values() for phrasing in phrasings])
+
+
+def check_continuation(metadata: dict, init_dir: Path, motion_tokenizer_dir: Path, motion_hash: str,
+                       codebook_size: int) -> None:
+    """Refuse a previous stage trained against another motion tokenizer, codebook or prompt set."""
+    problems = []
+    if metadata.get("motion_tokenizer_hash") != motion_hash:
+        problems.append(f"its motion tokenizer hash is {str(metadata.get('motion_tokenizer_hash'))[:12]}, but "
+                        f"{motion_tokenizer_dir} has {motion_hash[:12]}")
+    if metadata.get("codebook_size") != codebook_size:
+        problems.append(f"its codebook has {metadata.get('codebook_size')} codes, the motion tokenizer "
+                        f"{codebook_size}")
+    if metadata.get("prompt_version") != PROMPT_VERSION:
+        problems.append(f"its prompts are version {metadata.get('prompt_version')}, this code's {PROMPT_VERSION}")
+    if problems:
+        raise StageError(f"{init_dir} does not fit this run: {'; '.join(problems)}. Retrain it with this code and motion "
+                         "tokenizer, or point the stage at the matching one")
+
+
+def _backbone(config: DictConfig, stage: str, stage_config: SFTStageConfig, llm: LLMConfig,
+              motion_tokenizer: MotionTokenizer, motion_hash: str, datamodule: GaitDataModule):
+    device = backbone_device(config)
+    init_from = getattr(stage_config, "init_from", None)
+    if init_from is None:
+        model, tokenizer, vocabulary = load_backbone(llm, tokenizer_texts(datamodule), device,
+                                                     codebook_size=motion_tokenizer.codebook_size)
+        return model, tokenizer, vocabulary
+    init_dir = Path(init_from)
+    if not (init_dir / "metadata.json").is_file():
+        raise StageError(f"{init_dir}: no finished stage to continue (no metadata.json); train the generative stage "
+                         f"first or set {stage}.init_from=null")
+    try:
+        model, tokenizer, vocabulary, metadata = load_stage(init_dir, llm, device, is_trainable=True)
+    except ValueError as error:
+        raise StageError(str(error)) from None
+    check_continuation(metadata, init_dir, Path(stage_config.motion_tokenizer), motion_hash,
+                       motion_tokenizer.codebook_size)
+    return model, tokenizer, vocabulary
+
+
+def fit_llm_stage(config: DictConfig, stage: str) -> dict:
+    """Train the generative or reasoning stage into `<run>/<stage>/`; returns its metrics."""
+    stage_config: SFTStageConfig = OmegaConf.to_object(config[stage])
+    llm: LLMConfig = OmegaConf.to_object(config.llm)
+    stage_dir = run_dir(config) / stage
+    motion_dir = Path(stage_config.motion_tokenizer)
+    if not (motion_dir / "tokenizer.hash").is_file():
+        raise StageError(f"{motion_dir}: no motion tokenizer; train it first (stage=tokenizer)")
+    motion_tokenizer = MotionTokenizer.from_pretrained(motion_dir)
+    motion_hash = MotionTokenizer.hash_of(motion_dir)
+    datamodule = GaitDataModule(config.data, config.seed, split_file=run_dir(config) / "splits.json")
+    datamodule.prepare_data()
+    datamodule.setup()
+    model, tokenizer, vocabulary = _backbone(config, stage, stage_config, llm, motion_tokenizer, motion_hash,
+                                             datamodule)
+    view = SFTView(stage_tasks(stage, stage_config), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
+                   stage_config.batch_size, stage_config.code_offsets, stage_config.measured_parameters)
+    datamodule.connect(motion_tokenizer, view)
+    options = {"samples_dir": stage_dir / "samples"} if stage == "generative" else {}
+    module = MODULES[stage](model, tokenizer, vocabulary, stage_config, llm, **options)
+    trainer = make_trainer(config, stage_dir, stage_config)
+    started = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
+    seconds = time.perf_counter() - started
+    metrics: dict = {"steps": trainer.global_step, "train_seconds": round(seconds, 1)}
+    for part, evaluate in (("val", trainer.validate), ("test", trainer.test)):
+        metrics |= {key.replace("/", "_"): float(value)
+                    for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()}
+        if stage == "reasoning" and trainer.is_global_zero:
+            lines = [json.dumps(prediction) for prediction in module.predictions]
+            (stage_dir / f"predictions_{part}.jsonl").write_text("\n".join(lines) + "\n")
+    if trainer.is_global_zero:
+        save_stage(module.model, tokenizer, stage_dir, {
+            "stage": stage, "motion_tokenizer_hash": motion_hash, "motion_tokenizer": str(motion_dir),
+            "fps": motion_tokenizer.fps, "frames_per_code": motion_tokenizer.frames_per_code,
+            "init_from": getattr(stage_config, "init_from", None), "steps": trainer.global_step,
+            "llm": OmegaConf.to_container(config.llm)})
+        OmegaConf.save(config, stage_dir / "config.yaml", resolve=True)
+        write_json(stage_dir / "metrics.json", metrics)
+    return metrics

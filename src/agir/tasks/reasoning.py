@@ -1,0 +1,72 @@
+"""ReasoningSFTModule, stage 2 of the LLM: motion -> chain-of-thought rationale -> `Score: N`.
+
+Validation and test generate a rationale for every sample of their (rank's shard of the) split, parse its last
+strict `Score:` line (an unparseable output is invalid, never mapped to a class) and read the score probabilities
+from the model given its own reasoning. Metrics come from one confusion matrix reduced across ranks
+(`agir.tasks.score_metrics`); the per-item predictions are gathered to rank 0 as `predictions`.
+"""
+
+from __future__ import annotations
+
+import torch.distributed as dist
+
+from agir.models.generate import generate_texts, score_probabilities
+from agir.tasks.score_metrics import ScoreConfusion
+from agir.tasks.sft import SFTModule
+from agir.text.score import parse_score
+
+TASKS = ("motion_to_rationale",)
+
+
+class ReasoningSFTModule(SFTModule):
+    TASKS = TASKS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.confusion = ScoreConfusion()
+        self._predictions: list[dict] = []
+        # Gathered on rank 0 after each validation or test epoch: one dict per sample.
+        self.predictions: list[dict] = []
+
+    def predict_batch(self, batch: dict) -> list[dict]:
+        """Rationale, parsed score and score probabilities for every sample of `batch`."""
+        rationales = generate_texts(self.model, self.tokenizer, batch["prompt_ids"], self.config.max_new_tokens,
+                                    self.config.generation_batch_size)
+        probabilities = score_probabilities(self.model, self.tokenizer, batch["prompts"], rationales,
+                                            self.llm.max_length, self.llm.use_chat_template,
+                                            self.config.generation_batch_size)
+        return [{"id": item_id, "target": int(target), "score": parse_score(text), "rationale": text,
+                 "probabilities": [round(float(p), 6) for p in row], "reference": reference}
+                for item_id, target, text, row, reference in zip(batch["item_ids"], batch["scores"], rationales,
+                                                                 probabilities, batch["answers"])]
+
+    def _evaluate(self, batch: dict) -> None:
+        self._evaluate_teacher_forced(batch)
+        predictions = self.predict_batch(batch)
+        self.confusion.update(batch["scores"], [p["score"] for p in predictions])
+        self._predictions += predictions
+
+    def _log_epoch(self, prefix: str) -> None:
+        self._log_teacher_forced(prefix)
+        metrics = self.confusion.compute()
+        self.confusion.reset()
+        self.log_dict({f"{prefix}/{name}": float(metrics[name])
+                       for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")})
+        gathered = [self._predictions]
+        if dist.is_available() and dist.is_initialized():
+            gathered = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, self._predictions)
+        self.predictions = sorted((p for part in gathered for p in part), key=lambda p: p["id"])
+        self._predictions = []
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._evaluate(batch)
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self._evaluate(batch)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")

@@ -1,0 +1,159 @@
+"""The LLM stages end to end on a tiny cohort: SFT samples and their masks, every tiny backbone through both stages
+with `agir.fit`, stage chaining and the refusal of a mismatched stage 1, score probabilities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from agir.config import load_config
+from agir.data.datamodule import GaitDataModule
+from agir.data.sft import SFTView
+from agir.fit import main as fit_main
+from agir.models.generate import score_probabilities
+from agir.models.llm import LLMConfig, load_backbone
+from agir.models.motion_tokenizer import MotionTokenizer
+from agir.text.prompts import IGNORE_INDEX, collate, encode_example
+from agir.text.score import SCORES
+
+BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
+TINY_DATA = [
+    "data.synthetic.n_subjects=8", "data.synthetic.trials_per_subject=1", "data.synthetic.walk_distance_m=4.0",
+    "data.batch_size=8", "data.window=32", "data.window_stride=16", "trainer.enable_progress_bar=false",
+    "trainer.log_every_n_steps=1",
+]
+TINY_TOKENIZER = [
+    "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
+    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "tokenizer.max_steps=4", "tokenizer.val_check_interval=4",
+]
+TINY_LLM = [
+    "llm.scratch.hidden_size=32", "llm.scratch.num_layers=1", "llm.scratch.num_heads=2",
+    "llm.scratch.intermediate_size=64", "llm.scratch.text_vocab_size=400",
+    *(f"{stage}.{key}" for stage in ("generative", "reasoning")
+      for key in ("max_steps=2", "val_check_interval=2", "batch_size=4", "max_new_tokens=12", "warmup_steps=1")),
+]
+
+
+@pytest.fixture(scope="module")
+def base_run(tmp_path_factory) -> Path:
+    """A corpus and a motion tokenizer trained once for every test here."""
+    run = tmp_path_factory.mktemp("base")
+    assert fit_main(["--config", "configs/tokenizer.yaml", *TINY_DATA, *TINY_TOKENIZER, f"run.out_dir={run}",
+                     f"data.corpus_dir={run}/corpus"]) == 0
+    return run
+
+
+def _stage_args(base_run: Path, run: Path, *extra: str) -> list[str]:
+    return [*TINY_DATA, *TINY_LLM, f"run.out_dir={run}", f"data.corpus_dir={base_run}/corpus",
+            f"generative.motion_tokenizer={base_run}/tokenizer", f"reasoning.motion_tokenizer={base_run}/tokenizer",
+            *extra]
+
+
+@pytest.mark.parametrize("grounded", [False, True])
+def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, grounded):
+    config = load_config("configs/demo.yaml", _stage_args(base_run, base_run))
+    datamodule = GaitDataModule(config.data, config.seed, split_file=base_run / "splits.json")
+    datamodule.setup()
+    llm = OmegaConf.to_object(config.llm)
+    model, tokenizer, vocabulary = load_backbone(llm, ["Foot: short steps. Score: 2"] * 4, codebook_size=32)
+    tasks = {"motion_to_description": 1.0, "description_to_motion": 1.0, "motion_to_rationale": 1.0}
+    view = SFTView(tasks, tokenizer, vocabulary, max_length=512, use_chat_template=True, batch_size=4,
+                   code_offsets=3, measured_parameters=grounded)
+    datamodule.connect(MotionTokenizer.from_pretrained(base_run / "tokenizer"), view)
+    train = datamodule.train_dataloader().dataset
+    assert len(train) == 3 * len(datamodule.items["train"])
+    offsets = datamodule.codes[datamodule.items["train"][0].id]
+    assert len(offsets) == 3 and len({tuple(codes) for codes in offsets}) > 1, "offsets give other code sequences"
+    evaluation = datamodule.val_dataloader().dataset
+    assert len(evaluation) == 3 * len(datamodule.items["val"])
+    for sample in [evaluation[i] for i in range(len(evaluation))]:
+        labels, ids = sample.example.labels, sample.example.input_ids
+        prompt_length = len(sample.prompt_ids)
+        assert ids[:prompt_length] == sample.prompt_ids
+        assert all(label == IGNORE_INDEX for label in labels[:prompt_length])
+        assert labels[prompt_length:] == ids[prompt_length:]
+        assert labels[-1] == tokenizer.eos_token_id
+        assert tokenizer.decode(labels[prompt_length:-1]) == sample.answer
+        item = next(it for it in datamodule.items["val"] if it.id == sample.item_id)
+        expected = {"motion_to_rationale": item.rationale, "motion_to_description": item.description,
+                    "description_to_motion": vocabulary.as_text(datamodule.codes[item.id][0].tolist())}
+        assert sample.answer == expected[sample.task]
+        reads_motion = sample.task != "description_to_motion"
+        assert ("Measured gait parameters:" in sample.prompt) == (grounded and reads_motion)
+        if reads_motion:
+            assert vocabulary.as_text(datamodule.codes[item.id][0].tolist()) in sample.prompt
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in BACKBONES.glob("tiny-*.yaml")))
+def test_every_tiny_backbone_runs_both_llm_stages_chained(base_run, tmp_path, name, capsys):
+    run = tmp_path / "run"
+    args = ["--config", "configs/demo.yaml", "--config", f"configs/backbones/{name}.yaml",
+            *_stage_args(base_run, run, "pipeline=[generative,reasoning]")]
+    assert fit_main(args) == 0
+    for stage in ("generative", "reasoning"):
+        metadata = json.loads((run / stage / "metadata.json").read_text())
+        assert metadata["stage"] == stage and metadata["steps"] == 2
+        assert metadata["architecture"].startswith(name.removeprefix("tiny-")[:4])
+        assert metadata["motion_tokenizer_hash"] == MotionTokenizer.hash_of(base_run / "tokenizer")
+        assert (run / stage / "adapter" / "adapter_config.json").is_file()
+        assert (run / stage / "checkpoints" / "last.ckpt").is_file()
+    assert json.loads((run / "reasoning" / "metadata.json").read_text())["init_from"] == str(run / "generative")
+    metrics = json.loads((run / "reasoning" / "metrics.json").read_text())
+    for key in ("val_accuracy", "val_macro_f1", "val_qwk", "val_invalid_rate", "test_macro_f1"):
+        assert key in metrics
+    predictions = [json.loads(line) for line in (run / "reasoning" / "predictions_test.jsonl").read_text().splitlines()]
+    split = json.loads((run / "splits.json").read_text())
+    assert len(predictions) == len(split["test"])  # one trial per subject in this cohort
+    for prediction in predictions:
+        assert prediction["score"] in (None, *SCORES)
+        assert sum(prediction["probabilities"]) == pytest.approx(1.0, abs=1e-5)
+    report = json.loads((run / "report.json").read_text())
+    assert {"agir", "baseline", "split", "example"} <= report.keys()
+    assert report["agir"]["n"] == report["baseline"]["n"] == len(predictions)
+    assert "held-out subjects" in capsys.readouterr().out
+
+
+def test_stage_two_refuses_a_stage_one_of_another_motion_tokenizer(base_run, tmp_path, capsys):
+    first = tmp_path / "first"
+    assert fit_main(["--config", "configs/generative.yaml", *_stage_args(base_run, first)]) == 0
+    other = tmp_path / "other"
+    assert fit_main(["--config", "configs/tokenizer.yaml", *TINY_DATA, *TINY_TOKENIZER, "seed=99",
+                     "tokenizer.model.codebook_size=16", f"run.out_dir={other}",
+                     f"data.corpus_dir={base_run}/corpus"]) == 0
+    capsys.readouterr()
+    code = fit_main(["--config", "configs/reasoning.yaml",
+                     *_stage_args(base_run, tmp_path / "second", f"reasoning.init_from={first}/generative",
+                                  f"reasoning.motion_tokenizer={other}/tokenizer")])
+    error = capsys.readouterr().err
+    assert code == 1
+    assert "does not fit this run" in error and "motion tokenizer hash" in error and "16" in error
+    assert not (tmp_path / "second" / "reasoning" / "metadata.json").exists()
+
+    code = fit_main(["--config", "configs/reasoning.yaml",
+                     *_stage_args(base_run, tmp_path / "third", f"reasoning.init_from={tmp_path}/missing")])
+    assert code == 1 and "no finished stage to continue" in capsys.readouterr().err
+
+
+def test_score_probabilities_are_a_distribution_that_follows_training():
+    llm = LLMConfig()
+    llm.scratch.hidden_size, llm.scratch.num_layers, llm.scratch.intermediate_size = 32, 1, 64
+    llm.scratch.num_heads, llm.scratch.text_vocab_size = 2, 300
+    texts = ["Foot: slow. Overall: impaired.\nScore: 2", "Assess this walk."]
+    model, tokenizer, _ = load_backbone(llm, texts * 4)
+    prompts, rationales = ["Assess this walk."] * 3, ["Foot: slow. Overall: impaired.\nScore: 2", "no verdict", ""]
+    before = score_probabilities(model, tokenizer, prompts, rationales, 128, True)
+    assert before.shape == (3, 4)
+    torch.testing.assert_close(before.sum(1), torch.ones(3, dtype=before.dtype))
+    batch = collate([encode_example(tokenizer, prompts[0], texts[0], 128)], tokenizer.pad_token_id)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(30):
+        model(**batch).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    after = score_probabilities(model, tokenizer, prompts[:1], rationales[:1], 128, True)
+    assert after[0].argmax() == 2 and after[0, 2] > before[0, 2]
