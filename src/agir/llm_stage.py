@@ -65,8 +65,8 @@ def check_continuation(metadata: dict, init_dir: Path, motion_tokenizer_dir: Pat
     if metadata.get("prompt_version") != PROMPT_VERSION:
         problems.append(f"its prompts are version {metadata.get('prompt_version')}, this code's {PROMPT_VERSION}")
     if problems:
-        raise StageError(f"{init_dir} does not fit this run: {'; '.join(problems)}. Retrain it with this code and motion "
-                         "tokenizer, or point the stage at the matching one")
+        raise StageError(f"{init_dir} does not fit this run: {'; '.join(problems)}. Retrain it with this code and "
+                         "motion tokenizer, or point the stage at the matching one")
 
 
 def _backbone(config: DictConfig, stage: str, stage_config: SFTStageConfig, llm: LLMConfig,
@@ -126,6 +126,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
             "stage": stage, "motion_tokenizer_hash": motion_hash, "motion_tokenizer": str(motion_dir),
             "fps": motion_tokenizer.fps, "frames_per_code": motion_tokenizer.frames_per_code,
             "init_from": getattr(stage_config, "init_from", None), "steps": trainer.global_step,
+            "measured_parameters": stage_config.measured_parameters, "max_new_tokens": stage_config.max_new_tokens,
             "llm": OmegaConf.to_container(config.llm)})
         OmegaConf.save(config, stage_dir / "config.yaml", resolve=True)
         write_json(stage_dir / "metrics.json", metrics)

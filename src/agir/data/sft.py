@@ -7,7 +7,8 @@ Tasks (`agir.text.prompts.INSTRUCTIONS`) and what they answer:
 
 A training epoch visits every (item, code offset) once, its task drawn by the configured shares and its phrasing
 drawn too, both from a generator seeded by (seed, index): the same index is the same example in every epoch and on
-every rank, which keeps resumed runs exact. Evaluation visits every (item, task) once, at code offset 0.
+every rank, which keeps resumed runs exact. Evaluation visits every (item, task) once, at code offset 0, with the
+canonical phrasing (`build_prompt(rng=None)`), the prompt `agir.assess` gives a new file too.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class SFTSample:
     score: int
 
 
-def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random) -> SFTSample:
+def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random | None
+                ) -> SFTSample:
+    """The sample of `task` for `item`; `rng` draws the phrasing (None: the canonical one)."""
     motion = view.vocabulary.as_text(codes.tolist())
     answers = {"motion_to_description": item.description, "description_to_motion": motion,
                "motion_to_rationale": item.rationale}
@@ -84,12 +87,11 @@ class SFTDataset(Dataset):
     def __getitem__(self, i: int) -> SFTSample:
         item_index, variant = self.index[i]
         item = self.items[item_index]
-        rng = random.Random(f"{self.seed}:{self.train}:{i}")
-        if self.train:
-            task, offset = rng.choices(self.tasks, self.shares)[0], variant
-        else:
-            task, offset = self.tasks[variant], 0
-        return make_sample(self.view, item, self.codes[item.id][offset], task, rng)
+        if not self.train:
+            return make_sample(self.view, item, self.codes[item.id][0], self.tasks[variant], None)
+        rng = random.Random(f"{self.seed}:{i}")
+        task = rng.choices(self.tasks, self.shares)[0]
+        return make_sample(self.view, item, self.codes[item.id][variant], task, rng)
 
 
 def collate_samples(samples: list[SFTSample], pad_id: int) -> dict[str, object]:

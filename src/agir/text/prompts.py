@@ -74,10 +74,13 @@ class SFTExample:
             raise ValueError("SFTExample labels must be -100 or equal to the input id at the same position")
 
 
-def build_prompt(task: str, rng: random.Random, *, motion: str | None = None, description: str | None = None,
+def build_prompt(task: str, rng: random.Random | None, *, motion: str | None = None, description: str | None = None,
                  measurements: str | None = None) -> str:
     """One phrasing of `task`, drawn with `rng`, with its input (a motion-token span or a description) inserted,
-    and the measured gait parameters (`agir.text.rationale.measurements`) after it when given."""
+    and the measured gait parameters (`agir.text.rationale.measurements`) after it when given.
+
+    `rng=None` takes the first phrasing: the canonical prompt of evaluation and assessment, so a file assessed alone
+    meets exactly the prompt it met in the evaluated split."""
     if task not in INSTRUCTIONS:
         raise ValueError(f"unknown prompt task {task!r}; tasks: {', '.join(INSTRUCTIONS)}")
     inputs = {"motion": motion, "description": description}
@@ -89,7 +92,8 @@ def build_prompt(task: str, rng: random.Random, *, motion: str | None = None, de
         raise ValueError(f"prompt task {task!r} takes only {needed}=, not {', '.join(extra)}=")
     if measurements is not None and needed != "motion":
         raise ValueError(f"prompt task {task!r} reads no motion, so it takes no measurements=")
-    prompt = rng.choice(INSTRUCTIONS[task]).format(**{needed: inputs[needed]})
+    phrasing = INSTRUCTIONS[task][0] if rng is None else rng.choice(INSTRUCTIONS[task])
+    prompt = phrasing.format(**{needed: inputs[needed]})
     return prompt if measurements is None else prompt + MEASUREMENTS_LINE.format(measurements=measurements)
 
 
