@@ -138,6 +138,13 @@ def test_stage_two_refuses_a_stage_one_of_another_motion_tokenizer(base_run, tmp
     assert code == 1 and "no finished stage to continue" in capsys.readouterr().err
 
 
+def test_answers_that_cannot_fit_fail_before_training_with_the_fix(base_run, tmp_path, capsys):
+    code = fit_main(["--config", "configs/generative.yaml", *_stage_args(base_run, tmp_path, "llm.max_length=40")])
+    error = capsys.readouterr().err
+    assert code == 1 and "do not fit llm.max_length=40" in error and "raise llm.max_length" in error
+    assert not (tmp_path / "generative" / "checkpoints").exists()
+
+
 def test_score_probabilities_are_a_distribution_that_follows_training():
     llm = LLMConfig()
     llm.scratch.hidden_size, llm.scratch.num_layers, llm.scratch.intermediate_size = 32, 1, 64

@@ -107,7 +107,10 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                                              datamodule)
     view = SFTView(stage_tasks(stage, stage_config), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
                    stage_config.batch_size, stage_config.code_offsets, stage_config.measured_parameters)
-    datamodule.connect(motion_tokenizer, view)
+    try:
+        datamodule.connect(motion_tokenizer, view)
+    except ValueError as error:
+        raise StageError(str(error)) from None
     options = {"samples_dir": stage_dir / "samples"} if stage == "generative" else {}
     module = MODULES[stage](model, tokenizer, vocabulary, stage_config, llm, **options)
     trainer = make_trainer(config, stage_dir, stage_config)

@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from agir.config import DataConfig
 from agir.data.corpus import CorpusItem, ensure_corpus, load_item_motion, read_manifest
 from agir.data.sampling import ResumableLoader
-from agir.data.sft import SFTDataset, SFTView, collate_samples
+from agir.data.sft import SFTDataset, SFTView, check_answer_lengths, collate_samples
 from agir.data.splits import SubjectSplit, make_split, subject_scores
 from agir.motion.features import joints_to_features
 
@@ -132,6 +132,7 @@ class GaitDataModule(L.LightningDataModule):
             for item in items:
                 features = self.features[item.id]
                 self.codes[item.id] = motion_tokenizer.encode_features([features[o:] for o in range(offsets)])
+            check_answer_lengths(view, items, self.codes)
 
     def normalized(self, part: str) -> list[np.ndarray]:
         return [self.stats.normalize(self.features[item.id]) for item in self.items[part]]

@@ -57,6 +57,22 @@ class SFTSample:
     score: int
 
 
+def check_answer_lengths(view: SFTView, items: list[CorpusItem], codes: dict[str, list[np.ndarray]]) -> None:
+    """Fail before training when an answer cannot fit `max_length` with a prompt: answers are never truncated."""
+    too_long = []
+    for item in items:
+        answers = {"motion_to_description": [item.description], "motion_to_rationale": [item.rationale],
+                   "description_to_motion": [view.vocabulary.as_text(c.tolist()) for c in codes[item.id]]}
+        for task, share in view.tasks.items():
+            longest = max(len(view.tokenizer.encode(a, add_special_tokens=False)) for a in answers[task])
+            # + EOS, + at least one prompt token; a chat template's own tokens come on top.
+            if share > 0 and longest + 2 > view.max_length:
+                too_long.append(f"{item.id} {task} ({longest} answer tokens)")
+    if too_long:
+        raise ValueError(f"{len(too_long)} answers do not fit llm.max_length={view.max_length} with a prompt, e.g. "
+                         f"{'; '.join(too_long[:3])}: raise llm.max_length (answers are never truncated)")
+
+
 def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random | None
                 ) -> SFTSample:
     """The sample of `task` for `item`; `rng` draws the phrasing (None: the canonical one)."""
