@@ -118,9 +118,14 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
     seconds = time.perf_counter() - started
     metrics: dict = {"steps": trainer.global_step, "train_seconds": round(seconds, 1)}
-    for part, evaluate in (("val", trainer.validate), ("test", trainer.test)):
-        metrics |= {key.replace("/", "_"): float(value)
-                    for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()}
+    for part in ("val", "test"):
+        if part == "val" and module.validated_step == trainer.global_step:
+            # Validated at its final step already: the same weights would give the same numbers.
+            logged = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        else:
+            logged = (trainer.validate if part == "val" else trainer.test)(module, datamodule=datamodule,
+                                                                             verbose=False)[0]
+        metrics |= {key.replace("/", "_"): float(value) for key, value in logged.items()}
         if stage == "reasoning" and trainer.is_global_zero:
             lines = [json.dumps(prediction) for prediction in module.predictions]
             (stage_dir / f"predictions_{part}.jsonl").write_text("\n".join(lines) + "\n")

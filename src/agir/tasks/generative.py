@@ -23,9 +23,9 @@ class GenerativeSFTModule(SFTModule):
         self.samples_dir = Path(samples_dir) if samples_dir else None
         self._samples: list[str] = []
 
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        self._evaluate_teacher_forced(batch)
-        if batch_idx == 0 and self.config.samples_per_validation > 0:
+    def evaluate_batch(self, batch: dict, batch_idx: int) -> None:
+        super().evaluate_batch(batch, batch_idx)
+        if batch_idx == 0 and not self.trainer.testing and self.config.samples_per_validation > 0:
             self._samples = self._generate_samples(batch)
 
     def _generate_samples(self, batch: dict) -> list[str]:
@@ -45,9 +45,9 @@ class GenerativeSFTModule(SFTModule):
                            f"{batch['answers'][i][:300]}\n")
         return samples
 
-    def on_validation_epoch_end(self) -> None:
-        self._log_teacher_forced("val")
-        if not self._samples or not self.trainer.is_global_zero:
+    def log_evaluation(self, prefix: str) -> None:
+        super().log_evaluation(prefix)
+        if prefix != "val" or not self._samples or not self.trainer.is_global_zero:
             return
         text = f"# Samples at step {self.global_step}\n\n" + "\n".join(self._samples)
         if self.samples_dir is not None:
@@ -56,9 +56,3 @@ class GenerativeSFTModule(SFTModule):
         experiment = getattr(self.logger, "experiment", None)
         if hasattr(experiment, "add_text"):
             experiment.add_text("val/samples", text, self.global_step)
-
-    def on_test_epoch_end(self) -> None:
-        self._log_teacher_forced("test")
-
-    def test_step(self, batch: dict, batch_idx: int) -> None:
-        self._evaluate_teacher_forced(batch)

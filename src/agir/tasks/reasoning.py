@@ -40,14 +40,14 @@ class ReasoningSFTModule(SFTModule):
                 for item_id, target, text, row, reference in zip(batch["item_ids"], batch["scores"], rationales,
                                                                  probabilities, batch["answers"])]
 
-    def _evaluate(self, batch: dict) -> None:
-        self._evaluate_teacher_forced(batch)
+    def evaluate_batch(self, batch: dict, batch_idx: int) -> None:
+        super().evaluate_batch(batch, batch_idx)
         predictions = self.predict_batch(batch)
         self.confusion.update(batch["scores"], [p["score"] for p in predictions])
         self._predictions += predictions
 
-    def _log_epoch(self, prefix: str) -> None:
-        self._log_teacher_forced(prefix)
+    def log_evaluation(self, prefix: str) -> None:
+        super().log_evaluation(prefix)
         metrics = self.confusion.compute()
         self.confusion.reset()
         self.log_dict({f"{prefix}/{name}": float(metrics[name])
@@ -58,15 +58,3 @@ class ReasoningSFTModule(SFTModule):
             dist.all_gather_object(gathered, self._predictions)
         self.predictions = sorted((p for part in gathered for p in part), key=lambda p: p["id"])
         self._predictions = []
-
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        self._evaluate(batch)
-
-    def test_step(self, batch: dict, batch_idx: int) -> None:
-        self._evaluate(batch)
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")

@@ -45,6 +45,8 @@ class SFTModule(L.LightningModule):
         self.strict_loading = False
         self.eval_loss = nn.ModuleDict({task: MeanMetric() for task in self.TASKS})
         self.eval_accuracy = nn.ModuleDict({task: MeanMetric() for task in self.TASKS})
+        # The step of the last validation, so a stage that just validated at its final step need not again.
+        self.validated_step: int | None = None
 
     def _forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         logits = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
@@ -58,6 +60,27 @@ class SFTModule(L.LightningModule):
         self.log("train/perplexity", loss.detach().exp(), batch_size=size)
         self.log("train/token_accuracy", hits.sum() / counts.sum(), batch_size=size)
         return loss
+
+    def evaluate_batch(self, batch: dict, batch_idx: int) -> None:
+        """One validation or test batch; subclasses add what they measure by generating."""
+        self._evaluate_teacher_forced(batch)
+
+    def log_evaluation(self, prefix: str) -> None:
+        """The end of a validation or test epoch; subclasses add their own metrics."""
+        self._log_teacher_forced(prefix)
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate_batch(batch, batch_idx)
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate_batch(batch, batch_idx)
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_evaluation("val")
+        self.validated_step = self.global_step
+
+    def on_test_epoch_end(self) -> None:
+        self.log_evaluation("test")
 
     def _evaluate_teacher_forced(self, batch: dict) -> None:
         losses, hits, counts = self._forward(batch)
