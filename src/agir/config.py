@@ -157,6 +157,18 @@ class ReasoningStageConfig(SFTStageConfig):
     init_from: str | None = "${run.out_dir}/generative"
 
 
+@dataclass
+class CVConfig:
+    # none: one run on data.split; kfold: `folds` subject-disjoint folds; loso: one fold per subject. Each fold runs
+    # the pipeline into <run>/fold_<k> (agir.cv), and <run>/cv.json gathers mean and std over the folds.
+    scheme: str = "none"
+    folds: int = 5
+
+    def __post_init__(self) -> None:
+        if self.scheme not in ("none", "kfold", "loso"):
+            raise ConfigError(f"cv.scheme must be none, kfold or loso, not {self.scheme!r}")
+
+
 STAGES = ("tokenizer", "generative", "reasoning")
 
 
@@ -173,6 +185,7 @@ class AGIRConfig:
     generative: GenerativeStageConfig = field(default_factory=lambda: GenerativeStageConfig(lr=1e-3, warmup_steps=50))
     reasoning: ReasoningStageConfig = field(default_factory=lambda: ReasoningStageConfig(lr=1e-3, warmup_steps=50))
     llm: LLMConfig = field(default_factory=LLMConfig)
+    cv: CVConfig = field(default_factory=CVConfig)
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES + ("pipeline",):

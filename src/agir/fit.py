@@ -3,7 +3,8 @@ or the pipeline.
 
 Every output goes under `run.out_dir` (default `checkpoints/<run.name>`): the resolved config, the subject split and
 one folder per stage (`tokenizer/`, `generative/`, `reasoning/`), each chained to the one before. `run.resume=true`
-continues each stage from its `last.ckpt`, and a pipeline skips the stages that already finished.
+continues each stage from its `last.ckpt`, and a pipeline skips the stages that already finished. `cv.scheme=kfold`
+(or `loso`) runs the pipeline once per subject-disjoint fold into `<run>/fold_<k>/` and writes `<run>/cv.json`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import lightning as L
 from omegaconf import DictConfig, OmegaConf
 
 from agir.config import ConfigError, load_config, save_config
+from agir.cv import fit_cross_validation
 from agir.data.datamodule import GaitDataModule
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.report import pipeline_report
@@ -107,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     run_dir(config).mkdir(parents=True, exist_ok=True)
     save_config(config, run_dir(config) / "config.yaml")
     try:
-        metrics = fit_pipeline(config) if config.stage == "pipeline" else STAGES[config.stage](config)
+        if config.cv.scheme != "none":
+            metrics = fit_cross_validation(args.config, args.overrides, config, fit_pipeline)
+        else:
+            metrics = fit_pipeline(config) if config.stage == "pipeline" else STAGES[config.stage](config)
     except StageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -37,6 +37,12 @@ def stage_tasks(stage: str, config: SFTStageConfig) -> dict[str, float]:
     return {"motion_to_rationale": 1.0}
 
 
+def sft_view(stage: str, config: SFTStageConfig, llm: LLMConfig, tokenizer, vocabulary) -> SFTView:
+    """The DataModule view a stage trains and evaluates on (`agir.evaluate` rebuilds it from the stage's config)."""
+    return SFTView(stage_tasks(stage, config), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
+                   config.batch_size, config.code_offsets, config.measured_parameters)
+
+
 def backbone_device(config: DictConfig) -> torch.device:
     """Where this process builds its backbone: its own GPU under DDP (never device_map='auto'), else the CPU."""
     if config.trainer.accelerator in ("gpu", "cuda") or (config.trainer.accelerator == "auto"
@@ -105,10 +111,8 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
     datamodule.setup()
     model, tokenizer, vocabulary = _backbone(config, stage, stage_config, llm, motion_tokenizer, motion_hash,
                                              datamodule)
-    view = SFTView(stage_tasks(stage, stage_config), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
-                   stage_config.batch_size, stage_config.code_offsets, stage_config.measured_parameters)
     try:
-        datamodule.connect(motion_tokenizer, view)
+        datamodule.connect(motion_tokenizer, sft_view(stage, stage_config, llm, tokenizer, vocabulary))
     except ValueError as error:
         raise StageError(str(error)) from None
     options = {"samples_dir": stage_dir / "samples"} if stage == "generative" else {}

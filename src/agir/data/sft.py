@@ -14,6 +14,7 @@ canonical phrasing (`build_prompt(rng=None)`), the prompt `agir.assess` gives a 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,16 +74,24 @@ def check_answer_lengths(view: SFTView, items: list[CorpusItem], codes: dict[str
                          f"{'; '.join(too_long[:3])}: raise llm.max_length (answers are never truncated)")
 
 
+def task_prompt(task: str, rng: random.Random | None, inputs: Mapping[str, str], parameters: Mapping,
+                measured_parameters: bool) -> str:
+    """The prompt of `task` with its input taken from `inputs`, followed by the measured `parameters` when the stage
+    grounds motion prompts in them. `agir.inference` builds a new file's prompt here too, with rng=None."""
+    needed = TASK_INPUTS[task]
+    grounded = measured_parameters and needed == "motion"
+    return build_prompt(task, rng, **{needed: inputs[needed]},
+                        measurements=measurements(parameters) if grounded else None)
+
+
 def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random | None
                 ) -> SFTSample:
     """The sample of `task` for `item`; `rng` draws the phrasing (None: the canonical one)."""
     motion = view.vocabulary.as_text(codes.tolist())
     answers = {"motion_to_description": item.description, "description_to_motion": motion,
                "motion_to_rationale": item.rationale}
-    inputs = {"motion": motion, "description": item.description}
-    grounded = view.measured_parameters and TASK_INPUTS[task] == "motion"
-    prompt = build_prompt(task, rng, **{TASK_INPUTS[task]: inputs[TASK_INPUTS[task]]},
-                          measurements=measurements(item.parameters) if grounded else None)
+    prompt = task_prompt(task, rng, {"motion": motion, "description": item.description}, item.parameters,
+                         view.measured_parameters)
     example = encode_example(view.tokenizer, prompt, answers[task], view.max_length, view.use_chat_template)
     prompt_length = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
     return SFTSample(example, prompt, example.input_ids[:prompt_length], answers[task], item.id, task, item.score)

@@ -1,5 +1,10 @@
 """Batched inference with a stage's model: greedy generation with the KV cache, and score probabilities.
 
+`rationales_and_probabilities` is the one path from prompt texts to rationales and score probabilities, for the
+reasoning stage's validation and for `agir.assess` alike. Its generation prompt is cut so that it and
+`max_new_tokens` fit in `max_length`, never by the reference answer's length: a new file has none, and at
+evaluation the reference's length would tell the model how much of the motion to see.
+
 `score_probabilities` is the parse-free prediction: for a generated rationale it completes the body with each line
 `Score: 0` .. `Score: 3`, reads the log-likelihood the model gives each completed answer (teacher forced, exactly as
 training supervised it) and normalizes over the four. The shared body cancels out, so this is the model's
@@ -11,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from agir.text.prompts import IGNORE_INDEX, collate, collate_prompts, encode_example
+from agir.text.prompts import IGNORE_INDEX, collate, collate_prompts, encode_example, encode_prompt
 from agir.text.score import SCORES, rationale_body, with_score
 
 
@@ -64,3 +69,23 @@ def score_probabilities(model, tokenizer, prompts: list[str], rationales: list[s
     log_likelihood = answer_log_likelihoods(model, tokenizer, repeated, answers, max_length, use_chat_template,
                                             batch_size)
     return F.softmax(log_likelihood.view(len(prompts), len(SCORES)), dim=-1)
+
+
+def generation_prompt(tokenizer, prompt: str, max_length: int, max_new_tokens: int,
+                      use_chat_template: bool) -> list[int]:
+    """The tokens a rationale is generated from: `prompt`, cut so that it and `max_new_tokens` fit in `max_length`."""
+    if max_new_tokens >= max_length:
+        raise ValueError(f"max_new_tokens ({max_new_tokens}) leaves no room for a prompt within max_length "
+                         f"({max_length})")
+    return encode_prompt(tokenizer, prompt, use_chat_template, max_length=max_length - max_new_tokens)
+
+
+def rationales_and_probabilities(model, tokenizer, prompts: list[str], max_new_tokens: int, max_length: int,
+                                 use_chat_template: bool, batch_size: int = 32) -> tuple[list[str], torch.Tensor]:
+    """Greedy rationales for prompt texts and, given each, the (N, 4) probabilities of scores 0-3."""
+    prompt_ids = [generation_prompt(tokenizer, prompt, max_length, max_new_tokens, use_chat_template)
+                  for prompt in prompts]
+    rationales = generate_texts(model, tokenizer, prompt_ids, max_new_tokens, batch_size)
+    probabilities = score_probabilities(model, tokenizer, prompts, rationales, max_length, use_chat_template,
+                                        batch_size)
+    return rationales, probabilities

@@ -1,8 +1,9 @@
 """ReasoningSFTModule, stage 2 of the LLM: motion -> chain-of-thought rationale -> `Score: N`.
 
-Validation and test generate a rationale for every sample of their (rank's shard of the) split, parse its last
-strict `Score:` line (an unparseable output is invalid, never mapped to a class) and read the score probabilities
-from the model given its own reasoning. Metrics come from one confusion matrix reduced across ranks
+Validation and test generate a rationale for every sample of their (rank's shard of the) split, exactly as
+`agir.assess` does for a file (`agir.models.generate.rationales_and_probabilities`), parse its last strict `Score:`
+line (an unparseable output is invalid, never mapped to a class) and read the score probabilities from the model
+given its own reasoning. Metrics come from one confusion matrix reduced across ranks
 (`agir.tasks.score_metrics`); the per-item predictions are gathered to rank 0 as `predictions`.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import torch.distributed as dist
 
-from agir.models.generate import generate_texts, score_probabilities
+from agir.models.generate import rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.tasks.sft import SFTModule
 from agir.text.score import parse_score
@@ -30,11 +31,9 @@ class ReasoningSFTModule(SFTModule):
 
     def predict_batch(self, batch: dict) -> list[dict]:
         """Rationale, parsed score and score probabilities for every sample of `batch`."""
-        rationales = generate_texts(self.model, self.tokenizer, batch["prompt_ids"], self.config.max_new_tokens,
-                                    self.config.generation_batch_size)
-        probabilities = score_probabilities(self.model, self.tokenizer, batch["prompts"], rationales,
-                                            self.llm.max_length, self.llm.use_chat_template,
-                                            self.config.generation_batch_size)
+        rationales, probabilities = rationales_and_probabilities(
+            self.model, self.tokenizer, batch["prompts"], self.config.max_new_tokens, self.llm.max_length,
+            self.llm.use_chat_template, self.config.generation_batch_size)
         return [{"id": item_id, "target": int(target), "score": parse_score(text), "rationale": text,
                  "probabilities": [round(float(p), 6) for p in row], "reference": reference}
                 for item_id, target, text, row, reference in zip(batch["item_ids"], batch["scores"], rationales,

@@ -1,9 +1,9 @@
 """Which numeric claims of a rationale the measured parameters support, for highlighting in a report.
 
-A claim (agir.text.claims) matches when its parameter was measured and the claimed value equals the measured one
-as text would round it (agir.text.rationale.FORMATS), or lies within 2 % of it. When an assessment carries its own
-faithfulness check, that verdict wins: a claim listed under `mismatches` (or `matched`) by its text, or by its
-parameter key and value (`key` with `value`/`claimed`), takes that status.
+A claim (agir.text.claims) matches by the rule of `agir.text.faithfulness`: the measured value as text rounds it, or
+within its relative tolerance. When an assessment carries its own faithfulness check, that verdict wins: a claim
+listed under `mismatches` (or `matched`) by its text, or by its parameter key and value (`key` with
+`value`/`claimed`), takes that status.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agir.text.claims import UNMAPPED, Claim, extract_claims
-from agir.text.rationale import FORMATS
-
-RELATIVE_TOLERANCE = 0.02
+from agir.text.faithfulness import claim_matches, measured_value
 
 
 @dataclass(frozen=True)
@@ -40,13 +38,10 @@ def _listed(claim: Claim, entries: list) -> bool:
 def _own_verdict(claim: Claim, parameters: Mapping) -> tuple[bool, str]:
     if claim.key == UNMAPPED:
         return False, "no parameter this number could be about"
-    measured = parameters.get(claim.key)
-    if not isinstance(measured, (int, float)) or isinstance(measured, bool):
+    measured = measured_value(claim, parameters)
+    if measured is None:
         return False, f"{claim.key} was not measured"
-    written = FORMATS.get(claim.key)
-    resolution = 0.5 * 10 ** -written.decimals / written.scale if written else 0.0
-    close = abs(claim.value - measured) <= max(resolution + 1e-9, RELATIVE_TOLERANCE * abs(measured))
-    return close, f"measured {claim.key} = {measured:g}"
+    return claim_matches(claim, measured), f"measured {claim.key} = {measured:g}"
 
 
 def check_claims(rationale: str, parameters: Mapping, faithfulness: Mapping | None = None) -> list[CheckedClaim]:

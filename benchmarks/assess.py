@@ -1,0 +1,60 @@
+"""Assessment throughput: files per second, batched (one generation batch of `--batch-size` files) beside one by
+one, on the same files: the held-out motion files of a run, repeated to `--files`. Both modes run once to warm
+up (a first pass pays one-time kernel set-up for every new tensor shape), then each is timed, best of two. The
+ratio is printed last.
+
+    python benchmarks/assess.py [--run checkpoints/demo] [--files 32] [--batch-size 32] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from agir.data.corpus import read_manifest  # noqa: E402
+from agir.data.splits import SubjectSplit  # noqa: E402
+from agir.inference import assess_files, load_assessor  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+
+
+def held_out_files(run: str, count: int) -> list[str]:
+    config = OmegaConf.load(f"{run}/config.yaml")
+    split = SubjectSplit.load(f"{run}/splits.json")
+    files = [f"{config.data.corpus_dir}/{item.path}" for item in read_manifest(config.data.corpus_dir)
+             if item.subject in split.test]
+    return [files[i % len(files)] for i in range(count)]
+
+
+def files_per_second(assessor, files: list[str], batch_size: int, repeats: int = 2) -> float:
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        assess_files(assessor, files, batch_size=batch_size)
+        seconds.append(time.perf_counter() - started)
+    return len(files) / min(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", default="checkpoints/demo")
+    parser.add_argument("--files", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    assessor = load_assessor(args.run, args.device)
+    files = held_out_files(args.run, args.files)
+    for batch_size in (args.batch_size, 1):
+        assess_files(assessor, files, batch_size=batch_size)
+    batched = files_per_second(assessor, files, args.batch_size)
+    single = files_per_second(assessor, files, 1)
+    print(f"{len(files)} files, max_new_tokens {assessor.metadata['max_new_tokens']}, device {args.device}")
+    print(f"batch {args.batch_size}: {batched:.2f} files/s")
+    print(f"one by one: {single:.2f} files/s")
+    print(f"ratio batched / one by one: {batched / single:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""`python -m agir.evaluate --run DIR [--split test|val] [--device D]`: the reasoning stage's metrics on a split.
+
+The stage's own evaluation (the DataModule's reasoning view of the run's saved split, `ReasoningSFTModule` under a
+Lightning Trainer), so its numbers equal the stage's validation or test; plus what only a full evaluation needs:
+faithfulness of the generated rationales to the measured parameters, BLEU and ROUGE-L against the reference
+rationales (torchmetrics.text, nothing downloaded) and the confusion matrix. Writes
+`<run>/evaluation/<split>/metrics.json`, `predictions.jsonl` and `confusion.png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import lightning as L
+from omegaconf import OmegaConf
+from torchmetrics.text import BLEUScore, ROUGEScore
+
+from agir.config import ConfigError, load_config
+from agir.data.datamodule import GaitDataModule
+from agir.inference import load_assessor
+from agir.llm_stage import sft_view
+from agir.report import HEADLINE
+from agir.runs import write_json
+from agir.tasks.reasoning import ReasoningSFTModule
+from agir.tasks.score_metrics import ScoreConfusion
+from agir.text.faithfulness import check_faithfulness
+from agir.viz.confusion import confusion_png
+
+SPLITS = ("val", "test")
+
+
+def faithfulness_metrics(checks: list[dict]) -> dict[str, float]:
+    """`faithfulness`: the share of all numeric claims that match; `faithfulness_mean`: the mean fraction over the
+    rationales with claims; `contradiction_rate`: the share of rationales with a severity word against their score."""
+    claims = sum(check["n_claims"] for check in checks)
+    fractions = [check["fraction"] for check in checks if check["fraction"] is not None]
+    return {"faithfulness": sum(len(check["matched"]) for check in checks) / claims if claims else math.nan,
+            "faithfulness_mean": sum(fractions) / len(fractions) if fractions else math.nan,
+            "numeric_claims": claims,
+            "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks)}
+
+
+def text_metrics(rationales: list[str], references: list[str]) -> dict[str, float]:
+    """Corpus BLEU-4 and mean ROUGE-L F1 of the generated rationales against the references."""
+    bleu = BLEUScore()(rationales, [[reference] for reference in references])
+    rouge = ROUGEScore(rouge_keys=("rougeL",))(rationales, references)
+    return {"bleu": float(bleu), "rouge_l": float(rouge["rougeL_fmeasure"])}
+
+
+def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu") -> dict:
+    """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    run = Path(run)
+    assessor = load_assessor(run, device)
+    config = load_config(run / "reasoning" / "config.yaml")
+    datamodule = GaitDataModule(config.data, config.seed, split_file=run / "splits.json")
+    datamodule.setup()
+    stage_config = OmegaConf.to_object(config.reasoning)
+    datamodule.connect(assessor.motion_tokenizer,
+                       sft_view("reasoning", stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary))
+    module = ReasoningSFTModule(assessor.model, assessor.tokenizer, assessor.vocabulary, stage_config, assessor.llm)
+    trainer = L.Trainer(accelerator="cuda" if assessor.model.device.type == "cuda" else "cpu", devices=1,
+                        logger=False, enable_checkpointing=False, use_distributed_sampler=False,
+                        enable_progress_bar=config.trainer.enable_progress_bar, enable_model_summary=False)
+    evaluate = trainer.validate if split == "val" else trainer.test
+    logged = {key.replace("/", "_"): float(value)
+              for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()}
+    predictions = module.predictions
+    parameters = {item.id: item.parameters for item in datamodule.items[split]}
+    for prediction in predictions:
+        prediction["faithfulness"] = check_faithfulness(prediction["rationale"], parameters[prediction["id"]],
+                                                        prediction["score"])
+    confusion = ScoreConfusion()
+    confusion.update([p["target"] for p in predictions], [p["score"] for p in predictions])
+    metrics = (logged | {f"{split}_{name}": value for name, value in confusion.compute().items()}
+               | {f"{split}_{name}": value for name, value in
+                  faithfulness_metrics([p["faithfulness"] for p in predictions]).items()}
+               | {f"{split}_{name}": value for name, value in
+                  text_metrics([p["rationale"] for p in predictions], [p["reference"] for p in predictions]).items()})
+    out = run / "evaluation" / split
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "metrics.json", metrics)
+    (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))
+    (out / "confusion.png").write_bytes(confusion_png(confusion.counts, f"{run.name}: {split}, n={len(predictions)}"))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agir.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--run", required=True, help="a run directory with a finished reasoning stage")
+    parser.add_argument("--split", choices=SPLITS, default="test")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
+    args = parser.parse_args(argv)
+    try:
+        metrics = evaluate_run(args.run, args.split, args.device)
+    except (OSError, ValueError, ConfigError) as error:
+        print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
+    names = HEADLINE + ("faithfulness", "bleu", "rouge_l")
+    print("  ".join(f"{name} {metrics[f'{args.split}_{name}']:.3f}" for name in names))
+    print(f"written to {Path(args.run) / 'evaluation' / args.split}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

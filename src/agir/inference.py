@@ -1,0 +1,165 @@
+"""Assessing motion files with a trained model: a run's reasoning stage, or a model exported by `agir.export`.
+
+`load_assessor(path, device)` reads either a run directory (`<run>/reasoning/` rebuilt as base + adapter, with the
+motion tokenizer of `<run>/tokenizer/`) or an exported one:
+
+    model/              a plain Hugging Face model directory, merged weights, vocabulary already extended
+    tokenizer/          the extended tokenizer
+    motion_tokenizer/   the MotionTokenizer directory
+    agir.json           the reasoning stage's metadata.json, plus "merged": true
+
+`assess_files` turns each file into one assessment (the object `python -m agir.assess --format jsonl` prints). A
+file meets exactly the prompt its corpus item met in the evaluated split: canonical phrasing, codes of the whole
+motion at the tokenizer's frame rate, measured parameters when the stage was trained with them, the same
+generation path as the stage's validation. A file that cannot be used yields an assessment with `error` set.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+from tqdm import tqdm
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from agir.data.sft import task_prompt
+from agir.models.generate import rationales_and_probabilities
+from agir.models.llm import (LLMConfig, load_stage, motion_vocabulary_of, read_stage_metadata, resolve_dtype,
+                             tokenizer_fingerprint)
+from agir.models.llm_vocab import MotionVocabulary
+from agir.models.motion_tokenizer import MotionTokenizer
+from agir.motion.gait import extract_gait_parameters
+from agir.motion.io import Motion, MotionFileError, load_motion
+from agir.text.faithfulness import check_faithfulness
+from agir.text.score import SCORES, parse_score
+
+EXPORT_METADATA = "agir.json"
+TASK = "motion_to_rationale"
+
+
+@dataclass
+class Assessor:
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    vocabulary: MotionVocabulary
+    motion_tokenizer: MotionTokenizer
+    metadata: dict  # the reasoning stage's metadata.json
+    llm: LLMConfig
+
+
+def stage_llm_config(metadata: dict) -> LLMConfig:
+    """The LLMConfig a stage was trained with, as its metadata records it."""
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(LLMConfig), metadata["llm"]))
+
+
+def _motion_tokenizer(directory: Path, metadata: dict, device: torch.device) -> MotionTokenizer:
+    found = MotionTokenizer.hash_of(directory) if (directory / "tokenizer.hash").is_file() else None
+    if found != metadata["motion_tokenizer_hash"]:
+        raise ValueError(f"{directory}: not the motion tokenizer the model was trained with (hash "
+                         f"{str(found)[:12]}, the model's {metadata['motion_tokenizer_hash'][:12]})")
+    return MotionTokenizer.from_pretrained(directory, device)
+
+
+def _load_run(run: Path, device: torch.device) -> Assessor:
+    stage_dir = run / "reasoning"
+    metadata = read_stage_metadata(stage_dir)
+    llm = stage_llm_config(metadata)
+    model, tokenizer, vocabulary, metadata = load_stage(stage_dir, llm, device)
+    return Assessor(model, tokenizer, vocabulary, _motion_tokenizer(run / "tokenizer", metadata, device), metadata, llm)
+
+
+def _load_exported(directory: Path, device: torch.device) -> Assessor:
+    metadata = json.loads((directory / EXPORT_METADATA).read_text())
+    llm = stage_llm_config(metadata)
+    tokenizer = AutoTokenizer.from_pretrained(directory / "tokenizer")
+    if tokenizer_fingerprint(tokenizer) != metadata["tokenizer_hash"]:
+        raise ValueError(f"{directory / 'tokenizer'} does not match the tokenizer hash in {EXPORT_METADATA}")
+    vocabulary = motion_vocabulary_of(tokenizer)
+    if vocabulary is None:
+        raise ValueError(f"{directory / 'tokenizer'}: no motion tokens")
+    model = AutoModelForCausalLM.from_pretrained(directory / "model", dtype=resolve_dtype(llm.dtype, device),
+                                                 device_map={"": device}).eval()
+    return Assessor(model, tokenizer, vocabulary, _motion_tokenizer(directory / "motion_tokenizer", metadata, device),
+                    metadata, llm)
+
+
+def load_assessor(path: str | Path, device: str | torch.device = "cpu") -> Assessor:
+    """The model, tokenizers and metadata of a run (`<run>/reasoning/`) or of an exported model directory."""
+    path, device = Path(path), torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    if (path / EXPORT_METADATA).is_file():
+        return _load_exported(path, device)
+    if not (path / "reasoning" / "metadata.json").is_file():
+        raise FileNotFoundError(f"{path}: neither a run with a finished reasoning stage (no reasoning/metadata.json) "
+                                f"nor an exported model (no {EXPORT_METADATA})")
+    return _load_run(path, device)
+
+
+def _failed(path: str, reason: str) -> dict:
+    return {"file": path, "score": None, "probabilities": None, "rationale": None, "parameters": None,
+            "faithfulness": None, "error": reason}
+
+
+def load_for_assessment(assessor: Assessor, path: str | Path, fps: float | None = None,
+                        layout: str | None = None) -> Motion:
+    """The file as the model reads it: canonical joints at the motion tokenizer's frame rate. `fps` and `layout`
+    fill what the file does not state."""
+    return load_motion(path, fps=fps, layout=layout, target_fps=assessor.motion_tokenizer.fps)
+
+
+def _prompt(assessor: Assessor, path: str, fps: float | None, layout: str | None) -> tuple[str, dict]:
+    """The file's generation prompt and its measured gait parameters; MotionFileError or ValueError if unusable."""
+    motion = load_for_assessment(assessor, path, fps, layout)
+    parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
+    codes = assessor.motion_tokenizer.encode(motion.joints)
+    prompt = task_prompt(TASK, None, {"motion": assessor.vocabulary.as_text(codes.tolist())}, parameters,
+                         assessor.metadata["measured_parameters"])
+    return prompt, parameters
+
+
+def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, layout: str | None) -> list[dict]:
+    results: dict[int, dict] = {}
+    ready: list[tuple[int, str, dict]] = []
+    for index, path in enumerate(paths):
+        try:
+            prompt, parameters = _prompt(assessor, path, fps, layout)
+        except MotionFileError as error:  # its message starts with the path
+            results[index] = _failed(path, str(error))
+            continue
+        except ValueError as error:
+            results[index] = _failed(path, f"{path}: {error}")
+            continue
+        ready.append((index, prompt, parameters))
+    if ready:
+        rationales, probabilities = rationales_and_probabilities(
+            assessor.model, assessor.tokenizer, [prompt for _, prompt, _ in ready], assessor.metadata["max_new_tokens"],
+            assessor.llm.max_length, assessor.llm.use_chat_template, len(ready))
+        for (index, _, parameters), rationale, row in zip(ready, rationales, probabilities):
+            score = parse_score(rationale)
+            results[index] = {"file": paths[index], "score": score,
+                              "probabilities": {str(s): round(float(p), 6) for s, p in zip(SCORES, row)},
+                              "rationale": rationale, "parameters": parameters,
+                              "faithfulness": check_faithfulness(rationale, parameters, score), "error": None}
+    return [results[index] for index in range(len(paths))]
+
+
+def assess_files(assessor: Assessor, paths: Sequence[str | Path], batch_size: int = 32, progress: bool = False,
+                 fps: float | None = None, layout: str | None = None) -> list[dict]:
+    """One assessment per file, in order: `file`, `score` (None if unparseable), `probabilities` ("0".."3"),
+    `rationale`, `parameters`, `faithfulness` (agir.text.faithfulness) and `error` (None, or a one-line reason).
+    `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    paths = [str(path) for path in paths]
+    assessments: list[dict] = []
+    with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
+        for start in range(0, len(paths), batch_size):
+            assessments += _assess_batch(assessor, paths[start:start + batch_size], fps, layout)
+            bar.update(len(paths[start:start + batch_size]))
+    return assessments

@@ -1,0 +1,50 @@
+"""Faithfulness of a rationale: do its numeric claims say what was measured, and do its severity words fit its score?
+
+Every quantitative claim (`agir.text.claims.extract_claims`) is compared with the measured parameter it names. It
+matches when it equals the measured value as text rounds it (`agir.text.rationale.FORMATS`: `1.12 m/s` for 1.1236)
+or lies within RELATIVE_TOLERANCE of it. A claim whose parameter was not measured, or that no parameter could be
+about (key UNMAPPED), is unsupported: it counts against the fraction. One implementation for `agir.assess`,
+`agir.evaluate` and the HTML report.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+from agir.text.claims import UNMAPPED, Claim, extract_claims, severity_contradictions
+from agir.text.rationale import FORMATS
+
+RELATIVE_TOLERANCE = 0.02
+TOLERANCE = (f"a claim matches when it equals the measured value as text rounds it, or lies within "
+             f"{RELATIVE_TOLERANCE:.0%} of it; unmeasured and unmapped claims do not match")
+
+
+def measured_value(claim: Claim, parameters: Mapping) -> float | None:
+    """The measured value of the parameter `claim` is about, or None (unmapped, or not measured)."""
+    value = None if claim.key == UNMAPPED else parameters.get(claim.key)
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return float(value) if is_number else None
+
+
+def claim_matches(claim: Claim, measured: float) -> bool:
+    written = FORMATS.get(claim.key)
+    # Half the last written digit, in the parameter's own unit: what rounding to text can move a value by.
+    resolution = 0.5 * 10 ** -written.decimals / written.scale if written else 0.0
+    return abs(claim.value - measured) <= max(resolution + 1e-9, RELATIVE_TOLERANCE * abs(measured))
+
+
+def check_faithfulness(rationale: str, parameters: Mapping, score: int | None) -> dict:
+    """`fraction` of the numeric claims that match (None without claims), `n_claims`, `matched` and `mismatches`
+    (`text`, `key`, `claimed`, `measured`), `contradictions` (severity words contradicting `score`; none without
+    a score) and the `tolerance` rule."""
+    matched, mismatches = [], []
+    for claim in extract_claims(rationale):
+        measured = measured_value(claim, parameters)
+        entry = {"text": claim.text, "key": claim.key, "claimed": claim.value, "measured": measured}
+        (matched if measured is not None and claim_matches(claim, measured) else mismatches).append(entry)
+    n_claims = len(matched) + len(mismatches)
+    return {"fraction": len(matched) / n_claims if n_claims else None, "n_claims": n_claims, "matched": matched,
+            "mismatches": mismatches,
+            "contradictions": [] if score is None else severity_contradictions(rationale, score),
+            "tolerance": TOLERANCE}
