@@ -2,8 +2,9 @@
 
 Both train the identical model (same backbone config and seed), on the identical SFT samples (the DataModule's
 reasoning view), with the same batch size, optimizer and learning rate, for the same number of steps. Throughput is
-non-padding tokens per second over the steps after a warm-up, by the wall clock and by the process's CPU time (which
-other work on a shared machine barely disturbs); the ratio AGIR / Trainer is printed last, on CPU time.
+non-padding tokens per second over the steps after a warm-up, by the wall clock and by the process's CPU time. Each
+runs in a fresh process (kernel caches warmed by one would flatter the other); the ratio AGIR / Trainer is printed
+last.
 
     python benchmarks/sft.py [--run checkpoints/demo] [--steps 30] [--batch-size 16]
 
@@ -13,7 +14,10 @@ other work on a shared machine barely disturbs); the ratio AGIR / Trainer is pri
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -79,28 +83,20 @@ def build(config, datamodule, motion_tokenizer, batch_size: int):
     return model, tokenizer, vocabulary, stage, llm
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", default="checkpoints/demo")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=16)
-    args = parser.parse_args()
-    config = load_config("configs/demo.yaml", [f"run.out_dir={args.run}"])
-    motion_tokenizer = MotionTokenizer.from_pretrained(f"{args.run}/tokenizer")
-    datamodule = GaitDataModule(config.data, config.seed, split_file=f"{args.run}/splits.json")
-    datamodule.setup()
-
+def run_agir(config, datamodule, motion_tokenizer, args) -> TokenClock:
     model, tokenizer, vocabulary, stage, llm = build(config, datamodule, motion_tokenizer, args.batch_size)
     stage.max_steps = args.steps
-    agir_clock = TokenClock(args.warmup)
+    clock = TokenClock(args.warmup)
     trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=args.steps, limit_val_batches=0, logger=False,
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                        use_distributed_sampler=False, callbacks=[LightningClock(agir_clock)])
+                        use_distributed_sampler=False, callbacks=[LightningClock(clock)])
     trainer.fit(ReasoningSFTModule(model, tokenizer, vocabulary, stage, llm),
                 train_dataloaders=datamodule.train_dataloader())
+    return clock
 
-    model, tokenizer, *_ = build(config, datamodule, motion_tokenizer, args.batch_size)
+
+def run_hf(config, datamodule, motion_tokenizer, args) -> TokenClock:
+    model, tokenizer, _, stage, _ = build(config, datamodule, motion_tokenizer, args.batch_size)
     dataset = datamodule.train_dataloader().dataset
     samples = [dataset[i] for i in range(len(dataset))]
     tokens: list[int] = []
@@ -110,22 +106,49 @@ def main() -> None:
         tokens.append(int(batch["attention_mask"].sum()))
         return {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
 
-    hf_clock = TokenClock(args.warmup)
+    clock = TokenClock(args.warmup)
     arguments = TrainingArguments(output_dir="/tmp/agir-bench-hf", per_device_train_batch_size=args.batch_size,
                                   max_steps=args.steps, learning_rate=stage.lr, weight_decay=stage.weight_decay,
                                   lr_scheduler_type="cosine", warmup_steps=stage.warmup_steps, report_to=[],
                                   save_strategy="no", logging_strategy="no", use_cpu=True, dataloader_drop_last=True,
                                   remove_unused_columns=False, disable_tqdm=True)
     Trainer(model=model, args=arguments, train_dataset=samples, data_collator=collate,
-            callbacks=[HFClock(hf_clock, tokens)]).train()
+            callbacks=[HFClock(clock, tokens)]).train()
+    return clock
 
-    (agir_wall, agir_cpu), (hf_wall, hf_cpu) = agir_clock.rates(), hf_clock.rates()
+
+def measure(framework: str, args) -> tuple[float, float]:
+    """Throughput of one framework, in this process."""
+    config = load_config("configs/demo.yaml", [f"run.out_dir={args.run}"])
+    motion_tokenizer = MotionTokenizer.from_pretrained(f"{args.run}/tokenizer")
+    datamodule = GaitDataModule(config.data, config.seed, split_file=f"{args.run}/splits.json")
+    datamodule.setup()
+    return {"agir": run_agir, "hf": run_hf}[framework](config, datamodule, motion_tokenizer, args).rates()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", default="checkpoints/demo")
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--framework", choices=("agir", "hf"), help=argparse.SUPPRESS)  # one child's measurement
+    args = parser.parse_args()
+    if args.framework:
+        print(json.dumps(measure(args.framework, args)))
+        return
+    rates = {}
+    for framework in ("agir", "hf"):
+        child = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--framework", framework], check=True,
+                               capture_output=True, text=True)
+        rates[framework] = json.loads(child.stdout.strip().splitlines()[-1])
+    (agir_wall, agir_cpu), (hf_wall, hf_cpu) = rates["agir"], rates["hf"]
     print(f"reasoning stage, batch {args.batch_size}, {args.steps - args.warmup} timed steps, "
           f"{torch.get_num_threads()} threads")
     print(f"{'':24}{'tokens/s':>12}{'tokens/CPU-s':>14}")
     print(f"{'AGIR (Lightning)':24}{agir_wall:12.0f}{agir_cpu:14.0f}")
     print(f"{'Hugging Face Trainer':24}{hf_wall:12.0f}{hf_cpu:14.0f}")
-    print(f"ratio AGIR / Trainer    {agir_cpu / hf_cpu:10.2f}")
+    print(f"ratio AGIR / Trainer    {agir_wall / hf_wall:10.2f} (wall clock)")
 
 
 if __name__ == "__main__":
