@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import agir
@@ -40,3 +41,14 @@ def run_fit(*args: str, timeout: float = 300) -> str:
         raise
     assert process.returncode == 0, f"agir.fit failed ({process.returncode}):\n{stderr[-4000:]}"
     return stdout
+
+
+def kill_after_first_checkpoint(command: list[str], checkpoint: Path, timeout: float = 180) -> None:
+    """Start `command`, SIGKILL it once `checkpoint` exists: a crash mid-run, after the first checkpoint."""
+    process = subprocess.Popen(command, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # let the first checkpoint finish writing; the kill still lands mid-run
+    process.kill()
+    process.wait()

@@ -12,7 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from launch import run_fit
+from tiny import BACKBONES, TOKENIZER_MODEL
+from tiny import DATA as TINY_DATA
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
@@ -20,29 +23,15 @@ from agir.data.datamodule import GaitDataModule
 pytestmark = pytest.mark.slow
 
 # Two trials per subject: the one validation subject still gives each rank a sample to evaluate.
-DATA = [
-    "data.synthetic.n_subjects=8", "data.synthetic.trials_per_subject=2", "data.synthetic.walk_distance_m=4.0",
-    "data.batch_size=8", "data.window=32", "data.window_stride=16", "trainer.enable_progress_bar=false",
-    "trainer.log_every_n_steps=1", "run.rank_fingerprints=true",
-]
+DATA = [*TINY_DATA, "data.synthetic.trials_per_subject=2", "run.rank_fingerprints=true"]
 TWO_RANKS = ["--config", "configs/trainer/ddp.yaml", "trainer.accelerator=cpu", "trainer.devices=2"]
 # Five steps with validation at three: the last EMA update is not followed by a forward pass in which DDP would
 # broadcast rank 0's buffers over the others, so only the all-reduce in the quantizer keeps the codebooks equal.
-TOKENIZER = [
-    "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
-    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "tokenizer.max_steps=5", "tokenizer.val_check_interval=3",
-]
+TOKENIZER = [*TOKENIZER_MODEL, "tokenizer.max_steps=5", "tokenizer.val_check_interval=3"]
 REASONING = [
     "reasoning.init_from=null", "reasoning.max_steps=3", "reasoning.val_check_interval=2", "reasoning.batch_size=2",
-    "reasoning.max_new_tokens=8", "reasoning.warmup_steps=1", "llm.scratch.num_layers=1", "llm.scratch.num_heads=2",
-    "llm.scratch.text_vocab_size=400",
+    "reasoning.max_new_tokens=8", "reasoning.warmup_steps=1",
 ]
-BACKBONES = {
-    "lora": ["llm.scratch.hidden_size=32", "llm.scratch.intermediate_size=64"],
-    # bitsandbytes runs the 4-bit layers on the CPU; its kernels want widths in multiples of 64.
-    "qlora-4bit": ["llm.scratch.hidden_size=64", "llm.scratch.intermediate_size=128", "llm.quantization=4bit",
-                   "llm.dtype=bfloat16", "llm.scratch.train_base=false"],
-}
 
 
 def rank_records(stage_dir: Path) -> list[dict]:
@@ -103,6 +92,10 @@ def test_reasoning_ranks_share_adapters_metrics_and_predictions(tokenizer_run, t
     metadata = json.loads((stage / "metadata.json").read_text())
     assert metadata["steps"] == 3
     assert metadata["quantization"] == ("4bit" if backbone == "qlora-4bit" else None)
+    if backbone == "qlora-4bit":
+        # The checkpoint rank 0 wrote carries the adapters and new token rows, not the frozen 4-bit base.
+        state = torch.load(stage / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+        assert state and all("lora_" in name or "token_adapter" in name for name in state)
 
     # Generation ran on both ranks' shards and was gathered: one prediction per held-out trial, each once.
     split = json.loads((run / "splits.json").read_text())

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny import BACKBONES, TOKENIZER_MODEL
+from tiny import DATA as TINY_DATA
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from agir.export import main as export_main
@@ -18,26 +20,13 @@ from agir.models.llm import load_stage, motion_vocabulary_of
 from agir.models.llm_vocab import MOTION_END, MOTION_START, motion_token
 from agir.models.motion_tokenizer import MotionTokenizer
 
-DATA = [
-    "data.synthetic.n_subjects=8", "data.synthetic.trials_per_subject=1", "data.synthetic.walk_distance_m=4.0",
-    "data.batch_size=8", "data.window=32", "data.window_stride=16", "trainer.enable_progress_bar=false",
-    "trainer.log_every_n_steps=1",
-]
-TOKENIZER = [
-    "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
-    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "tokenizer.max_steps=4", "tokenizer.val_check_interval=4",
-]
+DATA = [*TINY_DATA, "data.synthetic.trials_per_subject=1"]
+TOKENIZER = [*TOKENIZER_MODEL, "tokenizer.max_steps=4", "tokenizer.val_check_interval=4"]
 # A high learning rate moves the adapters and token rows far enough for merged-vs-base differences to show.
 REASONING = [
     "reasoning.init_from=null", "reasoning.max_steps=3", "reasoning.val_check_interval=3", "reasoning.batch_size=2",
-    "reasoning.max_new_tokens=4", "reasoning.warmup_steps=1", "reasoning.lr=1e-2", "llm.scratch.num_layers=1",
-    "llm.scratch.num_heads=2", "llm.scratch.text_vocab_size=400",
+    "reasoning.max_new_tokens=4", "reasoning.warmup_steps=1", "reasoning.lr=1e-2",
 ]
-BACKBONES = {
-    "lora": ["llm.scratch.hidden_size=32", "llm.scratch.intermediate_size=64"],
-    "qlora-4bit": ["llm.scratch.hidden_size=64", "llm.scratch.intermediate_size=128", "llm.quantization=4bit",
-                   "llm.dtype=bfloat16", "llm.scratch.train_base=false"],
-}
 
 
 @pytest.fixture(scope="module")

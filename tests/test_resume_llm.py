@@ -6,31 +6,23 @@ Every run is its own process, as in real use; the checkpoint it resumes from hol
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 
 import pytest
 import torch
-from launch import child_env, fit_command, run_fit
+from launch import fit_command, kill_after_first_checkpoint, run_fit
 from safetensors.torch import load_file
+from tiny import BACKBONES, TOKENIZER_MODEL
+from tiny import DATA as TINY_DATA
 
 pytestmark = pytest.mark.slow
 
-DATA = [
-    "data.synthetic.n_subjects=8", "data.synthetic.trials_per_subject=1", "data.synthetic.walk_distance_m=4.0",
-    "data.batch_size=8", "data.window=32", "data.window_stride=16", "trainer.enable_progress_bar=false",
-    "trainer.log_every_n_steps=5", "trainer.deterministic=true",
-]
-TOKENIZER = [
-    "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
-    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "tokenizer.max_steps=4", "tokenizer.val_check_interval=4",
-]
+DATA = [*TINY_DATA, "data.synthetic.trials_per_subject=1", "trainer.deterministic=true"]
+TOKENIZER = [*TOKENIZER_MODEL, "tokenizer.max_steps=4", "tokenizer.val_check_interval=4"]
 # LoRA dropout on, so a resume that lost the RNG state would draw other masks and end elsewhere.
 REASONING = [
     "reasoning.init_from=null", "reasoning.max_steps=30", "reasoning.val_check_interval=30", "reasoning.batch_size=2",
     "reasoning.max_new_tokens=8", "reasoning.warmup_steps=5", "run.checkpoint_every_n_steps=5",
-    "llm.scratch.hidden_size=32", "llm.scratch.num_layers=1", "llm.scratch.num_heads=2",
-    "llm.scratch.intermediate_size=64", "llm.scratch.text_vocab_size=400", "llm.lora.dropout=0.1",
+    *BACKBONES["lora"], "llm.lora.dropout=0.1",
 ]
 
 
@@ -46,15 +38,8 @@ def test_a_killed_reasoning_run_resumes_to_the_same_weights_and_metrics(tmp_path
     run_fit(*reasoning_args(base, straight))
 
     killed = tmp_path / "killed"
-    process = subprocess.Popen(fit_command(*reasoning_args(base, killed)), env=child_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoint = killed / "reasoning" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 180
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.2)  # let the first checkpoint finish writing; the kill still lands mid-run
-    process.kill()
-    process.wait()
+    kill_after_first_checkpoint(fit_command(*reasoning_args(base, killed)), checkpoint)
     assert checkpoint.exists() and not (killed / "reasoning" / "metrics.json").exists(), "run was not interrupted"
     run_fit(*reasoning_args(base, killed, "run.resume=true"))
 
