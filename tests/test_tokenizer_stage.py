@@ -3,11 +3,11 @@
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
+from launch import kill_after_first_checkpoint
 
 from agir.fit import main as fit_main
 from agir.models.motion_tokenizer import MotionTokenizer
@@ -72,15 +72,8 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path, corpus_dir):
     subprocess.run(fit_command(tmp_path / "straight", corpus_dir, *steps), check=True, capture_output=True)
 
     run = tmp_path / "killed"
-    process = subprocess.Popen(fit_command(run, corpus_dir, *steps), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
     checkpoint = run / "tokenizer" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 120
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)  # let the first checkpoint finish writing; the kill still lands mid-run
-    process.kill()
-    process.wait()
+    kill_after_first_checkpoint(fit_command(run, corpus_dir, *steps), checkpoint)
     assert checkpoint.exists() and not (run / "tokenizer" / "metrics.json").exists(), "run was not interrupted"
     subprocess.run(fit_command(run, corpus_dir, *steps, "run.resume=true"), check=True, capture_output=True)
 

@@ -34,6 +34,9 @@ class RunConfig:
     resume: bool = False
     # How often last.ckpt is rewritten: the most training a crash can cost.
     checkpoint_every_n_steps: int = 200
+    # Each DDP rank writes <stage>/ranks/rank<N>.json: hashes of its trained weights and the metrics it computed,
+    # to check that ranks stay in sync (agir.tasks.rank_fingerprint).
+    rank_fingerprints: bool = False
 
 
 @dataclass

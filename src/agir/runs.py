@@ -11,6 +11,7 @@ from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from agir.config import StageBudget
+from agir.tasks.rank_fingerprint import RankFingerprint
 from agir.tasks.rng_state import RNGStateCheckpoint
 
 
@@ -26,6 +27,9 @@ def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.
     """A Lightning Trainer from `trainer.*` and the stage's budget, logging to CSV, keeping `last.ckpt`."""
     checkpoint = ModelCheckpoint(dirpath=stage_dir / "checkpoints", save_last=True, save_top_k=0,
                                  every_n_train_steps=config.run.checkpoint_every_n_steps)
+    callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), RNGStateCheckpoint()]
+    if config.run.rank_fingerprints:
+        callbacks.append(RankFingerprint(stage_dir))
     return L.Trainer(
         **OmegaConf.to_container(config.trainer),
         max_steps=budget.max_steps,
@@ -35,7 +39,7 @@ def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.
         use_distributed_sampler=False,
         default_root_dir=stage_dir,
         logger=CSVLogger(stage_dir, name="logs", version=""),
-        callbacks=[checkpoint, LearningRateMonitor(logging_interval="step"), RNGStateCheckpoint()],
+        callbacks=callbacks,
     )
 
 

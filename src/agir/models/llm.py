@@ -270,11 +270,18 @@ def _from_pretrained(source: str, config: LLMConfig, device: str | torch.device)
     }[config.quantization]
     try:
         # One device per process (never "auto"): under DDP each rank holds its whole model on its own device.
-        return AutoModelForCausalLM.from_pretrained(source, dtype=dtype, quantization_config=quantization,
-                                                    device_map={"": device},
-                                                    trust_remote_code=config.trust_remote_code)
+        # An explicit quantization_config=None would load a checkpoint saved quantized as a plain model, with its
+        # packed weights re-initialized; left out, such a checkpoint loads as it was saved.
+        options = {"quantization_config": quantization} if quantization else {}
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, device_map={"": device},
+                                                     trust_remote_code=config.trust_remote_code, **options)
     except OSError as error:
         raise OSError(_load_error(source, error)) from None
+    if config.quantization is None and getattr(model, "is_quantized", False):
+        # The base/ of a quantized scratch stage holds only its 4-bit weights; unquantized then means their
+        # dequantized values (what agir.export merges the adapter into).
+        model = model.dequantize(dtype=dtype)
+    return model
 
 
 def _load_error(name: str, error: OSError) -> str:

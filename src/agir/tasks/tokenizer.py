@@ -32,7 +32,9 @@ class CodebookUsage(Metric):
     def compute(self) -> dict[str, torch.Tensor]:
         probs = self.counts / self.counts.sum().clamp_min(1)
         entropy = -(probs * probs.clamp_min(1e-12).log()).sum()
-        return {"usage_pct": 100 * (self.counts > 0).double().mean(), "perplexity": entropy.exp()}
+        # The summed histogram is only in `counts` during compute: torchmetrics restores the rank's own afterwards.
+        return {"usage_pct": 100 * (self.counts > 0).double().mean(), "perplexity": entropy.exp(),
+                "counts": self.counts.clone()}
 
 
 def mpjpe_mm(predicted: np.ndarray, target: np.ndarray, root_aligned: bool = True) -> np.ndarray:
@@ -102,7 +104,7 @@ class MotionTokenizerModule(L.LightningModule):
         self.log(f"{prefix}/trajectory_mpjpe_mm", self.eval_trajectory_mpjpe.compute())
         self.log(f"{prefix}/codebook_usage_pct", usage["usage_pct"].float(), prog_bar=prefix == "val")
         self.log(f"{prefix}/perplexity", usage["perplexity"].float())
-        self.last_code_counts = self.eval_usage.counts.long().tolist()
+        self.last_code_counts = usage["counts"].long().tolist()
         for metric in (self.eval_mpjpe, self.eval_trajectory_mpjpe, self.eval_usage):
             metric.reset()
 
