@@ -29,8 +29,8 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
-from agir.data.sft import SFTView, collate_samples
-from agir.llm_stage import stage_tasks, tokenizer_texts
+from agir.data.sft import collate_samples
+from agir.llm_stage import sft_view, tokenizer_texts
 from agir.models.llm import load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.tasks.reasoning import ReasoningSFTModule
@@ -77,9 +77,8 @@ def build(config, datamodule, motion_tokenizer, batch_size: int):
     model, tokenizer, vocabulary = load_backbone(llm, tokenizer_texts(datamodule),
                                                  codebook_size=motion_tokenizer.codebook_size)
     stage = OmegaConf.to_object(config.reasoning)
-    view = SFTView(stage_tasks("reasoning", stage), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
-                   batch_size, stage.code_offsets, stage.measured_parameters)
-    datamodule.connect(motion_tokenizer, view)
+    stage.batch_size = batch_size
+    datamodule.connect(motion_tokenizer, sft_view("reasoning", stage, llm, tokenizer, vocabulary))
     return model, tokenizer, vocabulary, stage, llm
 
 

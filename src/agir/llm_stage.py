@@ -30,16 +30,9 @@ from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION
 MODULES = {"generative": GenerativeSFTModule, "reasoning": ReasoningSFTModule}
 
 
-def stage_tasks(stage: str, config: SFTStageConfig) -> dict[str, float]:
-    if stage == "generative":
-        share = config.description_to_motion
-        return {"motion_to_description": 1 - share, "description_to_motion": share}
-    return {"motion_to_rationale": 1.0}
-
-
 def sft_view(stage: str, config: SFTStageConfig, llm: LLMConfig, tokenizer, vocabulary) -> SFTView:
     """The DataModule view a stage trains and evaluates on (`agir.evaluate` rebuilds it from the stage's config)."""
-    return SFTView(stage_tasks(stage, config), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
+    return SFTView(MODULES[stage].task_shares(config), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
                    config.batch_size, config.code_offsets, config.measured_parameters)
 
 

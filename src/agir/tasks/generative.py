@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agir.config import GenerativeStageConfig
 from agir.models.generate import generate_texts
 from agir.tasks.sft import SFTModule
 
-TASKS = ("motion_to_description", "description_to_motion")
-
-
 class GenerativeSFTModule(SFTModule):
-    TASKS = TASKS
+    @staticmethod
+    def task_shares(config: GenerativeStageConfig) -> dict[str, float]:
+        share = config.description_to_motion
+        return {"motion_to_description": 1 - share, "description_to_motion": share}
 
     def __init__(self, *args, samples_dir: str | Path | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,7 +30,7 @@ class GenerativeSFTModule(SFTModule):
             self._samples = self._generate_samples(batch)
 
     def _generate_samples(self, batch: dict) -> list[str]:
-        picked = [i for task in TASKS for i in [j for j, t in enumerate(batch["tasks"]) if t == task]
+        picked = [i for task in self.eval_tasks for i in [j for j, t in enumerate(batch["tasks"]) if t == task]
                   [: self.config.samples_per_validation]]
         texts = generate_texts(self.model, self.tokenizer, [batch["prompt_ids"][i] for i in picked],
                                self.config.max_new_tokens, self.config.generation_batch_size)

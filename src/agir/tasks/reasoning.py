@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import torch.distributed as dist
 
+from agir.config import ReasoningStageConfig
 from agir.models.generate import rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.tasks.sft import SFTModule
 from agir.text.score import parse_score
 
-TASKS = ("motion_to_rationale",)
-
-
 class ReasoningSFTModule(SFTModule):
-    TASKS = TASKS
+    @staticmethod
+    def task_shares(config: ReasoningStageConfig) -> dict[str, float]:
+        return {"motion_to_rationale": 1.0}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

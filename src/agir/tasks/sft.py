@@ -31,8 +31,10 @@ def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tens
 
 
 class SFTModule(L.LightningModule):
-    # Tasks this stage trains and evaluates; subclasses name theirs.
-    TASKS: tuple[str, ...] = ()
+    @staticmethod
+    def task_shares(config: SFTStageConfig) -> dict[str, float]:
+        """The tasks of this stage and the share of each in training (subclasses name theirs)."""
+        raise NotImplementedError
 
     def __init__(self, model, tokenizer, vocabulary: MotionVocabulary, config: SFTStageConfig, llm: LLMConfig):
         super().__init__()
@@ -43,8 +45,11 @@ class SFTModule(L.LightningModule):
         self.llm = llm
         # Checkpoints carry only trainable weights; the rest is rebuilt from the backbone before they load.
         self.strict_loading = False
-        self.eval_loss = nn.ModuleDict({task: MeanMetric() for task in self.TASKS})
-        self.eval_accuracy = nn.ModuleDict({task: MeanMetric() for task in self.TASKS})
+        # Every rank evaluates every task with a share (each holds items of each), so all ranks compute the same
+        # metrics and none waits alone in a collective.
+        self.eval_tasks = tuple(task for task, share in self.task_shares(config).items() if share > 0)
+        self.eval_loss = nn.ModuleDict({task: MeanMetric() for task in self.eval_tasks})
+        self.eval_accuracy = nn.ModuleDict({task: MeanMetric() for task in self.eval_tasks})
         # The step of the last validation, so a stage that just validated at its final step need not again.
         self.validated_step: int | None = None
 
@@ -92,9 +97,7 @@ class SFTModule(L.LightningModule):
 
     def _log_teacher_forced(self, prefix: str) -> dict[str, float]:
         logged = {}
-        for task in self.TASKS:
-            if self.eval_loss[task].update_count == 0:
-                continue
+        for task in self.eval_tasks:
             loss = self.eval_loss[task].compute()
             logged |= {f"{prefix}/{task}/loss": loss, f"{prefix}/{task}/perplexity": loss.exp(),
                        f"{prefix}/{task}/token_accuracy": self.eval_accuracy[task].compute()}
