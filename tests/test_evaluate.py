@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agir.evaluate import faithfulness_metrics, main as evaluate_main, text_metrics
+from agir.evaluate import main as evaluate_main, text_metrics
 from agir.inference import assess_files, load_assessor
-from agir.text.faithfulness import check_faithfulness
+from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 from tiny_run import held_out_files, stage_predictions, trained_run
 
 
@@ -66,7 +66,7 @@ def test_faithfulness_metrics_pool_claims_and_average_rationales():
               check_faithfulness("Speed is 0.92 m/s, cadence 108 steps/min, stride 1.2 m. Gait is normal.",
                                  parameters, 2),
               check_faithfulness("Overall: slightly impaired.", parameters, 1)]
-    metrics = faithfulness_metrics(checks)
+    metrics = summarize_faithfulness(checks)
     assert metrics["numeric_claims"] == 5
     assert metrics["faithfulness"] == pytest.approx(3 / 5)  # pooled over claims
     assert metrics["faithfulness_mean"] == pytest.approx((1 / 2 + 2 / 3) / 2)  # over rationales with claims

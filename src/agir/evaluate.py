@@ -27,21 +27,10 @@ from agir.report import HEADLINE
 from agir.runs import write_json
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.text.faithfulness import check_faithfulness
+from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 from agir.viz.confusion import confusion_png
 
 SPLITS = ("val", "test")
-
-
-def faithfulness_metrics(checks: list[dict]) -> dict[str, float]:
-    """`faithfulness`: the share of all numeric claims that match; `faithfulness_mean`: the mean fraction over the
-    rationales with claims; `contradiction_rate`: the share of rationales with a severity word against their score."""
-    claims = sum(check["n_claims"] for check in checks)
-    fractions = [check["fraction"] for check in checks if check["fraction"] is not None]
-    return {"faithfulness": sum(len(check["matched"]) for check in checks) / claims if claims else math.nan,
-            "faithfulness_mean": sum(fractions) / len(fractions) if fractions else math.nan,
-            "numeric_claims": claims,
-            "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks)}
 
 
 def text_metrics(rationales: list[str], references: list[str]) -> dict[str, float]:
@@ -79,7 +68,7 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu") -> d
     confusion.update([p["target"] for p in predictions], [p["score"] for p in predictions])
     metrics = (logged | {f"{split}_{name}": value for name, value in confusion.compute().items()}
                | {f"{split}_{name}": value for name, value in
-                  faithfulness_metrics([p["faithfulness"] for p in predictions]).items()}
+                  summarize_faithfulness([p["faithfulness"] for p in predictions]).items()}
                | {f"{split}_{name}": value for name, value in
                   text_metrics([p["rationale"] for p in predictions], [p["reference"] for p in predictions]).items()})
     out = run / "evaluation" / split

@@ -1,7 +1,8 @@
 """The end of a pipeline run: AGIR's held-out metrics beside the gait-parameter baseline on the same split.
 
-`report.json` has `agir` and `baseline` (accuracy, macro-F1, QWK, MAE, invalid rate, per class), the split sizes and
-one example rationale; the printed table shows the headline numbers.
+`report.json` has `agir` and `baseline` (accuracy, macro-F1, QWK, MAE, invalid rate, per class; for AGIR also the
+faithfulness of its rationales' numbers to the measured parameters), the split sizes and one example rationale; the
+printed table shows the headline numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from agir.data.corpus import read_manifest
 from agir.data.splits import SubjectSplit
 from agir.runs import run_dir
 from agir.tasks.score_metrics import ScoreConfusion
+from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 
 HEADLINE = ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
 
@@ -43,6 +45,9 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     test = [item for item in items if item.subject in split.test]
     baseline = fit_baseline(train, config.seed)
     agir = confusion_metrics([p["target"] for p in predictions], [p["score"] for p in predictions])
+    parameters = {item.id: item.parameters for item in test}
+    agir |= summarize_faithfulness([check_faithfulness(p["rationale"], parameters[p["id"]], p["score"])
+                                    for p in predictions])
     reference = confusion_metrics([item.score for item in test],
                                   predict_baseline(baseline, [item.parameters for item in test]))
     example = predictions[0]
@@ -55,7 +60,9 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
         "example": example,
     }
     text = "\n".join([
-        "", format_table({"AGIR": agir, "baseline (RF)": reference}), "",
+        "", format_table({"AGIR": agir, "baseline (RF)": reference}),
+        f"AGIR rationales: {agir['faithfulness']:.1%} of {agir['numeric_claims']} numeric claims match the measured "
+        f"parameters; {agir['contradiction_rate']:.1%} contradict their score in words", "",
         f"example rationale ({example['id']}, true score {example['target']}, predicted {example['score']}):",
         example["rationale"], "",
     ])

@@ -9,6 +9,8 @@ about (key UNMAPPED), is unsupported: it counts against the fraction. One implem
 
 from __future__ import annotations
 
+import math
+
 import numbers
 from collections.abc import Mapping
 
@@ -48,3 +50,14 @@ def check_faithfulness(rationale: str, parameters: Mapping, score: int | None) -
             "mismatches": mismatches,
             "contradictions": [] if score is None else severity_contradictions(rationale, score),
             "tolerance": TOLERANCE}
+
+
+def summarize_faithfulness(checks: list[dict]) -> dict[str, float]:
+    """`faithfulness`: the share of all numeric claims that match; `faithfulness_mean`: the mean fraction over the
+    rationales with claims; `contradiction_rate`: the share of rationales with a severity word against their score."""
+    claims = sum(check["n_claims"] for check in checks)
+    fractions = [check["fraction"] for check in checks if check["fraction"] is not None]
+    return {"faithfulness": sum(len(check["matched"]) for check in checks) / claims if claims else math.nan,
+            "faithfulness_mean": sum(fractions) / len(fractions) if fractions else math.nan,
+            "numeric_claims": claims,
+            "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks)}
