@@ -14,10 +14,10 @@ from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
 from agir.data.sft import SFTView
 from agir.fit import main as fit_main
-from agir.models.generate import score_probabilities
+from agir.models.generate import _single_token_choice, score_probabilities
 from agir.models.llm import LLMConfig, load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.text.prompts import IGNORE_INDEX, collate, encode_example
+from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, encode_example
 from agir.text.score import SCORES
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
@@ -164,3 +164,15 @@ def test_score_probabilities_are_a_distribution_that_follows_training():
     model.eval()
     after = score_probabilities(model, tokenizer, prompts[:1], rationales[:1], 128, True)
     assert after[0].argmax() == 2 and after[0, 2] > before[0, 2]
+
+
+def test_score_choice_is_one_token_only_where_the_answers_differ_in_one_supervised_token():
+    def example(ids, prompt=2):
+        return SFTExample(ids, [IGNORE_INDEX] * prompt + ids[prompt:])
+
+    assert _single_token_choice([example([5, 6, 7, 10 + k, 2]) for k in SCORES]) == (3, [10, 11, 12, 13])
+    # a score written as two tokens for some candidates, or differing in two places: the whole-answer fallback
+    assert _single_token_choice([example([5, 6, 7, 10 + k] + [1] * (k == 3) + [2]) for k in SCORES]) is None
+    assert _single_token_choice([example([5, 6, 20 + k, 10 + k, 2]) for k in SCORES]) is None
+    # differing inside the prompt is not a score token
+    assert _single_token_choice([example([5, 10 + k, 7, 8, 2], prompt=3) for k in SCORES]) is None

@@ -50,7 +50,7 @@ class SFTView:
 @dataclass(frozen=True)
 class SFTSample:
     example: SFTExample
-    prompt: str  # the instruction text, as `answer_log_likelihoods` and generation take it
+    prompt: str  # the instruction text, as generation and score probabilities take it
     prompt_ids: list[int]  # the generation prompt: exactly the prompt part of `example`
     answer: str
     item_id: str

@@ -5,10 +5,10 @@ reasoning stage's validation and for `agir.assess` alike. Its generation prompt 
 `max_new_tokens` fit in `max_length`, never by the reference answer's length: a new file has none, and at
 evaluation the reference's length would tell the model how much of the motion to see.
 
-`score_probabilities` is the parse-free prediction: for a generated rationale it completes the body with each line
-`Score: 0` .. `Score: 3`, reads the log-likelihood the model gives each completed answer (teacher forced, exactly as
-training supervised it) and normalizes over the four. The shared body cancels out, so this is the model's
-distribution over the score given its own reasoning, whatever the tokenizer makes of digits.
+`score_probabilities` is the parse-free prediction: the body of a generated rationale is completed with `Score:`, and
+the model's probabilities of the four score tokens there, renormalized over them, are its distribution over the
+score given its own reasoning (one teacher-forced pass). A tokenizer that does not write each score as one token
+after a shared prefix gets the same distribution from the four completed answers' whole likelihoods.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from agir.text.prompts import IGNORE_INDEX, collate, collate_prompts, encode_example, encode_prompt
+from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, collate_prompts, encode_example, encode_prompt
 from agir.text.score import SCORES, rationale_body, with_score
 
 
@@ -41,34 +41,78 @@ def generate_texts(model, tokenizer, prompts: list[list[int]], max_new_tokens: i
     return texts
 
 
+def _examples(tokenizer, prompts: list[str], answers: list[str], max_length: int,
+              use_chat_template: bool) -> list[SFTExample]:
+    return [encode_example(tokenizer, prompt, answer, max_length, use_chat_template)
+            for prompt, answer in zip(prompts, answers)]
+
+
 @torch.no_grad()
-def answer_log_likelihoods(model, tokenizer, prompts: list[str], answers: list[str], max_length: int,
-                           use_chat_template: bool, batch_size: int = 32) -> torch.Tensor:
-    """Sum of log p(answer token) over each answer and its EOS, as training supervises them, (N,) float64."""
+def _token_log_probs(model, tokenizer, examples: list[SFTExample], batch_size: int) -> list[torch.Tensor]:
+    """log p(token t | tokens before t) at every position t >= 1 of each example, (len - 1,) float32 each."""
     device = next(model.parameters()).device
-    examples = [encode_example(tokenizer, prompt, answer, max_length, use_chat_template)
-                for prompt, answer in zip(prompts, answers)]
-    totals = torch.zeros(len(examples), dtype=torch.float64)
+    out: list[torch.Tensor | None] = [None] * len(examples)
     order = sorted(range(len(examples)), key=lambda i: len(examples[i].input_ids))
     for chunk in _chunks(order, batch_size):
         batch = {k: v.to(device) for k, v in collate([examples[i] for i in chunk], tokenizer.pad_token_id).items()}
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
-        labels = batch["labels"][:, 1:]
-        supervised = labels != IGNORE_INDEX
-        picked = torch.log_softmax(logits.float(), dim=-1).gather(-1, labels.clamp_min(0)[..., None])[..., 0]
-        totals[chunk] = (picked * supervised).sum(dim=1).double().cpu()
-    return totals
+        picked = torch.log_softmax(logits.float(), dim=-1).gather(-1, batch["input_ids"][:, 1:, None])[..., 0]
+        for row, index in enumerate(chunk):
+            out[index] = picked[row, :len(examples[index].input_ids) - 1].cpu()
+    return out
+
+
+@torch.no_grad()
+def _score_token_log_probs(model, tokenizer, examples: list[SFTExample], choices: list[tuple[int, list[int]]],
+                           batch_size: int) -> torch.Tensor:
+    """log p(each score token | everything before it): one pass per rationale, (N, 4)."""
+    device = next(model.parameters()).device
+    out = torch.zeros(len(examples), len(SCORES), dtype=torch.float64)
+    for chunk in _chunks(list(range(len(examples))), batch_size):
+        batch = {k: v.to(device) for k, v in collate([examples[i] for i in chunk], tokenizer.pad_token_id).items()}
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        for row, index in enumerate(chunk):
+            position, tokens = choices[index]
+            out[index] = torch.log_softmax(logits[row, position - 1].float(), dim=-1)[tokens].double().cpu()
+    return out
+
+
+def _single_token_choice(candidates: list[SFTExample]) -> tuple[int, list[int]] | None:
+    """Where the four completed answers differ, when that is one supervised token each: (position, their ids)."""
+    ids = [c.input_ids for c in candidates]
+    if len({len(i) for i in ids}) != 1:
+        return None
+    differ = [t for t in range(len(ids[0])) if len({i[t] for i in ids}) > 1]
+    if len(differ) != 1 or candidates[0].labels[differ[0]] == IGNORE_INDEX:
+        return None
+    return differ[0], [i[differ[0]] for i in ids]
 
 
 def score_probabilities(model, tokenizer, prompts: list[str], rationales: list[str], max_length: int,
                         use_chat_template: bool, batch_size: int = 32) -> torch.Tensor:
-    """(N, 4) probabilities of scores 0-3 given each prompt and the body of its generated rationale."""
+    """(N, 4) probabilities of scores 0-3 given each prompt and the body of its generated rationale.
+
+    Where each score is one token after a shared `... Score:` (every tokenizer we ship), they are the model's
+    next-token probabilities there, renormalized over the four: one forward pass per rationale. Otherwise each
+    completed answer's whole likelihood is compared, four passes."""
     bodies = [rationale_body(text) for text in rationales]
-    answers = [with_score(body, score) for body in bodies for score in SCORES]
-    repeated = [prompt for prompt in prompts for _ in SCORES]
-    log_likelihood = answer_log_likelihoods(model, tokenizer, repeated, answers, max_length, use_chat_template,
-                                            batch_size)
-    return F.softmax(log_likelihood.view(len(prompts), len(SCORES)), dim=-1)
+    candidates = [_examples(tokenizer, [prompt] * len(SCORES), [with_score(body, score) for score in SCORES],
+                            max_length, use_chat_template) for prompt, body in zip(prompts, bodies)]
+    choices = [_single_token_choice(four) for four in candidates]
+    log_likelihood = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
+    single = [i for i, choice in enumerate(choices) if choice is not None]
+    if single:
+        log_likelihood[single] = _score_token_log_probs(model, tokenizer, [candidates[i][0] for i in single],
+                                                        [choices[i] for i in single], batch_size)
+    several = [i for i, choice in enumerate(choices) if choice is None]
+    if several:
+        examples = [example for i in several for example in candidates[i]]
+        log_probs = _token_log_probs(model, tokenizer, examples, batch_size)
+        # The log-likelihood of each whole answer and its EOS, as training supervises them.
+        totals = [float((lp * (torch.tensor(e.labels[1:]) != IGNORE_INDEX)).sum())
+                  for lp, e in zip(log_probs, examples)]
+        log_likelihood[several] = torch.tensor(totals, dtype=torch.float64).view(len(several), len(SCORES))
+    return F.softmax(log_likelihood, dim=-1)
 
 
 def generation_prompt(tokenizer, prompt: str, max_length: int, max_new_tokens: int,
