@@ -8,10 +8,12 @@ evaluation the reference's length would tell the model how much of the motion to
 `score_probabilities` is the parse-free prediction: the body of a generated rationale is completed with `Score:`, and
 the model's probabilities of the four score tokens there, renormalized over them, are its distribution over the
 score given its own reasoning (one teacher-forced pass). A tokenizer that does not write each score as one token
-after a shared prefix gets the same distribution from the four completed answers' whole likelihoods.
+after a shared prefix gets it from the four completed answers' whole likelihoods instead (four passes).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +34,8 @@ def generate_texts(model, tokenizer, prompts: list[list[int]], max_new_tokens: i
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     texts: list[str] = [""] * len(prompts)
     for chunk in _chunks(order, batch_size):
-        batch = {k: v.to(device) for k, v in collate_prompts([prompts[i] for i in chunk], tokenizer.pad_token_id).items()}
+        prompt_batch = collate_prompts([prompts[i] for i in chunk], tokenizer.pad_token_id)
+        batch = {k: v.to(device) for k, v in prompt_batch.items()}
         output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
                                 eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
         new_tokens = output[:, batch["input_ids"].shape[1]:]
@@ -48,33 +51,22 @@ def _examples(tokenizer, prompts: list[str], answers: list[str], max_length: int
 
 
 @torch.no_grad()
-def _token_log_probs(model, tokenizer, examples: list[SFTExample], batch_size: int) -> list[torch.Tensor]:
-    """log p(token t | tokens before t) at every position t >= 1 of each example, (len - 1,) float32 each."""
+def _logits(model, tokenizer, examples: list[SFTExample], batch_size: int) -> Iterator[tuple[int, torch.Tensor]]:
+    """(index, logits of that example without its padding) for every example, in batches of similar length."""
     device = next(model.parameters()).device
-    out: list[torch.Tensor | None] = [None] * len(examples)
     order = sorted(range(len(examples)), key=lambda i: len(examples[i].input_ids))
     for chunk in _chunks(order, batch_size):
         batch = {k: v.to(device) for k, v in collate([examples[i] for i in chunk], tokenizer.pad_token_id).items()}
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
-        picked = torch.log_softmax(logits.float(), dim=-1).gather(-1, batch["input_ids"][:, 1:, None])[..., 0]
-        for row, index in enumerate(chunk):
-            out[index] = picked[row, :len(examples[index].input_ids) - 1].cpu()
-    return out
-
-
-@torch.no_grad()
-def _score_token_log_probs(model, tokenizer, examples: list[SFTExample], choices: list[tuple[int, list[int]]],
-                           batch_size: int) -> torch.Tensor:
-    """log p(each score token | everything before it): one pass per rationale, (N, 4)."""
-    device = next(model.parameters()).device
-    out = torch.zeros(len(examples), len(SCORES), dtype=torch.float64)
-    for chunk in _chunks(list(range(len(examples))), batch_size):
-        batch = {k: v.to(device) for k, v in collate([examples[i] for i in chunk], tokenizer.pad_token_id).items()}
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
         for row, index in enumerate(chunk):
-            position, tokens = choices[index]
-            out[index] = torch.log_softmax(logits[row, position - 1].float(), dim=-1)[tokens].double().cpu()
-    return out
+            yield index, logits[row, :len(examples[index].input_ids)]
+
+
+def _answer_log_likelihood(logits: torch.Tensor, example: SFTExample) -> float:
+    """Sum of log p(token) over the supervised tokens (the answer and its EOS), as training supervises them."""
+    labels = torch.tensor(example.labels[1:], device=logits.device)
+    picked = torch.log_softmax(logits[:-1].float(), dim=-1).gather(-1, labels.clamp_min(0)[:, None])[:, 0]
+    return float((picked * (labels != IGNORE_INDEX)).sum())
 
 
 def _single_token_choice(candidates: list[SFTExample]) -> tuple[int, list[int]] | None:
@@ -101,17 +93,13 @@ def score_probabilities(model, tokenizer, prompts: list[str], rationales: list[s
     choices = [_single_token_choice(four) for four in candidates]
     log_likelihood = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
     single = [i for i, choice in enumerate(choices) if choice is not None]
-    if single:
-        log_likelihood[single] = _score_token_log_probs(model, tokenizer, [candidates[i][0] for i in single],
-                                                        [choices[i] for i in single], batch_size)
-    several = [i for i, choice in enumerate(choices) if choice is None]
-    if several:
-        examples = [example for i in several for example in candidates[i]]
-        log_probs = _token_log_probs(model, tokenizer, examples, batch_size)
-        # The log-likelihood of each whole answer and its EOS, as training supervises them.
-        totals = [float((lp * (torch.tensor(e.labels[1:]) != IGNORE_INDEX)).sum())
-                  for lp, e in zip(log_probs, examples)]
-        log_likelihood[several] = torch.tensor(totals, dtype=torch.float64).view(len(several), len(SCORES))
+    for row, logits in _logits(model, tokenizer, [candidates[i][0] for i in single], batch_size):
+        position, tokens = choices[single[row]]
+        log_likelihood[single[row]] = torch.log_softmax(logits[position - 1].float(), dim=-1)[tokens].double().cpu()
+    several = [(i, score) for i, choice in enumerate(choices) if choice is None for score in SCORES]
+    examples = [candidates[i][score] for i, score in several]
+    for row, logits in _logits(model, tokenizer, examples, batch_size):
+        log_likelihood[several[row]] = _answer_log_likelihood(logits, examples[row])
     return F.softmax(log_likelihood, dim=-1)
 
 
