@@ -11,12 +11,12 @@ import pytest
 from agir.config import ConfigError, load_config
 from agir.cv import fold_count, summarize
 from agir.fit import main as fit_main
-from test_llm_stages import TINY_DATA, TINY_LLM, TINY_TOKENIZER
+from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 
 def test_kfold_runs_every_fold_on_disjoint_subjects_and_summarizes(tmp_path, capsys):
     run = tmp_path / "cv"
-    args = ["--config", "configs/demo.yaml", *TINY_DATA, *TINY_TOKENIZER, *TINY_LLM, f"run.out_dir={run}",
+    args = ["--config", "configs/demo.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, *LLM_STAGES, f"run.out_dir={run}",
             "pipeline=[tokenizer,reasoning]", "reasoning.init_from=null", "cv.scheme=kfold", "cv.folds=2"]
     assert fit_main(args) == 0
     tests = [set(json.loads((run / f"fold_{k}" / "splits.json").read_text())["test"]) for k in range(2)]
@@ -33,7 +33,7 @@ def test_kfold_runs_every_fold_on_disjoint_subjects_and_summarizes(tmp_path, cap
         assert summary[model]["accuracy"]["mean"] == pytest.approx(statistics.fmean(accuracy))
         assert summary[model]["accuracy"]["std"] == pytest.approx(statistics.stdev(accuracy))
     assert "kfold, 2 folds" in capsys.readouterr().out
-    loso = load_config("configs/demo.yaml", [*TINY_DATA, f"run.out_dir={run}", "cv.scheme=loso"])
+    loso = load_config("configs/demo.yaml", [*ONE_TRIAL, f"run.out_dir={run}", "cv.scheme=loso"])
     assert fold_count(loso) == 8  # one fold per subject
 
 

@@ -19,36 +19,20 @@ from agir.models.llm import LLMConfig, load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, encode_example
 from agir.text.score import SCORES
+from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
-TINY_DATA = [
-    "data.synthetic.n_subjects=8", "data.synthetic.trials_per_subject=1", "data.synthetic.walk_distance_m=4.0",
-    "data.batch_size=8", "data.window=32", "data.window_stride=16", "trainer.enable_progress_bar=false",
-    "trainer.log_every_n_steps=1",
-]
-TINY_TOKENIZER = [
-    "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
-    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "tokenizer.max_steps=4", "tokenizer.val_check_interval=4",
-]
-TINY_LLM = [
-    "llm.scratch.hidden_size=32", "llm.scratch.num_layers=1", "llm.scratch.num_heads=2",
-    "llm.scratch.intermediate_size=64", "llm.scratch.text_vocab_size=400",
-    *(f"{stage}.{key}" for stage in ("generative", "reasoning")
-      for key in ("max_steps=2", "val_check_interval=2", "batch_size=4", "max_new_tokens=12", "warmup_steps=1")),
-]
-
-
 @pytest.fixture(scope="module")
 def base_run(tmp_path_factory) -> Path:
     """A corpus and a motion tokenizer trained once for every test here."""
     run = tmp_path_factory.mktemp("base")
-    assert fit_main(["--config", "configs/tokenizer.yaml", *TINY_DATA, *TINY_TOKENIZER, f"run.out_dir={run}",
+    assert fit_main(["--config", "configs/tokenizer.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, f"run.out_dir={run}",
                      f"data.corpus_dir={run}/corpus"]) == 0
     return run
 
 
 def _stage_args(base_run: Path, run: Path, *extra: str) -> list[str]:
-    return [*TINY_DATA, *TINY_LLM, f"run.out_dir={run}", f"data.corpus_dir={base_run}/corpus",
+    return [*ONE_TRIAL, *LLM_STAGES, f"run.out_dir={run}", f"data.corpus_dir={base_run}/corpus",
             f"generative.motion_tokenizer={base_run}/tokenizer", f"reasoning.motion_tokenizer={base_run}/tokenizer",
             *extra]
 
@@ -121,7 +105,7 @@ def test_stage_two_refuses_a_stage_one_of_another_motion_tokenizer(base_run, tmp
     first = tmp_path / "first"
     assert fit_main(["--config", "configs/generative.yaml", *_stage_args(base_run, first)]) == 0
     other = tmp_path / "other"
-    assert fit_main(["--config", "configs/tokenizer.yaml", *TINY_DATA, *TINY_TOKENIZER, "seed=99",
+    assert fit_main(["--config", "configs/tokenizer.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, "seed=99",
                      "tokenizer.model.codebook_size=16", f"run.out_dir={other}",
                      f"data.corpus_dir={base_run}/corpus"]) == 0
     capsys.readouterr()

@@ -8,18 +8,15 @@ import numpy as np
 import pytest
 import torch
 from launch import kill_after_first_checkpoint
+from tiny import ONE_TRIAL, TOKENIZER_MODEL
 
 from agir.fit import main as fit_main
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.motion.features import normalize
 
 TINY = [
-    "stage=tokenizer", "data.synthetic.n_subjects=8", "data.synthetic.trials_per_subject=1",
-    "data.synthetic.walk_distance_m=4.0", "data.batch_size=8", "data.window=32", "data.window_stride=16",
-    "tokenizer.model.width=32", "tokenizer.model.code_dim=16", "tokenizer.model.codebook_size=32",
-    "tokenizer.model.depth=1", "tokenizer.warmup_steps=2", "tokenizer.val_check_interval=4",
-    "trainer.log_every_n_steps=2", "run.checkpoint_every_n_steps=2", "trainer.enable_progress_bar=false",
-    "trainer.deterministic=true",
+    "stage=tokenizer", *ONE_TRIAL, *TOKENIZER_MODEL, "tokenizer.val_check_interval=4", "trainer.log_every_n_steps=2",
+    "run.checkpoint_every_n_steps=2", "trainer.deterministic=true",
 ]
 
 

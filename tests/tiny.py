@@ -16,3 +16,10 @@ BACKBONES = {
     "qlora-4bit": [*SCRATCH, "llm.scratch.hidden_size=64", "llm.scratch.intermediate_size=128",
                    "llm.quantization=4bit", "llm.dtype=bfloat16", "llm.scratch.train_base=false"],
 }
+
+# The LLM-stage tests' shared run: one trial per subject, a 4-step motion tokenizer, 2-step LLM stages.
+ONE_TRIAL = [*DATA, "data.synthetic.trials_per_subject=1"]
+TOKENIZER_STAGE = [*TOKENIZER_MODEL, "tokenizer.max_steps=4", "tokenizer.val_check_interval=4"]
+LLM_STAGES = [*BACKBONES["lora"], *(f"{stage}.{key}" for stage in ("generative", "reasoning") for key in
+                                    ("max_steps=2", "val_check_interval=2", "batch_size=4", "max_new_tokens=12",
+                                     "warmup_steps=1"))]

@@ -9,14 +9,14 @@ from pathlib import Path
 from agir.data.corpus import read_manifest
 from agir.data.splits import SubjectSplit
 from agir.fit import main as fit_main
-from test_llm_stages import TINY_DATA, TINY_LLM, TINY_TOKENIZER
+from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 
 def trained_run(tmp_path_factory) -> Path:
     run = tmp_path_factory.getbasetemp() / "tiny-reasoning-run"
     if not (run / "reasoning" / "metadata.json").is_file():
-        assert fit_main(["--config", "configs/demo.yaml", *TINY_DATA, *TINY_TOKENIZER, *TINY_LLM, f"run.out_dir={run}",
-                         "pipeline=[tokenizer,reasoning]", "reasoning.init_from=null",
+        assert fit_main(["--config", "configs/demo.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, *LLM_STAGES,
+                         f"run.out_dir={run}", "pipeline=[tokenizer,reasoning]", "reasoning.init_from=null",
                          "reasoning.measured_parameters=true"]) == 0
     return run
 
