@@ -65,6 +65,14 @@ def test_good_files_exit_zero_and_text_shows_the_parameters(run, capsys):
     assert "P(0)=" in out and "stride length" in out and "cadence" in out
 
 
+def test_numbers_are_grounded_as_the_stage_was_validated_unless_asked_free(run, assessor, capsys):
+    assert assessor.metadata["grounded_numbers"] is True
+    assert assess_main(["--run", str(run), held_out_files(run)[0], "--numbers", "free", "--format", "jsonl"]) == 0
+    assert json.loads(capsys.readouterr().out)["error"] is None
+    with pytest.raises(SystemExit):
+        assess_main(["--run", str(run), held_out_files(run)[0], "--numbers", "copied"])
+
+
 def test_assessment_equals_the_stages_test_predictions(run, assessor):
     files = held_out_files(run)
     for batch_size in (1, len(files)):

@@ -1,11 +1,12 @@
 """`python -m agir.assess --run DIR FILE [FILE ...] [--format text|jsonl] [--batch-size N] [--device D] [--fps F]
-[--layout L] [--report DIR]`
+[--layout L] [--report DIR] [--numbers grounded|free]`
 
 Assess motion files with a trained run (`checkpoints/<run>`) or an exported model: the measured gait parameters,
 the generated rationale, its score, the probability of each score 0-3 given the rationale, and how faithful the
-rationale's numbers are to the measurements. `--format jsonl` prints one object per file (`file`, `score`,
-`probabilities`, `rationale`, `parameters`, `faithfulness`, `error`). A file that cannot be used gets `error` set and
-the others are still assessed; the exit status is 1 if any file failed.
+rationale's numbers are to the measurements (by default they cite the measured values: `agir.models.grounding`).
+`--format jsonl` prints one object per file (`file`, `score`, `probabilities`, `rationale`, `parameters`,
+`faithfulness`, `error`). A file that cannot be used gets `error` set and the others are still assessed; the exit
+status is 1 if any file failed.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import json
 import sys
 
 from agir.gait import format_table
-from agir.inference import assess_files, load_assessor, load_for_assessment
+from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, load_for_assessment
 from agir.motion.skeleton import LAYOUTS
 from agir.viz.report import write_report
+
 
 
 def format_text(assessment: dict) -> str:
@@ -50,10 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, help="frame rate of files that do not state it (.npy)")
     parser.add_argument("--layout", help=f"joint layout when the joint count is ambiguous: {', '.join(LAYOUTS)}")
     parser.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html) into DIR")
+    parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
     args = parser.parse_args(argv)
     try:
         assessor = load_assessor(args.run, args.device)
-        assessments = assess_files(assessor, args.files, args.batch_size, len(args.files) > 1, args.fps, args.layout)
+        assessments = assess_files(assessor, args.files, args.batch_size, len(args.files) > 1, args.fps, args.layout,
+                                   NUMBER_MODES.get(args.numbers))
     except (OSError, ValueError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1

@@ -158,6 +158,9 @@ class GenerativeStageConfig(SFTStageConfig):
 class ReasoningStageConfig(SFTStageConfig):
     # The stage-1 folder this stage continues; null starts from the bare backbone.
     init_from: str | None = "${run.out_dir}/generative"
+    # Generated rationales cite the measured value wherever they start a number that their words tie to a measured
+    # parameter (agir.models.grounding); false leaves every number to the model, to see what it reads off the codes.
+    grounded_numbers: bool = True
 
 
 @dataclass

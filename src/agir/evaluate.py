@@ -1,4 +1,6 @@
-"""`python -m agir.evaluate --run DIR [--split test|val] [--device D]`: the reasoning stage's metrics on a split.
+"""`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free]`
+
+The reasoning stage's metrics on a split.
 
 The stage's own evaluation (the DataModule's reasoning view of the run's saved split, `ReasoningSFTModule` under a
 Lightning Trainer), so its numbers equal the stage's validation or test; plus what only a full evaluation needs:
@@ -21,7 +23,7 @@ from torchmetrics.text import BLEUScore, ROUGEScore
 
 from agir.config import ConfigError, load_config
 from agir.data.datamodule import GaitDataModule
-from agir.inference import load_assessor
+from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, load_assessor
 from agir.llm_stage import sft_view
 from agir.report import HEADLINE
 from agir.runs import write_json
@@ -40,8 +42,10 @@ def text_metrics(rationales: list[str], references: list[str]) -> dict[str, floa
     return {"bleu": float(bleu), "rouge_l": float(rouge["rougeL_fmeasure"])}
 
 
-def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu") -> dict:
-    """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics."""
+def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grounded: bool | None = None) -> dict:
+    """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` overrides whether the
+    rationales cite the measured values (`reasoning.grounded_numbers`); free-number results go to
+    `<split>_free_numbers/`, beside the others."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     run = Path(run)
@@ -50,6 +54,8 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu") -> d
     datamodule = GaitDataModule(config.data, config.seed, split_file=run / "splits.json")
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
+    if grounded is not None:
+        stage_config.grounded_numbers = grounded
     datamodule.connect(assessor.motion_tokenizer,
                        sft_view("reasoning", stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary))
     module = ReasoningSFTModule(assessor.model, assessor.tokenizer, assessor.vocabulary, stage_config, assessor.llm)
@@ -71,7 +77,8 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu") -> d
                   summarize_faithfulness([p["faithfulness"] for p in predictions]).items()}
                | {f"{split}_{name}": value for name, value in
                   text_metrics([p["rationale"] for p in predictions], [p["reference"] for p in predictions]).items()})
-    out = run / "evaluation" / split
+    metrics[f"{split}_grounded_numbers"] = stage_config.grounded_numbers
+    out = run / "evaluation" / (split if stage_config.grounded_numbers else f"{split}_free_numbers")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "metrics.json", metrics)
     (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))
@@ -80,19 +87,20 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu") -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agir.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m agir.evaluate", description=__doc__.splitlines()[2])
     parser.add_argument("--run", required=True, help="a run directory with a finished reasoning stage")
     parser.add_argument("--split", choices=SPLITS, default="test")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
+    parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
     args = parser.parse_args(argv)
     try:
-        metrics = evaluate_run(args.run, args.split, args.device)
+        metrics = evaluate_run(args.run, args.split, args.device, NUMBER_MODES.get(args.numbers))
     except (OSError, ValueError, ConfigError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
     names = HEADLINE + ("faithfulness", "bleu", "rouge_l")
     print("  ".join(f"{name} {metrics[f'{args.split}_{name}']:.3f}" for name in names))
-    print(f"written to {Path(args.run) / 'evaluation' / args.split}")
+    print(f"written to {Path(args.run) / 'evaluation'}")
     return 0
 
 

@@ -39,6 +39,10 @@ from agir.text.faithfulness import check_faithfulness
 from agir.text.score import SCORES, parse_score
 
 EXPORT_METADATA = "agir.json"
+# `--numbers` of agir.assess and agir.evaluate: whether rationales cite the measured values (agir.models.grounding).
+NUMBER_MODES = {"grounded": True, "free": False}
+NUMBER_MODES_HELP = ("grounded: rationales cite the measured values; free: the model writes its own numbers "
+                     "(default: as the reasoning stage was validated)")
 TASK = "motion_to_rationale"
 
 
@@ -123,7 +127,8 @@ def _prompt(assessor: Assessor, path: str, fps: float | None, layout: str | None
     return prompt, parameters
 
 
-def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, layout: str | None) -> list[dict]:
+def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, layout: str | None,
+                  grounded: bool) -> list[dict]:
     results: dict[int, dict] = {}
     ready: list[tuple[int, str, dict]] = []
     for index, path in enumerate(paths):
@@ -139,7 +144,8 @@ def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, l
     if ready:
         rationales, probabilities = rationales_and_probabilities(
             assessor.model, assessor.tokenizer, [prompt for _, prompt, _ in ready], assessor.metadata["max_new_tokens"],
-            assessor.llm.max_length, assessor.llm.use_chat_template, len(ready))
+            assessor.llm.max_length, assessor.llm.use_chat_template, len(ready),
+            [parameters for _, _, parameters in ready] if grounded else None)
         for (index, _, parameters), rationale, row in zip(ready, rationales, probabilities):
             score = parse_score(rationale)
             results[index] = {"file": paths[index], "score": score,
@@ -150,16 +156,19 @@ def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, l
 
 
 def assess_files(assessor: Assessor, paths: Sequence[str | Path], batch_size: int = 32, progress: bool = False,
-                 fps: float | None = None, layout: str | None = None) -> list[dict]:
+                 fps: float | None = None, layout: str | None = None, grounded: bool | None = None) -> list[dict]:
     """One assessment per file, in order: `file`, `score` (None if unparseable), `probabilities` ("0".."3"),
     `rationale`, `parameters`, `faithfulness` (agir.text.faithfulness) and `error` (None, or a one-line reason).
-    `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate)."""
+    `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate). `grounded` says whether the
+    rationales cite the measured values (agir.models.grounding); None keeps what the stage was validated with."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if grounded is None:
+        grounded = assessor.metadata["grounded_numbers"]
     paths = [str(path) for path in paths]
     assessments: list[dict] = []
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
-            assessments += _assess_batch(assessor, paths[start:start + batch_size], fps, layout)
+            assessments += _assess_batch(assessor, paths[start:start + batch_size], fps, layout, grounded)
             bar.update(len(paths[start:start + batch_size]))
     return assessments

@@ -132,6 +132,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
             "fps": motion_tokenizer.fps, "frames_per_code": motion_tokenizer.frames_per_code,
             "init_from": getattr(stage_config, "init_from", None), "steps": trainer.global_step,
             "measured_parameters": stage_config.measured_parameters, "max_new_tokens": stage_config.max_new_tokens,
+            "grounded_numbers": getattr(stage_config, "grounded_numbers", False),
             "llm": OmegaConf.to_container(config.llm)})
         OmegaConf.save(config, stage_dir / "config.yaml", resolve=True)
         write_json(stage_dir / "metrics.json", metrics)

@@ -56,6 +56,7 @@ class SFTSample:
     item_id: str
     task: str
     score: int
+    parameters: dict  # the item's measured gait parameters, which grounded generation cites
 
 
 def check_answer_lengths(view: SFTView, items: list[CorpusItem], codes: dict[str, list[np.ndarray]]) -> None:
@@ -94,7 +95,8 @@ def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, r
                          view.measured_parameters)
     example = encode_example(view.tokenizer, prompt, answers[task], view.max_length, view.use_chat_template)
     prompt_length = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
-    return SFTSample(example, prompt, example.input_ids[:prompt_length], answers[task], item.id, task, item.score)
+    return SFTSample(example, prompt, example.input_ids[:prompt_length], answers[task], item.id, task, item.score,
+                     item.parameters)
 
 
 class SFTDataset(Dataset):
@@ -124,5 +126,6 @@ def collate_samples(samples: list[SFTSample], pad_id: int) -> dict[str, object]:
     batch: dict[str, object] = dict(collate([s.example for s in samples], pad_id))
     batch |= {"prompts": [s.prompt for s in samples], "prompt_ids": [s.prompt_ids for s in samples],
               "answers": [s.answer for s in samples], "item_ids": [s.item_id for s in samples],
-              "tasks": [s.task for s in samples], "scores": torch.tensor([s.score for s in samples])}
+              "tasks": [s.task for s in samples], "scores": torch.tensor([s.score for s in samples]),
+              "parameters": [s.parameters for s in samples]}
     return batch

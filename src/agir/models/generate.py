@@ -13,11 +13,13 @@ after a shared prefix gets it from the four completed answers' whole likelihoods
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
+from transformers import LogitsProcessorList
 
+from agir.models.grounding import GroundedNumbers
 from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, collate_prompts, encode_example, encode_prompt
 from agir.text.score import SCORES, rationale_body, with_score
 
@@ -27,17 +29,25 @@ def _chunks(order: list[int], size: int) -> list[list[int]]:
 
 
 @torch.no_grad()
-def generate_texts(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, batch_size: int = 32) -> list[str]:
+def generate_texts(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, batch_size: int = 32,
+                   parameters: Sequence[Mapping] | None = None) -> list[str]:
     """Greedy continuations of tokenized prompts, decoded without special tokens; prompts of similar length are
-    batched together (left padding), results come back in the input order."""
+    batched together (left padding), results come back in the input order. With `parameters` (one measured-gait
+    mapping per prompt) the numbers the texts cite are grounded in them (`agir.models.grounding`)."""
+    if parameters is not None and len(parameters) != len(prompts):
+        raise ValueError(f"{len(parameters)} parameter sets for {len(prompts)} prompts")
     device = next(model.parameters()).device
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     texts: list[str] = [""] * len(prompts)
     for chunk in _chunks(order, batch_size):
         prompt_batch = collate_prompts([prompts[i] for i in chunk], tokenizer.pad_token_id)
         batch = {k: v.to(device) for k, v in prompt_batch.items()}
+        processors = LogitsProcessorList()
+        if parameters is not None:
+            processors.append(GroundedNumbers(tokenizer, [parameters[i] for i in chunk], batch["input_ids"].shape[1]))
         output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
-                                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+                                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                                logits_processor=processors)
         new_tokens = output[:, batch["input_ids"].shape[1]:]
         for row, index in enumerate(chunk):
             texts[index] = tokenizer.decode(new_tokens[row], skip_special_tokens=True).strip()
@@ -113,11 +123,13 @@ def generation_prompt(tokenizer, prompt: str, max_length: int, max_new_tokens: i
 
 
 def rationales_and_probabilities(model, tokenizer, prompts: list[str], max_new_tokens: int, max_length: int,
-                                 use_chat_template: bool, batch_size: int = 32) -> tuple[list[str], torch.Tensor]:
-    """Greedy rationales for prompt texts and, given each, the (N, 4) probabilities of scores 0-3."""
+                                 use_chat_template: bool, batch_size: int = 32,
+                                 parameters: Sequence[Mapping] | None = None) -> tuple[list[str], torch.Tensor]:
+    """Greedy rationales for prompt texts (their numbers grounded in `parameters` when given, one mapping per
+    prompt) and, given each, the (N, 4) probabilities of scores 0-3."""
     prompt_ids = [generation_prompt(tokenizer, prompt, max_length, max_new_tokens, use_chat_template)
                   for prompt in prompts]
-    rationales = generate_texts(model, tokenizer, prompt_ids, max_new_tokens, batch_size)
+    rationales = generate_texts(model, tokenizer, prompt_ids, max_new_tokens, batch_size, parameters)
     probabilities = score_probabilities(model, tokenizer, prompts, rationales, max_length, use_chat_template,
                                         batch_size)
     return rationales, probabilities

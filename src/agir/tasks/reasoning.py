@@ -33,7 +33,8 @@ class ReasoningSFTModule(SFTModule):
         """Rationale, parsed score and score probabilities for every sample of `batch`."""
         rationales, probabilities = rationales_and_probabilities(
             self.model, self.tokenizer, batch["prompts"], self.config.max_new_tokens, self.llm.max_length,
-            self.llm.use_chat_template, self.config.generation_batch_size)
+            self.llm.use_chat_template, self.config.generation_batch_size,
+            batch["parameters"] if self.config.grounded_numbers else None)
         return [{"id": item_id, "target": int(target), "score": parse_score(text), "rationale": text,
                  "probabilities": [round(float(p), 6) for p in row], "reference": reference}
                 for item_id, target, text, row, reference in zip(batch["item_ids"], batch["scores"], rationales,

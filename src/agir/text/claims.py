@@ -22,7 +22,7 @@ _STEP_LEFT, _STEP_RIGHT, _WIDTH = "step_length_left_m", "step_length_right_m", "
 _CV, _DOUBLE, _CLEARANCE = "stride_time_cv_pct", "double_support_pct", "foot_clearance_m"
 _ARM_LEFT, _ARM_RIGHT, _ASYMMETRY = "arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"
 _TRUNK, _TURN_TIME, _TURN_STEPS, _FREEZING = "trunk_flexion_deg", "turn_duration_s", "turn_steps", "freezing_episodes"
-_SIDED = {_STEP_LEFT: "left", _STEP_RIGHT: "right", _ARM_LEFT: "left", _ARM_RIGHT: "right"}
+SIDES = {_STEP_LEFT: "left", _STEP_RIGHT: "right", _ARM_LEFT: "left", _ARM_RIGHT: "right"}
 _ALL_KEYS = frozenset({_SPEED, _CADENCE, _STRIDE, _STEP_LEFT, _STEP_RIGHT, _WIDTH, _CV, _DOUBLE, _CLEARANCE, _ARM_LEFT,
                        _ARM_RIGHT, _ASYMMETRY, _TRUNK, _TURN_TIME, _TURN_STEPS, _FREEZING})
 
@@ -109,19 +109,15 @@ def _blank_score_lines(text: str) -> str:
     return _SCORE_LINE_RE.sub(lambda m: " " * len(m.group()), text)
 
 
-def extract_claims(text: str) -> list[Claim]:
-    """Every quantitative claim in `text`, in order, mapped back to its parameter key (or UNMAPPED)."""
-    if not isinstance(text, str):
-        raise ValueError(f"text must be a string, got {type(text).__name__}")
-    body = _blank_score_lines(text)
+def _numbers(body: str):
+    """(number match, the label's keys or None, the keys the number and its unit leave, the claim's end) for every
+    number in `body`, in order: the label of each comes from the text before it, or from the previous claim."""
     boundaries = [m.start() for m in _BOUNDARY_RE.finditer(body)]
-    claims = [Claim(_FREEZING, 0.0, m.span(), m.group()) for m in _NO_FREEZING_RE.finditer(body)]
     previous_end, previous_label = 0, None
     for match in _NUMBER_RE.finditer(body):
         start, end = match.span()
         sentence_start = max((b + 1 for b in boundaries if b < start), default=0)
-        window_start = max(previous_end, sentence_start)
-        label = _last_label(body, window_start, start)
+        label = _last_label(body, max(previous_end, sentence_start), start)
         if label is None and previous_end > sentence_start:
             label = previous_label  # a bare number continuing the previous claim's list
         unit = next((i for i in range(len(_UNITS)) if match.group(f"u{i}")), None)
@@ -131,16 +127,39 @@ def extract_claims(text: str) -> list[Claim]:
             _, unit_keys, factor = _UNITS[unit]
             keys &= unit_keys
         claim_end = end
-        if keys and keys <= _SIDED.keys() and len({_SIDED[k] for k in keys}) > 1:
+        if keys and keys <= SIDES.keys() and len({SIDES[k] for k in keys}) > 1:
             side = _SIDE_AFTER_RE.match(body, end)
             if side:
-                keys = {k for k in keys if _SIDED[k] == side.group("side").lower()}
+                keys = {k for k in keys if SIDES[k] == side.group("side").lower()}
                 claim_end = side.end()
+        yield match, label, keys, factor, claim_end
+        previous_end, previous_label = claim_end, label
+
+
+def extract_claims(text: str) -> list[Claim]:
+    """Every quantitative claim in `text`, in order, mapped back to its parameter key (or UNMAPPED)."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {type(text).__name__}")
+    body = _blank_score_lines(text)
+    claims = [Claim(_FREEZING, 0.0, m.span(), m.group()) for m in _NO_FREEZING_RE.finditer(body)]
+    for match, _, keys, factor, _ in _numbers(body):
+        start, end = match.span()
         number = float(match.group("number").replace("−", "-"))
         key = keys.pop() if len(keys) == 1 else UNMAPPED
         claims.append(Claim(key, number * factor, (start, end), text[start:end]))
-        previous_end, previous_label = claim_end, label
     return sorted(claims, key=lambda c: c.span)
+
+
+def pending_claim_keys(text: str, number_start: int) -> frozenset[str]:
+    """The parameters that the number being written at the end of `text`, begun at or after `number_start`, is
+    about as `extract_claims` reads its label (before a unit narrows it). Empty when no number begins there, when
+    no label names a parameter, or inside a `Score:` line."""
+    last = None
+    for last in _numbers(_blank_score_lines(text)):
+        pass
+    if last is None or last[0].start() < number_start or last[0].end("number") != len(text) or last[1] is None:
+        return frozenset()
+    return frozenset(last[1])
 
 
 # Overall severity vocabulary of MDS-UPDRS 3.10 and the scores each phrase is compatible with. Per-parameter grades

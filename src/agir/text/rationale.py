@@ -150,7 +150,7 @@ def format_value(key: str, value: float) -> str:
 
 def measurements(parameters: Mapping) -> str:
     """Every measured parameter as `name value`, in a fixed order, written exactly as texts write them."""
-    values = _measured(parameters)
+    values = measured_values(parameters)
     return "; ".join(f"{NAMES[key]} {format_value(key, value)}" for key, value in values.items()) or "none"
 
 
@@ -160,7 +160,7 @@ def _shown(key: str, value: float) -> float:
     return round(value * fmt.scale, fmt.decimals) / fmt.scale
 
 
-def _measured(parameters: Mapping) -> dict[str, float]:
+def measured_values(parameters: Mapping) -> dict[str, float]:
     """The measured (non-None) parameters that text is written about, checked and rounded as written."""
     if not isinstance(parameters, Mapping):
         raise ValueError(f"parameters must be a dict of gait parameters, got {type(parameters).__name__}")
@@ -277,9 +277,10 @@ def _freezing_clauses(values: dict[str, float], rng: random.Random) -> list[str]
     count = values["freezing_episodes"]
     if count == 0:
         return [rng.choice(("no freezing is observed", "there is no freezing of gait", "no freezing occurs"))]
+    # The label comes before the count, as before every number, so a reader (and grounded generation) knows what
+    # the number is about when it starts.
     shown = format_value("freezing_episodes", count)
-    one = shown.startswith("1 ")
-    return [rng.choice((f"{shown} {'occurs' if one else 'occur'}", f"{shown} {'is' if one else 'are'} observed"))]
+    return [rng.choice((f"freezing of gait is observed ({shown})", f"freezing of gait: {shown}"))]
 
 
 def _unmeasured(parameters: Mapping, keys: tuple[str, ...]) -> list[str]:
@@ -408,7 +409,7 @@ def _fitted(write: Callable[[_Budget], str], rng: random.Random) -> str:
 
 def describe(parameters: Mapping, rng: random.Random) -> str:
     """An analytic description of the gait, `Foot: ... Arm: ... Overall: ...`, with no score and no verdict."""
-    values = _measured(parameters)
+    values = measured_values(parameters)
 
     def write(budget: _Budget) -> str:
         foot, arm = _foot_part(parameters, values, budget, rng), _arm_part(parameters, values, budget, rng)
@@ -424,7 +425,7 @@ def rationale(parameters: Mapping, score: int, rng: random.Random) -> str:
     """A chain-of-thought rationale for MDS-UPDRS 3.10 `score` (0-3), ending with the line `Score: N`."""
     if not isinstance(score, numbers.Integral) or isinstance(score, bool) or score not in VERDICTS:
         raise ValueError(f"score must be an integer 0-3, got {score!r}")
-    values = _measured(parameters)
+    values = measured_values(parameters)
 
     def write(budget: _Budget) -> str:
         foot, arm = _foot_part(parameters, values, budget, rng), _arm_part(parameters, values, budget, rng)

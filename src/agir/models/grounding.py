@@ -1,0 +1,104 @@
+"""Grounded numbers: while a rationale is generated, the numbers it cites are the measured ones.
+
+A small model reading motion codes can only estimate a stride length or an arm-swing angle; the measurement
+(`agir.motion.gait`) knows it. So during greedy generation, whenever the model starts a number that the words
+before it tie to a measured parameter (`agir.text.claims.pending_claim_keys`, the same reading the faithfulness
+check applies), the tokens of that parameter's measured value as texts write it, unit included
+(`agir.text.rationale.format_value`), are forced. The model still chooses which findings to report, in what
+words, how to grade them, and its score, which it now reasons towards from measured values: a retrieval-style
+copy, the numbers a clinician can check against the parameter table.
+
+A number that no label pins to one measured parameter is left to the model (and counted by the faithfulness
+check). Where a label names several (`arm swing` before `on the left`, `the turn takes 1.5 s and 3 steps`), the
+first not yet cited in the text, in `FORMATS` order, is taken, as the rationales are written.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Mapping, Sequence
+
+import torch
+from transformers import LogitsProcessor
+
+from agir.text.claims import SIDES, extract_claims, pending_claim_keys
+from agir.text.rationale import FORMATS, format_value, measured_values
+
+_NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
+
+
+def grounded_text(text: str, number_start: int, parameters: Mapping) -> str | None:
+    """What the number begun at `number_start` at the end of `text` should read, from its first digit on: the
+    measured value of the parameter it is about, with its unit (and side, where only a side after it tells which
+    arm or step it is). None where no label ties it to one measured parameter."""
+    measured = measured_values(parameters)
+    candidates = [key for key in FORMATS if key in pending_claim_keys(text, number_start) and key in measured]
+    if not candidates:
+        return None
+    before = text[:number_start]
+    cited = {claim.key for claim in extract_claims(before)}
+    key = next((k for k in candidates if k not in cited), candidates[0])
+    written = format_value(key, measured[key])
+    for completion in (written, f"{written} on the {SIDES.get(key)}"):
+        claims = extract_claims(before + completion)
+        if claims and claims[-1].key == key and claims[-1].span[0] == number_start:
+            return completion
+    return None
+
+
+class GroundedNumbers(LogitsProcessor):
+    """Forces the measured values into greedy generation, one row of the batch per parameters mapping.
+
+    Each step, a row whose greedy next token starts a number is looked at (`grounded_text`); if it is to be
+    grounded, the tokens that write the measured value there are queued and forced one per step. `prompt_length`
+    is the padded prompt width, where the generated tokens begin."""
+
+    def __init__(self, tokenizer, parameters: Sequence[Mapping], prompt_length: int):
+        self.tokenizer, self.parameters, self.prompt_length = tokenizer, list(parameters), prompt_length
+        self.starts_number = _number_start_tokens(tokenizer)
+        self.queued: list[list[int]] = [[] for _ in self.parameters]
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        greedy = scores.argmax(dim=-1).cpu()
+        idle = torch.tensor([not queue for queue in self.queued])
+        for row in torch.nonzero(idle & self.starts_number[greedy], as_tuple=True)[0].tolist():
+            self.queued[row] = self._forced_tokens(row, input_ids[row, self.prompt_length:], int(greedy[row]))
+        forced = [(row, queue.pop(0)) for row, queue in enumerate(self.queued) if queue]
+        if forced:
+            rows = torch.tensor([row for row, _ in forced], device=scores.device)
+            tokens = torch.tensor([token for _, token in forced], device=scores.device)
+            scores[rows] = float("-inf")
+            scores[rows, tokens] = 0.0
+        return scores
+
+    def _forced_tokens(self, row: int, generated: torch.Tensor, token: int) -> list[int]:
+        text = self.tokenizer.decode(generated, skip_special_tokens=True)
+        token_text = self.tokenizer.decode([token])
+        spaces = token_text[:len(token_text) - len(token_text.lstrip())]
+        number_start = len(text) + len(spaces)
+        completion = grounded_text(text + token_text, number_start, self.parameters[row])
+        if completion is None:
+            return []
+        return _continuation_ids(self.tokenizer, text, spaces + completion)
+
+
+def _continuation_ids(tokenizer, text: str, continuation: str) -> list[int]:
+    """The tokens that write `continuation` after `text`, as the tokenizer splits the whole."""
+    before = tokenizer.encode(text, add_special_tokens=False)
+    whole = tokenizer.encode(text + continuation, add_special_tokens=False)
+    if whole[:len(before)] == before:
+        return whole[len(before):]
+    return tokenizer.encode(continuation, add_special_tokens=False)
+
+
+_NUMBER_STARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _number_start_tokens(tokenizer) -> torch.Tensor:
+    """A boolean over the vocabulary: the tokens whose text begins (after spaces) with a digit or a minus digit."""
+    size = len(tokenizer)
+    if tokenizer not in _NUMBER_STARTS or len(_NUMBER_STARTS[tokenizer]) != size:  # a grown vocabulary is redone
+        texts = tokenizer.batch_decode([[i] for i in range(size)])
+        _NUMBER_STARTS[tokenizer] = torch.tensor([bool(_NUMBER_START_RE.match(t)) for t in texts])
+    return _NUMBER_STARTS[tokenizer]
