@@ -4,6 +4,7 @@ up (a first pass pays one-time kernel set-up for every new tensor shape), then e
 ratio is printed last.
 
     python benchmarks/assess.py [--run checkpoints/demo] [--files 32] [--batch-size 32] [--device cpu]
+                                [--numbers grounded|free]
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from agir.data.corpus import read_manifest  # noqa: E402
 from agir.data.splits import SubjectSplit  # noqa: E402
-from agir.inference import assess_files, load_assessor  # noqa: E402
+from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
 
@@ -28,12 +29,15 @@ def held_out_files(run: str, count: int) -> list[str]:
     return [files[i % len(files)] for i in range(count)]
 
 
-def files_per_second(assessor, files: list[str], batch_size: int, repeats: int = 2) -> float:
+def files_per_second(assessor, files: list[str], batch_size: int, grounded: bool | None, repeats: int = 2) -> float:
     seconds = []
     for _ in range(repeats):
         started = time.perf_counter()
-        assess_files(assessor, files, batch_size=batch_size)
+        assessments = assess_files(assessor, files, batch_size=batch_size, grounded=grounded)
         seconds.append(time.perf_counter() - started)
+        failed = [a["error"] for a in assessments if a["error"]]
+        if failed:  # a failed file costs nothing: timing it would flatter both modes
+            raise SystemExit(f"{len(failed)} of {len(files)} files failed, e.g. {failed[0]}")
     return len(files) / min(seconds)
 
 
@@ -43,14 +47,18 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
     args = parser.parse_args()
     assessor = load_assessor(args.run, args.device)
     files = held_out_files(args.run, args.files)
+    grounded = NUMBER_MODES.get(args.numbers)
     for batch_size in (args.batch_size, 1):
-        assess_files(assessor, files, batch_size=batch_size)
-    batched = files_per_second(assessor, files, args.batch_size)
-    single = files_per_second(assessor, files, 1)
-    print(f"{len(files)} files, max_new_tokens {assessor.metadata['max_new_tokens']}, device {args.device}")
+        assess_files(assessor, files, batch_size=batch_size, grounded=grounded)
+    batched = files_per_second(assessor, files, args.batch_size, grounded)
+    single = files_per_second(assessor, files, 1, grounded)
+    numbers = args.numbers or "as validated"
+    print(f"{len(files)} files, max_new_tokens {assessor.metadata['max_new_tokens']}, device {args.device}, "
+          f"numbers {numbers}")
     print(f"batch {args.batch_size}: {batched:.2f} files/s")
     print(f"one by one: {single:.2f} files/s")
     print(f"ratio batched / one by one: {batched / single:.1f}x")

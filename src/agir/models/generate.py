@@ -1,57 +1,116 @@
-"""Batched inference with a stage's model: greedy generation with the KV cache, and score probabilities.
+"""Batched inference with a stage's model: greedy generation with a reserved KV cache, and score probabilities.
 
 `rationales_and_probabilities` is the one path from prompt texts to rationales and score probabilities, for the
 reasoning stage's validation and for `agir.assess` alike. Its generation prompt is cut so that it and
 `max_new_tokens` fit in `max_length`, never by the reference answer's length: a new file has none, and at
 evaluation the reference's length would tell the model how much of the motion to see.
 
-`score_probabilities` is the parse-free prediction: the body of a generated rationale is completed with `Score:`, and
-the model's probabilities of the four score tokens there, renormalized over them, are its distribution over the
-score given its own reasoning (one teacher-forced pass). A tokenizer that does not write each score as one token
-after a shared prefix gets it from the four completed answers' whole likelihoods instead (four passes).
+Score probabilities are the parse-free prediction: the model's distribution over the four score tokens right after
+its rationale's last `Score:`, renormalized over them, read while generating (`agir.models.score_reader`, no pass
+of its own). Where that cannot be read (no `Score:` written, the answer cut right after it, a tokenizer that does
+not write each score as one token), `score_probabilities` completes the rationale's body with `Score:` and reads
+the same distribution in one teacher-forced pass, or compares the four completed answers' whole likelihoods where
+a score is not one token (four passes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from transformers import LogitsProcessorList
 
 from agir.models.grounding import GroundedNumbers
+from agir.models.kv_cache import reserved_cache
+from agir.models.score_reader import SCORE_PREFIX, ScoreReader, score_token_ids
 from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, collate_prompts, encode_example, encode_prompt
 from agir.text.score import SCORES, rationale_body, with_score
+
+
+# What a decoding step costs beyond its rows' attention, in padded prompt tokens of one row: measured on 2 CPU cores
+# with the demo's backbone (about 1 ms a step, 0.6 us per row and cached token). On a GPU a step's fixed cost
+# dwarfs its rows', so batches there are not split.
+CPU_STEP_COST_TOKENS = 1800
 
 
 def _chunks(order: list[int], size: int) -> list[list[int]]:
     return [order[start:start + size] for start in range(0, len(order), size)]
 
 
+def _length_groups(order: list[int], lengths: list[int], step_cost: float | None) -> list[list[int]]:
+    """`order` (sorted by length) cut into consecutive groups that minimize the decoding cost, each group costing
+    `step_cost` plus its rows times its longest prompt (left padding makes every row as long as that); one group
+    when `step_cost` is None."""
+    if step_cost is None:
+        return [order]
+    best = [0.0] + [float("inf")] * len(order)
+    cut = [0] * (len(order) + 1)
+    for end in range(1, len(order) + 1):
+        for start in range(end):
+            cost = best[start] + step_cost + (end - start) * lengths[order[end - 1]]
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    groups, end = [], len(order)
+    while end:
+        groups.append(order[cut[end]:end])
+        end = cut[end]
+    return groups[::-1]
+
+
+@dataclass
+class Generation:
+    text: str  # decoded without special tokens, stripped
+    # Log-probabilities of scores 0-3 read right after the text's last `Score:` (agir.models.score_reader); None
+    # where they could not be read there.
+    score_log_probabilities: torch.Tensor | None = None
+
+
 @torch.no_grad()
-def generate_texts(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, batch_size: int = 32,
-                   parameters: Sequence[Mapping] | None = None) -> list[str]:
-    """Greedy continuations of tokenized prompts, decoded without special tokens; prompts of similar length are
-    batched together (left padding), results come back in the input order. With `parameters` (one measured-gait
-    mapping per prompt) the numbers the texts cite are grounded in them (`agir.models.grounding`)."""
+def generate(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, batch_size: int = 32,
+             parameters: Sequence[Mapping] | None = None, read_scores: bool = False) -> list[Generation]:
+    """Greedy continuations of tokenized prompts; prompts of similar length are batched together (left padding),
+    results come back in the input order. On the CPU a batch of very different prompt lengths is generated in the
+    groups that waste least on padding (`_length_groups`). With `parameters` (one measured-gait mapping per
+    prompt) the numbers the texts cite are grounded in them (`agir.models.grounding`); with `read_scores` the score
+    distribution after each text's last `Score:` is kept, where the tokenizer writes each score as one token."""
     if parameters is not None and len(parameters) != len(prompts):
         raise ValueError(f"{len(parameters)} parameter sets for {len(prompts)} prompts")
     device = next(model.parameters()).device
+    score_ids = score_token_ids(tokenizer) if read_scores else None
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    texts: list[str] = [""] * len(prompts)
-    for chunk in _chunks(order, batch_size):
+    generations: list[Generation] = [Generation("")] * len(prompts)
+    lengths = [len(prompt) for prompt in prompts]
+    step_cost = CPU_STEP_COST_TOKENS if device.type == "cpu" else None
+    groups = [group for chunk in _chunks(order, batch_size) for group in _length_groups(chunk, lengths, step_cost)]
+    for chunk in groups:
         prompt_batch = collate_prompts([prompts[i] for i in chunk], tokenizer.pad_token_id)
         batch = {k: v.to(device) for k, v in prompt_batch.items()}
+        width = batch["input_ids"].shape[1]
         processors = LogitsProcessorList()
+        reader = None if score_ids is None else ScoreReader(tokenizer, len(chunk), width, score_ids)
+        if reader is not None:
+            processors.append(reader)
         if parameters is not None:
-            processors.append(GroundedNumbers(tokenizer, [parameters[i] for i in chunk], batch["input_ids"].shape[1]))
+            processors.append(GroundedNumbers(tokenizer, [parameters[i] for i in chunk], width))
+        cache = reserved_cache(model.config, width + max_new_tokens)
         output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
                                 eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                                logits_processor=processors)
-        new_tokens = output[:, batch["input_ids"].shape[1]:]
+                                logits_processor=processors, **({} if cache is None else {"past_key_values": cache}))
         for row, index in enumerate(chunk):
-            texts[index] = tokenizer.decode(new_tokens[row], skip_special_tokens=True).strip()
-    return texts
+            text = tokenizer.decode(output[row, width:], skip_special_tokens=True)
+            # Read after the last `Score:` only: an earlier one, or none when the answer stops right after it.
+            last = text.rfind(SCORE_PREFIX)
+            read = reader is not None and last >= 0 and reader.read_at[row] == last + len(SCORE_PREFIX)
+            generations[index] = Generation(text.strip(), reader.log_probabilities[row] if read else None)
+    return generations
+
+
+def generate_texts(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, batch_size: int = 32,
+                   parameters: Sequence[Mapping] | None = None) -> list[str]:
+    """The texts of `generate`: greedy continuations, decoded without special tokens, in the input order."""
+    return [g.text for g in generate(model, tokenizer, prompts, max_new_tokens, batch_size, parameters)]
 
 
 def _examples(tokenizer, prompts: list[str], answers: list[str], max_length: int,
@@ -126,10 +185,20 @@ def rationales_and_probabilities(model, tokenizer, prompts: list[str], max_new_t
                                  use_chat_template: bool, batch_size: int = 32,
                                  parameters: Sequence[Mapping] | None = None) -> tuple[list[str], torch.Tensor]:
     """Greedy rationales for prompt texts (their numbers grounded in `parameters` when given, one mapping per
-    prompt) and, given each, the (N, 4) probabilities of scores 0-3."""
+    prompt) and, given each, the (N, 4) probabilities of scores 0-3: read during generation after the rationale's
+    last `Score:`, or from `score_probabilities` where they could not be read there."""
     prompt_ids = [generation_prompt(tokenizer, prompt, max_length, max_new_tokens, use_chat_template)
                   for prompt in prompts]
-    rationales = generate_texts(model, tokenizer, prompt_ids, max_new_tokens, batch_size, parameters)
-    probabilities = score_probabilities(model, tokenizer, prompts, rationales, max_length, use_chat_template,
-                                        batch_size)
+    generations = generate(model, tokenizer, prompt_ids, max_new_tokens, batch_size, parameters, read_scores=True)
+    rationales = [g.text for g in generations]
+    log_probabilities = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
+    unread = [i for i, g in enumerate(generations) if g.score_log_probabilities is None]
+    for i, g in enumerate(generations):
+        if g.score_log_probabilities is not None:
+            log_probabilities[i] = g.score_log_probabilities
+    probabilities = F.softmax(log_probabilities, dim=-1)
+    if unread:
+        probabilities[unread] = score_probabilities(model, tokenizer, [prompts[i] for i in unread],
+                                                    [rationales[i] for i in unread], max_length, use_chat_template,
+                                                    batch_size)
     return rationales, probabilities

@@ -16,13 +16,13 @@ first not yet cited in the text, in `FORMATS` order, is taken, as the rationales
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Mapping, Sequence
 
 import torch
 from transformers import LogitsProcessor
 
-from agir.text.claims import SIDES, extract_claims, pending_claim_keys
+from agir.models.vocab_masks import token_mask
+from agir.text.claims import SIDES, extract_claims, pending_claim_keys, sentence_start
 from agir.text.rationale import FORMATS, format_value, measured_values
 
 _NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
@@ -33,16 +33,19 @@ def grounded_text(text: str, number_start: int, parameters: Mapping) -> str | No
     measured value of the parameter it is about, with its unit (and side, where only a side after it tells which
     arm or step it is). None where no label ties it to one measured parameter."""
     measured = measured_values(parameters)
-    candidates = [key for key in FORMATS if key in pending_claim_keys(text, number_start) and key in measured]
+    pending = pending_claim_keys(text, number_start)
+    candidates = [key for key in FORMATS if key in pending and key in measured]
     if not candidates:
         return None
-    before = text[:number_start]
-    cited = {claim.key for claim in extract_claims(before)}
-    key = next((k for k in candidates if k not in cited), candidates[0])
+    if len(candidates) > 1:
+        cited = {claim.key for claim in extract_claims(text[:number_start])}
+        candidates = [key for key in candidates if key not in cited] or candidates
+    key = candidates[0]
     written = format_value(key, measured[key])
+    start = sentence_start(text, number_start)
     for completion in (written, f"{written} on the {SIDES.get(key)}"):
-        claims = extract_claims(before + completion)
-        if claims and claims[-1].key == key and claims[-1].span[0] == number_start:
+        claims = extract_claims(text[start:number_start] + completion)
+        if claims and claims[-1].key == key and claims[-1].span[0] == number_start - start:
             return completion
     return None
 
@@ -56,7 +59,7 @@ class GroundedNumbers(LogitsProcessor):
 
     def __init__(self, tokenizer, parameters: Sequence[Mapping], prompt_length: int):
         self.tokenizer, self.parameters, self.prompt_length = tokenizer, list(parameters), prompt_length
-        self.starts_number = _number_start_tokens(tokenizer)
+        self.starts_number = token_mask(tokenizer, "number start", _NUMBER_START_RE.match)
         self.queued: list[list[int]] = [[] for _ in self.parameters]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -90,15 +93,3 @@ def _continuation_ids(tokenizer, text: str, continuation: str) -> list[int]:
     if whole[:len(before)] == before:
         return whole[len(before):]
     return tokenizer.encode(continuation, add_special_tokens=False)
-
-
-_NUMBER_STARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _number_start_tokens(tokenizer) -> torch.Tensor:
-    """A boolean over the vocabulary: the tokens whose text begins (after spaces) with a digit or a minus digit."""
-    size = len(tokenizer)
-    if tokenizer not in _NUMBER_STARTS or len(_NUMBER_STARTS[tokenizer]) != size:  # a grown vocabulary is redone
-        texts = tokenizer.batch_decode([[i] for i in range(size)])
-        _NUMBER_STARTS[tokenizer] = torch.tensor([bool(_NUMBER_START_RE.match(t)) for t in texts])
-    return _NUMBER_STARTS[tokenizer]

@@ -10,6 +10,7 @@ a step when the toe lands elsewhere, so a freezing foot that trembles in place m
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,10 +57,17 @@ def _edge_pad(signal: np.ndarray, pad: int, fit: int) -> np.ndarray:
     return np.concatenate([before, signal, after])
 
 
+@functools.lru_cache(maxsize=64)
+def _butterworth(cutoff: float, fps: float) -> np.ndarray:
+    """Second-order sections of the low-pass, shared between calls (scipy's filters only read them): designing one
+    costs more than filtering a clip with it."""
+    return butter(FILTER_ORDER, cutoff, fs=fps, output="sos")
+
+
 def lowpass(signal: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     """Zero-lag Butterworth low-pass along axis 0; the cut-off is clipped below the Nyquist frequency."""
     cutoff = min(cutoff_hz, MAX_CUTOFF_SHARE * fps / 2.0)
-    sos = butter(FILTER_ORDER, cutoff, fs=fps, output="sos")
+    sos = _butterworth(cutoff, fps)
     pad = int(np.ceil(fps / cutoff))  # about the filter's settling time
     padded = _edge_pad(np.asarray(signal, dtype=float), pad, int(np.ceil(fps / (2.0 * cutoff))))
     return sosfiltfilt(sos, padded, axis=0, padtype=None)[pad:-pad]

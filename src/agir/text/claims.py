@@ -150,14 +150,22 @@ def extract_claims(text: str) -> list[Claim]:
     return sorted(claims, key=lambda c: c.span)
 
 
+def sentence_start(text: str, position: int) -> int:
+    """Where the sentence holding `position` begins: claims never reach across a sentence end, so the claims of
+    that sentence read the same from there as from the start of `text`."""
+    return max((m.end() for m in _BOUNDARY_RE.finditer(text) if m.start() < position), default=0)
+
+
 def pending_claim_keys(text: str, number_start: int) -> frozenset[str]:
     """The parameters that the number being written at the end of `text`, begun at or after `number_start`, is
     about as `extract_claims` reads its label (before a unit narrows it). Empty when no number begins there, when
     no label names a parameter, or inside a `Score:` line."""
+    start = sentence_start(text, number_start)
     last = None
-    for last in _numbers(_blank_score_lines(text)):
+    for last in _numbers(_blank_score_lines(text[start:])):
         pass
-    if last is None or last[0].start() < number_start or last[0].end("number") != len(text) or last[1] is None:
+    if (last is None or last[0].start() < number_start - start or last[0].end("number") != len(text) - start
+            or last[1] is None):
         return frozenset()
     return frozenset(last[1])
 

@@ -1,0 +1,94 @@
+"""Batched generation: the reserved KV cache, length groups, and score probabilities read while generating."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+import torch
+
+from agir.models.generate import _length_groups, generate, rationales_and_probabilities, score_probabilities
+from agir.models.kv_cache import ReservedLayer, reserved_cache
+from agir.models.llm import LLMConfig, LoRAConfig, load_backbone, train_bpe_tokenizer
+from agir.models.score_reader import score_token_ids
+from agir.text.prompts import build_prompt, collate, encode_example, encode_prompt
+from test_llm import CODEBOOK, SMALL, TEXTS, _train
+
+ANSWERS = ["Foot: short steps. Arm: reduced arm swing. Overall: slow gait.\nScore: 2",
+           "Foot: normal steps. Arm: symmetric arm swing. Overall: normal gait.\nScore: 0"]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A tiny model that learned two answers for two motion prompts, and prompts of three different lengths."""
+    torch.manual_seed(0)
+    # Texts with every score line, so the tokenizer writes each score as one token after `Score:`.
+    texts = TEXTS + ANSWERS * 5 + [f"Overall: gait.\nScore: {score}" for score in range(4)] * 20
+    model, tokenizer, vocabulary = load_backbone(
+        LLMConfig(scratch=replace(SMALL, text_vocab_size=400), lora=LoRAConfig(r=8, alpha=16, dropout=0.0)), texts,
+        codebook_size=CODEBOOK)
+    rng = random.Random(0)
+    prompts = [build_prompt("motion_to_rationale", None,
+                            motion=vocabulary.as_text([rng.randrange(CODEBOOK) for _ in range(length)]))
+               for length in (6, 30, 12)]
+    batch = collate([encode_example(tokenizer, prompt, ANSWERS[i % 2], max_length=256)
+                     for i, prompt in enumerate(prompts)], tokenizer.pad_token_id)
+    assert _train(model, batch, steps=200, lr=3e-3) < 0.05
+    return model.eval(), tokenizer, prompts
+
+
+def test_length_groups_minimize_padding_plus_step_cost():
+    lengths = [10, 11, 12, 100, 101]
+    assert _length_groups([0, 1, 2, 3, 4], lengths, step_cost=50) == [[0, 1, 2], [3, 4]]
+    assert _length_groups([0, 1, 2, 3, 4], lengths, step_cost=10_000) == [[0, 1, 2, 3, 4]]
+    assert _length_groups([0, 1, 2, 3, 4], lengths, step_cost=None) == [[0, 1, 2, 3, 4]]
+    assert _length_groups([], [], step_cost=50) == []
+
+
+def test_reserved_cache_generates_what_the_dynamic_cache_generates(trained):
+    model, tokenizer, prompts = trained
+    ids = torch.tensor([encode_prompt(tokenizer, prompts[0])])
+    options = dict(max_new_tokens=30, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    plain = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **options)
+    cache = reserved_cache(model.config, ids.shape[1] + 30)
+    reserved = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, **options)
+    assert torch.equal(plain, reserved) and tokenizer.decode(reserved[0, ids.shape[1]:], skip_special_tokens=True)
+    layer = ReservedLayer(capacity=4)
+    layer.update(torch.zeros(1, 2, 3, 8), torch.zeros(1, 2, 3, 8))
+    with pytest.raises(ValueError, match="holds 4 positions; 5 were asked for"):
+        layer.update(torch.zeros(1, 2, 2, 8), torch.zeros(1, 2, 2, 8))
+
+
+def test_generations_do_not_depend_on_batching(trained):
+    model, tokenizer, prompts = trained
+    ids = [encode_prompt(tokenizer, prompt) for prompt in prompts]
+    alone = [generate(model, tokenizer, [prompt], 40, read_scores=True)[0] for prompt in ids]
+    together = generate(model, tokenizer, ids, 40, batch_size=3, read_scores=True)
+    assert [g.text for g in together] == [g.text for g in alone] == [ANSWERS[i % 2] for i in range(3)]
+    for one, batched in zip(alone, together):
+        assert torch.allclose(one.score_log_probabilities, batched.score_log_probabilities, atol=1e-5)
+
+
+def test_scores_read_while_generating_are_the_teacher_forced_ones(trained):
+    model, tokenizer, prompts = trained
+    assert score_token_ids(tokenizer) is not None
+    rationales, read = rationales_and_probabilities(model, tokenizer, prompts, 40, 256, True)
+    forced = score_probabilities(model, tokenizer, prompts, rationales, 256, True)
+    assert torch.allclose(read.float(), forced.float(), atol=1e-4)
+    assert read.sum(dim=-1).tolist() == pytest.approx([1.0] * 3) and read.argmax(dim=-1).tolist() == [2, 0, 2]
+
+
+def test_an_answer_cut_before_its_score_falls_back_to_a_teacher_forced_pass(trained):
+    model, tokenizer, prompts = trained
+    generation = generate(model, tokenizer, [encode_prompt(tokenizer, prompts[0])], 8, read_scores=True)[0]
+    assert "Score:" not in generation.text and generation.score_log_probabilities is None
+    rationales, probabilities = rationales_and_probabilities(model, tokenizer, prompts[:1], 8, 256, True)
+    forced = score_probabilities(model, tokenizer, prompts[:1], rationales, 256, True)
+    assert rationales == [generation.text] and torch.equal(probabilities, forced)
+
+
+def test_scores_are_read_only_where_each_is_one_token_after_the_prefix():
+    # Too small a vocabulary to merge " 3": the score line is "Score", ":", " ", "3", so nothing can be read.
+    tokenizer = train_bpe_tokenizer(TEXTS, 320)
+    assert tokenizer.tokenize("x\nScore: 3")[-2:] == ["Ġ", "3"] and score_token_ids(tokenizer) is None
