@@ -116,3 +116,23 @@ def test_generation_cites_measured_values_where_the_model_learned_other_numbers(
                                "30 degrees."), grounded
     with pytest.raises(ValueError, match="2 parameter sets for 1 prompts"):
         generate_texts(model, tokenizer, prompt_ids, 80, parameters=[measured, measured])
+
+
+def test_the_last_forced_token_may_carry_the_punctuation_the_model_writes_with_the_unit():
+    texts = [rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
+             for s in SCORES for i in range(10)]
+    tokenizer = train_bpe_tokenizer(texts, 800)
+    closing = tokenizer.convert_tokens_to_ids("%)")  # learned as one token, as in "(4.1%)"
+    ids = torch.tensor([tokenizer.encode("Rhythm variability (", add_special_tokens=False)])
+    width = ids.shape[1]
+    processor = GroundedNumbers(tokenizer, [{"stride_time_cv_pct": 4.06}], prompt_length=0)
+    digit, steps = tokenizer.convert_tokens_to_ids("9"), tokenizer.convert_tokens_to_ids("Ġsteps")
+    for _ in range(4):
+        scores = torch.zeros(1, len(tokenizer))
+        scores[0, digit], scores[0, closing], scores[0, steps] = 3.0, 2.0, 1.0  # "9", then "%)" over "steps"
+        ids = torch.cat([ids, processor(ids, scores).argmax(dim=-1)[:, None]], dim=1)
+    assert tokenizer.decode(ids[0, width:]) == "4.1%)"
+    # Never more of a word: the `s` that ends `m/s` may become `s,` but not `steps`.
+    ends_s = processor._ending_with(tokenizer.convert_tokens_to_ids("s"))
+    assert ends_s[tokenizer.convert_tokens_to_ids("s")] and not ends_s[tokenizer.convert_tokens_to_ids("st")]
+    assert extract_claims("Rhythm variability (4.1%)")[0].key == "stride_time_cv_pct"

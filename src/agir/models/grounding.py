@@ -26,6 +26,9 @@ from agir.text.claims import SIDES, extract_claims, pending_claim_keys, sentence
 from agir.text.rationale import FORMATS, format_value, measured_values
 
 _NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
+# What may follow a grounded value within its last token: nothing, a space or punctuation, never more of a word or
+# a number (`s` of `m/s` must not become `steps`).
+_CLOSES_VALUE_RE = re.compile(r"$|[\s)\],;:!?]|\.(?!\d)")
 
 
 def grounded_text(text: str, number_start: int, parameters: Mapping) -> str | None:
@@ -54,8 +57,10 @@ class GroundedNumbers(LogitsProcessor):
     """Forces the measured values into greedy generation, one row of the batch per parameters mapping.
 
     Each step, a row whose greedy next token starts a number is looked at (`grounded_text`); if it is to be
-    grounded, the tokens that write the measured value there are queued and forced one per step. `prompt_length`
-    is the padded prompt width, where the generated tokens begin."""
+    grounded, the tokens that write the measured value there are queued and forced one per step. The last one may
+    be any token that begins with its text and goes on with punctuation (`%),` for `%`): the model keeps the merges
+    it learned, so a closing bracket or comma it writes together with the unit is not lost. `prompt_length` is the
+    padded prompt width, where the generated tokens begin."""
 
     def __init__(self, tokenizer, parameters: Sequence[Mapping], prompt_length: int):
         self.tokenizer, self.parameters, self.prompt_length = tokenizer, list(parameters), prompt_length
@@ -67,13 +72,22 @@ class GroundedNumbers(LogitsProcessor):
         idle = torch.tensor([not queue for queue in self.queued])
         for row in torch.nonzero(idle & self.starts_number[greedy], as_tuple=True)[0].tolist():
             self.queued[row] = self._forced_tokens(row, input_ids[row, self.prompt_length:], int(greedy[row]))
-        forced = [(row, queue.pop(0)) for row, queue in enumerate(self.queued) if queue]
-        if forced:
-            rows = torch.tensor([row for row, _ in forced], device=scores.device)
-            tokens = torch.tensor([token for _, token in forced], device=scores.device)
-            scores[rows] = float("-inf")
-            scores[rows, tokens] = 0.0
+        for row, queue in enumerate(self.queued):
+            if not queue:
+                continue
+            token = queue.pop(0)
+            if queue:
+                scores[row] = float("-inf")
+                scores[row, token] = 0.0
+            else:
+                scores[row] = scores[row].masked_fill(~self._ending_with(token).to(scores.device), float("-inf"))
         return scores
+
+    def _ending_with(self, token: int) -> torch.Tensor:
+        """The tokens that write `token`'s text and then, if anything, punctuation or a space."""
+        ending = self.tokenizer.decode([token])
+        return token_mask(self.tokenizer, f"ends a grounded value with {ending!r}",
+                          lambda text: text.startswith(ending) and _CLOSES_VALUE_RE.match(text, len(ending)))
 
     def _forced_tokens(self, row: int, generated: torch.Tensor, token: int) -> list[int]:
         text = self.tokenizer.decode(generated, skip_special_tokens=True)
