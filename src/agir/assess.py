@@ -21,7 +21,6 @@ from agir.motion.skeleton import LAYOUTS
 from agir.viz.report import write_report
 
 
-
 def format_text(assessment: dict) -> str:
     """An assessment as a few readable lines: score and probabilities, rationale, faithfulness, parameters."""
     if assessment["error"]:

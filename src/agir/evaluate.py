@@ -23,7 +23,7 @@ from torchmetrics.text import BLEUScore, ROUGEScore
 
 from agir.config import ConfigError, load_config
 from agir.data.datamodule import GaitDataModule
-from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, load_assessor
+from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, load_assessor, validated_grounding
 from agir.llm_stage import sft_view
 from agir.report import HEADLINE
 from agir.runs import write_json
@@ -43,9 +43,9 @@ def text_metrics(rationales: list[str], references: list[str]) -> dict[str, floa
 
 
 def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grounded: bool | None = None) -> dict:
-    """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` overrides whether the
-    rationales cite the measured values (`reasoning.grounded_numbers`); free-number results go to
-    `<split>_free_numbers/`, beside the others."""
+    """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` says whether the rationales
+    cite the measured values (None: as the stage was validated); free-number results go to `<split>_free_numbers/`,
+    beside the others."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     run = Path(run)
@@ -54,8 +54,7 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
     datamodule = GaitDataModule(config.data, config.seed, split_file=run / "splits.json")
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
-    if grounded is not None:
-        stage_config.grounded_numbers = grounded
+    stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
     datamodule.connect(assessor.motion_tokenizer,
                        sft_view("reasoning", stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary))
     module = ReasoningSFTModule(assessor.model, assessor.tokenizer, assessor.vocabulary, stage_config, assessor.llm)

@@ -58,6 +58,11 @@ class Assessor:
     llm: LLMConfig
 
 
+def validated_grounding(metadata: dict) -> bool:
+    """Whether the stage was validated with grounded numbers; one saved before grounding existed was not."""
+    return metadata.get("grounded_numbers", False)
+
+
 def stage_llm_config(metadata: dict) -> LLMConfig:
     """The LLMConfig a stage was trained with, as its metadata records it."""
     return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(LLMConfig), metadata["llm"]))
@@ -168,8 +173,8 @@ def assess_files(assessor: Assessor, paths: Sequence[str | Path], batch_size: in
     rationales cite the measured values (agir.models.grounding); None keeps what the stage was validated with."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    if grounded is None:  # stages saved before grounding existed were validated with free numbers
-        grounded = assessor.metadata.get("grounded_numbers", False)
+    if grounded is None:
+        grounded = validated_grounding(assessor.metadata)
     paths = [str(path) for path in paths]
     assessments: list[dict] = []
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:

@@ -25,18 +25,17 @@ class ReservedLayer(DynamicLayer):
         self._key_buffer = key_states.new_empty(rows, heads, self.capacity, key_states.shape[-1])
         self._value_buffer = value_states.new_empty(rows, value_states.shape[1], self.capacity,
                                                     value_states.shape[-1])
-        self._length = 0
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs
                ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
-        end = self._length + key_states.shape[-2]
+        start = self.get_seq_length()
+        end = start + key_states.shape[-2]
         if end > self.capacity:
             raise ValueError(f"ReservedLayer holds {self.capacity} positions; {end} were asked for")
-        self._key_buffer[:, :, self._length:end] = key_states
-        self._value_buffer[:, :, self._length:end] = value_states
-        self._length = end
+        self._key_buffer[:, :, start:end] = key_states
+        self._value_buffer[:, :, start:end] = value_states
         self.keys, self.values = self._key_buffer[:, :, :end], self._value_buffer[:, :, :end]
         return self.keys, self.values
 

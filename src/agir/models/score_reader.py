@@ -14,9 +14,8 @@ import torch
 from transformers import LogitsProcessor
 
 from agir.models.vocab_masks import token_mask
-from agir.text.score import SCORES, with_score
+from agir.text.score import SCORE_PREFIX, SCORES, with_score
 
-SCORE_PREFIX = "Score:"
 _SCORE_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 from agir.text.norms import NORMS, TYPICAL, grade, grade_level, near_limit
+from agir.text.score import with_score
 
 
 @dataclass(frozen=True)
@@ -430,6 +431,6 @@ def rationale(parameters: Mapping, score: int, rng: random.Random) -> str:
     def write(budget: _Budget) -> str:
         foot, arm = _foot_part(parameters, values, budget, rng), _arm_part(parameters, values, budget, rng)
         overall = _sentences(_trunk_clauses(values, budget, rng) + [_reasoning(values, score, budget, rng)], rng)
-        return "\n".join((foot, arm, "Overall: " + overall, f"Score: {score}"))
+        return with_score("\n".join((foot, arm, "Overall: " + overall)), score)
 
     return _fitted(write, rng)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 SCORES = (0, 1, 2, 3)
+# What starts the verdict line; the score follows after one space.
+SCORE_PREFIX = "Score:"
 # A whole line: optional spaces, `Score:`, an integer, optional spaces. The integer is range-checked after matching,
 # so `Score: 4` as the last verdict is invalid rather than skipped in favour of an earlier line.
 _SCORE_LINE = re.compile(r"^[ \t]*Score:[ \t]*(\d+)[ \t]*$", re.MULTILINE)
@@ -25,10 +27,11 @@ def parse_score(text: str) -> int | None:
 
 def rationale_body(text: str) -> str:
     """`text` without its last `Score:` line and what follows it: the reasoning a score is conditioned on."""
-    cut = text.rfind("Score:")
+    cut = text.rfind(SCORE_PREFIX)
     return (text[:cut] if cut >= 0 else text).rstrip()
 
 
 def with_score(body: str, score: int) -> str:
     """A rationale body completed with the score line, exactly as the training targets end."""
-    return f"{body}\nScore: {score}" if body else f"Score: {score}"
+    line = f"{SCORE_PREFIX} {score}"
+    return f"{body}\n{line}" if body else line
