@@ -8,11 +8,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from agir.models.generate import _length_groups, generate, rationales_and_probabilities, score_probabilities
-from agir.models.kv_cache import ReservedLayer, reserved_cache
+from agir.models.generate import (_length_groups, _prefill_alone, generate, rationales_and_probabilities,
+                                  score_probabilities)
+from agir.models.kv_cache import ReservedLayer, cache_keyword, reserved_cache
 from agir.models.llm import LLMConfig, LoRAConfig, load_backbone, train_bpe_tokenizer
 from agir.models.score_reader import score_token_ids
-from agir.text.prompts import build_prompt, collate, encode_example, encode_prompt
+from agir.text.prompts import build_prompt, collate, collate_prompts, encode_example, encode_prompt
 from test_llm import CODEBOOK, SMALL, TEXTS, _train
 
 ANSWERS = ["Foot: short steps. Arm: reduced arm swing. Overall: slow gait.\nScore: 2",
@@ -58,6 +59,34 @@ def test_reserved_cache_generates_what_the_dynamic_cache_generates(trained):
     layer.update(torch.zeros(1, 2, 3, 8), torch.zeros(1, 2, 3, 8))
     with pytest.raises(ValueError, match="holds 4 positions; 5 were asked for"):
         layer.update(torch.zeros(1, 2, 2, 8), torch.zeros(1, 2, 2, 8))
+
+
+def test_prompts_cached_alone_are_the_padded_batch_cache_and_generate_the_same(trained):
+    model, tokenizer, prompts = trained
+    ids = [encode_prompt(tokenizer, prompt) for prompt in prompts]
+    batch = collate_prompts(ids, tokenizer.pad_token_id)
+    width = batch["input_ids"].shape[1]
+    padded = reserved_cache(model.config, width + 30)
+    mask = batch["attention_mask"][:, :-1]
+    with torch.no_grad():  # positions as generate numbers them: from each row's first real token
+        model(input_ids=batch["input_ids"][:, :-1], attention_mask=mask, use_cache=True,
+              position_ids=(mask.cumsum(-1) - 1).clamp_min(0), **{cache_keyword(model): padded})
+    alone = reserved_cache(model.config, width + 30)
+    _prefill_alone(model, alone, ids, width)
+    assert alone.get_seq_length() == padded.get_seq_length() == width - 1
+    for row, prompt in enumerate(ids):  # the real positions agree; the padding is masked
+        start = width - len(prompt)
+        for mine, theirs in zip(alone.layers, padded.layers):
+            assert torch.allclose(mine.keys[row, :, start:], theirs.keys[row, :, start:], atol=1e-5)
+            assert torch.allclose(mine.values[row, :, start:], theirs.values[row, :, start:], atol=1e-5)
+    options = dict(max_new_tokens=30, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                   eos_token_id=tokenizer.eos_token_id)
+    plain = model.generate(**batch, **options)
+    continued = model.generate(**batch, **options, **{cache_keyword(model): alone})
+    assert torch.equal(plain, continued)
+    layer = ReservedLayer(capacity=4)
+    with pytest.raises(ValueError, match="3 cannot end at 5"):
+        layer.place(0, 1, torch.zeros(1, 2, 3, 8), torch.zeros(1, 2, 3, 8), end=5)
 
 
 def test_generations_do_not_depend_on_batching(trained):

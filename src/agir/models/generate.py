@@ -15,15 +15,16 @@ a score is not one token (four passes).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from transformers import LogitsProcessorList
+from transformers import DynamicCache, LogitsProcessorList
 
 from agir.models.grounding import GroundedNumbers
-from agir.models.kv_cache import reserved_cache
+from agir.models.kv_cache import ReservedCache, cache_keyword, reserved_cache
 from agir.models.score_reader import ScoreReader, score_token_ids
 from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, collate_prompts, encode_example, encode_prompt
 from agir.text.score import SCORE_PREFIX, SCORES, rationale_body, with_score
@@ -57,6 +58,21 @@ def _length_groups(order: list[int], lengths: list[int], step_cost: float | None
         groups.append(order[cut[end]:end])
         end = cut[end]
     return groups[::-1]
+
+
+@torch.no_grad()
+def _prefill_alone(model, cache: ReservedCache, prompts: list[list[int]], width: int) -> None:
+    """Caches each prompt but its last token, one prompt at a time, left-padded to `width` as in the batch; generate
+    then runs only the last column. On a CPU, the padded batch's prefill, attention masked over its padding, costs
+    about 1.6x as much per prompt as the prompts run alone (demo backbone, 2 cores)."""
+    device = next(model.parameters()).device
+    keyword = cache_keyword(model)
+    keep_last = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(model.forward).parameters else {}
+    for row, prompt in enumerate(prompts):
+        if len(prompt) > 1:
+            alone = DynamicCache(config=model.config)
+            model(input_ids=torch.tensor([prompt[:-1]], device=device), use_cache=True, **{keyword: alone}, **keep_last)
+            cache.place(row, len(prompts), alone, width - 1)
 
 
 @dataclass
@@ -95,9 +111,11 @@ def generate(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, ba
         if parameters is not None:
             processors.append(GroundedNumbers(tokenizer, [parameters[i] for i in chunk], width))
         cache = reserved_cache(model.config, width + max_new_tokens)
+        if cache is not None and device.type == "cpu":
+            _prefill_alone(model, cache, [prompts[i] for i in chunk], width)
         output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
                                 eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                                logits_processor=processors, **({} if cache is None else {"past_key_values": cache}))
+                                logits_processor=processors, **({} if cache is None else {cache_keyword(model): cache}))
         for row, index in enumerate(chunk):
             text = tokenizer.decode(output[row, width:], skip_special_tokens=True)
             # Read after the last `Score:` only: an earlier one, or none when the answer stops right after it.
