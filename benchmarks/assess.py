@@ -1,7 +1,8 @@
 """Assessment throughput: files per second, batched (one generation batch of `--batch-size` files) beside one by
 one, on the same files: the held-out motion files of a run, repeated to `--files`. Both modes run once to warm
 up (a first pass pays one-time kernel set-up for every new tensor shape), then each is timed, best of two. The
-ratio is printed last.
+ratio is printed last, with the ratio of what remains once the files' measurement (loading, gait parameters,
+motion features: the same work one file at a time in both modes, timed on its own) is taken out of both.
 
     python benchmarks/assess.py [--run checkpoints/demo] [--files 32] [--batch-size 32] [--device cpu]
                                 [--numbers grounded|free]
@@ -17,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from agir.data.corpus import read_manifest  # noqa: E402
 from agir.data.splits import SubjectSplit  # noqa: E402
-from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor  # noqa: E402
+from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, measure  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
 
@@ -41,6 +42,17 @@ def files_per_second(assessor, files: list[str], batch_size: int, grounded: bool
     return len(files) / min(seconds)
 
 
+def measurement_seconds(assessor, files: list[str], repeats: int = 2) -> float:
+    """Seconds per file of `agir.inference.measure`, best of `repeats`."""
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for path in files:
+            measure(assessor, path)
+        seconds.append(time.perf_counter() - started)
+    return min(seconds) / len(files)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", default="checkpoints/demo")
@@ -56,12 +68,15 @@ def main() -> None:
         assess_files(assessor, files, batch_size=batch_size, grounded=grounded)
     batched = files_per_second(assessor, files, args.batch_size, grounded)
     single = files_per_second(assessor, files, 1, grounded)
+    measuring = measurement_seconds(assessor, files)
+    rest = {mode: 1.0 / rate - measuring for mode, rate in (("batched", batched), ("single", single))}
     numbers = args.numbers or "as validated"
     print(f"{len(files)} files, max_new_tokens {assessor.metadata['max_new_tokens']}, device {args.device}, "
           f"numbers {numbers}")
-    print(f"batch {args.batch_size}: {batched:.2f} files/s")
-    print(f"one by one: {single:.2f} files/s")
-    print(f"ratio batched / one by one: {batched / single:.1f}x")
+    print(f"batch {args.batch_size}: {batched:.2f} files/s ({1e3 * rest['batched']:.1f} ms a file besides measuring)")
+    print(f"one by one: {single:.2f} files/s ({1e3 * rest['single']:.1f} ms a file besides measuring)")
+    print(f"measuring a file (the same in both modes): {1e3 * measuring:.1f} ms")
+    print(f"ratio batched / one by one: {batched / single:.1f}x; besides measuring: {rest['single'] / rest['batched']:.1f}x")
 
 
 if __name__ == "__main__":

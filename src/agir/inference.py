@@ -128,7 +128,8 @@ def load_for_assessment(assessor: Assessor, path: str | Path, fps: float | None 
     return load_motion(path, fps=fps, layout=layout, target_fps=assessor.motion_tokenizer.fps)
 
 
-def _measure(assessor: Assessor, path: str, fps: float | None, layout: str | None) -> tuple[dict, np.ndarray]:
+def measure(assessor: Assessor, path: str, fps: float | None = None,
+            layout: str | None = None) -> tuple[dict, np.ndarray]:
     """The file's measured gait parameters and its motion features; MotionFileError or ValueError if unusable."""
     motion = load_for_assessment(assessor, path, fps, layout)
     parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
@@ -141,7 +142,7 @@ def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, l
     measured: list[tuple[int, dict, np.ndarray]] = []
     for index, path in enumerate(paths):
         try:
-            measured.append((index, *_measure(assessor, path, fps, layout)))
+            measured.append((index, *measure(assessor, path, fps, layout)))
         except MotionFileError as error:  # its message starts with the path
             results[index] = _failed(path, str(error))
         except ValueError as error:
