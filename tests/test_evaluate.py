@@ -30,8 +30,8 @@ def _same(a: float, b: float) -> bool:
 def test_evaluate_writes_metrics_predictions_and_the_confusion_png(evaluated):
     out = evaluated / "evaluation" / "test"
     metrics = json.loads((out / "metrics.json").read_text())
-    for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate", "faithfulness", "bleu", "rouge_l",
-                 "precision_0", "recall_0", "n"):
+    for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate", "faithfulness", "grade_agreement", "bleu",
+                 "rouge_l", "precision_0", "recall_0", "n"):
         assert f"test_{name}" in metrics
     assert (out / "confusion.png").read_bytes().startswith(b"\x89PNG")
     predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]

@@ -59,7 +59,8 @@ def test_claims_are_checked_against_parameters_or_the_given_faithfulness():
 
 def _assessments(walk):
     trial, parameters = walk
-    text = rationale(parameters, 2, random.Random(0)).replace("Score: 2", "") + " Cadence is 150 steps/min."
+    text = (rationale(parameters, 2, random.Random(0)).replace("Score: 2", "")
+            + " Cadence is 150 steps/min, clearly reduced.")
     motion = Motion(trial.joints, trial.fps, "smpl22", np.ones(22, bool), "walk.npz")
     assessments = [
         {"file": "clips/walk.npz", "score": 2, "probabilities": {"0": 0.05, "1": 0.25, "2": 0.6, "3": 0.1},
@@ -77,6 +78,8 @@ def test_report_pages_are_self_contained_and_errors_are_shown(tmp_path, walk):
     page = (tmp_path / "001_walk.html").read_text()
     assert 'id="score">Score: 2<' in page and "data:image/gif;base64," in page and "data:image/png;base64," in page
     assert '<mark class="mismatch"' in page and '<mark class="match"' in page and "150 steps/min</mark>" in page
+    cadence = walk[1]["cadence_steps_min"]  # typical: "clearly reduced" is a grade mismatch
+    assert f"&ldquo;clearly reduced&rdquo; for cadence_steps_min: measured {round(cadence):g}, typical" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert "Could not assess this file" in (tmp_path / "002_broken.html").read_text()
 

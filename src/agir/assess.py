@@ -35,6 +35,12 @@ def format_text(assessment: dict) -> str:
     for mismatch in faithfulness["mismatches"]:
         measured = "not measured" if mismatch["measured"] is None else f"measured {mismatch['measured']:g}"
         lines.append(f"  mismatch: {mismatch['text']!r} ({mismatch['key']}, {measured})")
+    if faithfulness["n_graded"]:
+        agreeing = faithfulness["n_graded"] - len(faithfulness["grade_mismatches"])
+        lines.append(f"grade words: {agreeing}/{faithfulness['n_graded']} are the measured values' grades")
+    for mismatch in faithfulness["grade_mismatches"]:
+        lines.append(f"  grade mismatch: {mismatch['text']!r} for {mismatch['key']} "
+                     f"(measured {mismatch['measured']:g}: {mismatch['measured_grade']})")
     if faithfulness["contradictions"]:
         lines.append(f"  severity words contradicting the score: {', '.join(faithfulness['contradictions'])}")
     lines += ["", format_table(assessment["parameters"]), ""]

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, ConfigError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
-    names = HEADLINE + ("faithfulness", "bleu", "rouge_l")
+    names = HEADLINE + ("faithfulness", "grade_agreement", "bleu", "rouge_l")
     print("  ".join(f"{name} {metrics[f'{args.split}_{name}']:.3f}" for name in names))
     print(f"written to {Path(args.run) / 'evaluation'}")
     return 0

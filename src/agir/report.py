@@ -62,7 +62,8 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     text = "\n".join([
         "", format_table({"AGIR": agir, "baseline (RF)": reference}),
         f"AGIR rationales: {agir['faithfulness']:.1%} of {agir['numeric_claims']} numeric claims match the measured "
-        f"parameters; {agir['contradiction_rate']:.1%} contradict their score in words", "",
+        f"parameters; {agir['grade_agreement']:.1%} of {agir['graded_findings']} grade words are the measured "
+        f"values' grades; {agir['contradiction_rate']:.1%} contradict their score in words", "",
         f"example rationale ({example['id']}, true score {example['target']}, predicted {example['score']}):",
         example["rationale"], "",
     ])

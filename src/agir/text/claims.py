@@ -97,7 +97,8 @@ def _resolve_overlaps(matches: list[tuple[int, int, object]]) -> list[tuple[int,
     return kept
 
 
-def _last_label(text: str, start: int, end: int) -> frozenset[str] | None:
+def last_label(text: str, start: int, end: int) -> frozenset[str] | None:
+    """The parameters the last label within `text[start:end]` can name; None if there is no label there."""
     window = text[start:end]
     found = [(m.start(), m.end(), keys) for regex, keys in _LABEL_RE for m in regex.finditer(window)]
     kept = _resolve_overlaps(found)
@@ -117,7 +118,7 @@ def _numbers(body: str):
     for match in _NUMBER_RE.finditer(body):
         start, end = match.span()
         sentence_start = max((b + 1 for b in boundaries if b < start), default=0)
-        label = _last_label(body, max(previous_end, sentence_start), start)
+        label = last_label(body, max(previous_end, sentence_start), start)
         if label is None and previous_end > sentence_start:
             label = previous_label  # a bare number continuing the previous claim's list
         unit = next((i for i in range(len(_UNITS)) if match.group(f"u{i}")), None)
@@ -154,6 +155,16 @@ def sentence_start(text: str, position: int) -> int:
     """Where the sentence holding `position` begins: claims never reach across a sentence end, so the claims of
     that sentence read the same from there as from the start of `text`."""
     return max((m.end() for m in _BOUNDARY_RE.finditer(text) if m.start() < position), default=0)
+
+
+def label_at(text: str, position: int) -> tuple[frozenset[str], int] | None:
+    """(the parameters it can name, its end) of the longest label that begins exactly at `position`; None if none
+    does."""
+    found = [(match.end(), keys) for regex, keys in _LABEL_RE if (match := regex.match(text, position))]
+    if not found:
+        return None
+    end, keys = max(found, key=lambda item: item[0])
+    return keys, end
 
 
 def pending_claim_keys(text: str, number_start: int) -> frozenset[str]:

@@ -3,8 +3,10 @@
 Every quantitative claim (`agir.text.claims.extract_claims`) is compared with the measured parameter it names. It
 matches when it equals the measured value as text rounds it (`agir.text.rationale.FORMATS`: `1.12 m/s` for 1.1236)
 or lies within RELATIVE_TOLERANCE of it. A claim whose parameter was not measured, or that no parameter could be
-about (key UNMAPPED), is unsupported: it counts against the fraction. One implementation for `agir.assess`,
-`agir.evaluate` and the HTML report.
+about (key UNMAPPED), is unsupported: it counts against the fraction. Grade words are checked too
+(`agir.text.grades`): each phrase that grades a measured parameter (`stride length (1.11 m) is reduced`, `markedly
+reduced speed`) against the grade its measured value has under `agir.text.norms`. One implementation for
+`agir.assess`, `agir.evaluate` and the HTML report.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numbers
 from collections.abc import Mapping
 
 from agir.text.claims import UNMAPPED, Claim, extract_claims, severity_contradictions
+from agir.text.grades import check_grades
 from agir.text.rationale import FORMATS
 
 RELATIVE_TOLERANCE = 0.02
@@ -39,7 +42,8 @@ def claim_matches(claim: Claim, measured: float) -> bool:
 def check_faithfulness(rationale: str, parameters: Mapping, score: int | None) -> dict:
     """`fraction` of the numeric claims that match (None without claims), `n_claims`, `matched` and `mismatches`
     (`text`, `key`, `claimed`, `measured`), `contradictions` (severity words contradicting `score`; none without
-    a score) and the `tolerance` rule."""
+    a score), the `tolerance` rule, and the grade words' `grade_agreement`, `n_graded` and `grade_mismatches`
+    (`agir.text.grades.check_grades`)."""
     matched, mismatches = [], []
     for claim in extract_claims(rationale):
         measured = measured_value(claim, parameters)
@@ -49,15 +53,20 @@ def check_faithfulness(rationale: str, parameters: Mapping, score: int | None) -
     return {"fraction": len(matched) / n_claims if n_claims else None, "n_claims": n_claims, "matched": matched,
             "mismatches": mismatches,
             "contradictions": [] if score is None else severity_contradictions(rationale, score),
-            "tolerance": TOLERANCE}
+            "tolerance": TOLERANCE} | check_grades(rationale, parameters)
 
 
 def summarize_faithfulness(checks: list[dict]) -> dict[str, float]:
     """`faithfulness`: the share of all numeric claims that match; `faithfulness_mean`: the mean fraction over the
-    rationales with claims; `contradiction_rate`: the share of rationales with a severity word against their score."""
+    rationales with claims; `contradiction_rate`: the share of rationales with a severity word against their score;
+    `grade_agreement`: the share of all grade words of measured parameters that are the measured value's grade."""
     claims = sum(check["n_claims"] for check in checks)
+    graded = sum(check["n_graded"] for check in checks)
     fractions = [check["fraction"] for check in checks if check["fraction"] is not None]
     return {"faithfulness": sum(len(check["matched"]) for check in checks) / claims if claims else math.nan,
             "faithfulness_mean": sum(fractions) / len(fractions) if fractions else math.nan,
             "numeric_claims": claims,
-            "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks)}
+            "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks),
+            "grade_agreement": (1.0 - sum(len(check["grade_mismatches"]) for check in checks) / graded
+                                if graded else math.nan),
+            "graded_findings": graded}

@@ -85,6 +85,8 @@ GRADE_PHRASES: dict[str, tuple[str, ...]] = {
     "increased": ("increased", "above the typical range", "elevated"),
     "markedly increased": ("markedly increased", "well above the typical range", "clearly increased"),
 }
+# Grade phrases only one parameter is given: (parameter, grade) -> phrases.
+KEY_GRADE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {("speed_m_s", "reduced"): ("slow",)}
 
 # The MDS-UPDRS 3.10 verdict per score: the only clauses with overall severity words.
 VERDICTS: dict[int, tuple[str, ...]] = {
@@ -201,7 +203,7 @@ def _reported(key: str, values: dict[str, float], budget: _Budget, rng: random.R
 
 def _grade_phrase(key: str, value: float, rng: random.Random) -> str:
     word = grade(key, value)
-    return rng.choice(GRADE_PHRASES[word] + (("slow",) if key == "speed_m_s" and word == "reduced" else ()))
+    return rng.choice(GRADE_PHRASES[word] + KEY_GRADE_PHRASES.get((key, word), ()))
 
 
 def _finding_clause(keys: list[str], values: dict[str, float], rng: random.Random) -> str:

@@ -2,10 +2,12 @@
 
 `write_report(out_dir, assessments, motions)` takes the JSONL objects `python -m agir.assess` prints:
 `{"file", "score", "probabilities": {"0": p0, ..., "3": p3}, "rationale", "parameters", "faithfulness", "error"}`
-(faithfulness: `{"fraction", "matched", "mismatches"}` or None) and `motions`, the loaded Motion of each file keyed
-by the assessment's `file` (a file without one gets no animation). A page embeds its skeleton GIF and parameter
-chart as data URIs, shows the score and its probabilities as bars, and the rationale with each numeric claim marked
-as supported by the measured parameters or not (`agir.viz.claim_check`). Plain HTML and CSS: nothing is fetched.
+(faithfulness: `{"fraction", "matched", "mismatches", ...}` or None) and `motions`, the loaded Motion of each file
+keyed by the assessment's `file` (a file without one gets no animation). A page embeds its skeleton GIF and
+parameter chart as data URIs, shows the score and its probabilities as bars, the rationale with each numeric claim
+marked as supported by the measured parameters or not (`agir.viz.claim_check`), and the grade words that are not
+the measured values' grades (`agir.text.grades`, checked here where faithfulness has no `grade_mismatches`). Plain
+HTML and CSS: nothing is fetched.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from agir.motion.io import Motion
+from agir.text.grades import check_grades
 from agir.viz.animate import animate
 from agir.viz.charts import parameter_chart_png
 from agir.viz.claim_check import check_claims
@@ -89,6 +92,19 @@ def _highlighted(rationale: str, parameters: Mapping, faithfulness: Mapping | No
     return "".join(parts) + html.escape(rationale[at:])
 
 
+def _grade_notes(rationale: str, parameters: Mapping, faithfulness: Mapping | None) -> str:
+    """How many grade words are the measured values' grades, and the ones that are not."""
+    checked = faithfulness and "grade_mismatches" in faithfulness
+    grades = faithfulness if checked else check_grades(rationale, parameters)
+    if not grades["n_graded"]:
+        return ""
+    agreeing = grades["n_graded"] - len(grades["grade_mismatches"])
+    items = "".join(f"<li>&ldquo;{html.escape(m['text'])}&rdquo; for {html.escape(m['key'])}: measured "
+                    f"{m['measured']:g}, {html.escape(m['measured_grade'])}</li>" for m in grades["grade_mismatches"])
+    return (f"<p>Grade words: {agreeing} of {grades['n_graded']} are the measured values' grades.</p>"
+            + (f'<ul class="grades">{items}</ul>' if items else ""))
+
+
 def _figures(motion: Motion | None, parameters: Mapping) -> str:
     images = []
     if motion is not None:
@@ -124,7 +140,7 @@ def _page(name: str, assessment: Mapping, motion: Motion | None) -> str:
     if faithfulness and faithfulness.get("fraction") is not None:
         legend += f"<p>Faithfulness: {100 * float(faithfulness['fraction']):.0f}% of the claims match.</p>"
     body.append(f'<h2>Rationale</h2>{legend}<div class="rationale">{_highlighted(rationale, parameters, faithfulness)}'
-                f"</div>")
+                f"</div>{_grade_notes(rationale, parameters, faithfulness)}")
     body.append(_parameter_table(parameters))
     return _document(name, "\n".join(part for part in body if part))
 

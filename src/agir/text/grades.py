@@ -1,0 +1,98 @@
+"""Reading a gait text's grade words back: which parameter each grade phrase is about, and whether it is the grade
+the measured value has.
+
+Grades are the closed vocabulary of `agir.text.norms` (typical; somewhat, plainly or markedly reduced or increased),
+worded as `agir.text.rationale.GRADE_PHRASES` words them. Within one sentence a phrase grades:
+- the parameters named right after it (`markedly reduced speed and stride length`, as reasoning names findings);
+- else the numeric claims since the previous phrase (`speed (0.80 m/s) and stride length (0.91 m) are reduced`,
+  `the turn takes 2.0 s (typical) and 6 steps (increased)`);
+- else the number right after it, with no label or other phrase between them (`speed is reduced at 0.80 m/s`).
+A phrase that grades none of these (`the findings are typical`) is not about one parameter and is left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from agir.text.claims import UNMAPPED, extract_claims, label_at, last_label, sentence_start
+from agir.text.norms import NORMS, grade
+from agir.text.rationale import GRADE_PHRASES, KEY_GRADE_PHRASES, measured_values
+
+FREEZING = "freezing_episodes"
+# Phrase (lower case) -> (its grade, the only parameter it may grade or None).
+_PHRASES: dict[str, tuple[str, str | None]] = {
+    **{phrase: (word, None) for word, phrases in GRADE_PHRASES.items() for phrase in phrases},
+    **{phrase: (word, key) for (key, word), phrases in KEY_GRADE_PHRASES.items() for phrase in phrases},
+}
+_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True)) + r")\b",
+                        re.IGNORECASE)
+_BEFORE_NAME_RE = re.compile(r"\s+(?:the\s+)?")
+_NAME_SEPARATOR_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
+
+
+@dataclass(frozen=True)
+class GradeClaim:
+    """`text` (the grade phrase, at `span`) says parameter `key` is `grade`."""
+
+    key: str
+    grade: str
+    span: tuple[int, int]
+    text: str
+
+
+def _named_after(text: str, position: int) -> list[str]:
+    """The parameters named in a list of labels right after `position` (`speed, cadence and stride length`). The
+    list ends at freezing, a count no grade word describes (`reduced speed and freezing episodes`)."""
+    keys: list[str] = []
+    gap = _BEFORE_NAME_RE.match(text, position)
+    while gap and (label := label_at(text, gap.end())) and FREEZING not in label[0]:
+        names, end = label
+        keys += sorted(names)
+        gap = _NAME_SEPARATOR_RE.match(text, end)
+    return keys
+
+
+def extract_grades(text: str) -> list[GradeClaim]:
+    """Every grade phrase in `text` that grades a parameter, once per parameter it grades, in order."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {type(text).__name__}")
+    # Numeric claims only (not `no freezing`); an unmapped one still takes its phrase, which then grades nothing.
+    claims = [c for c in extract_claims(text) if c.text[:1].isdigit() or c.text[:1] in "-−"]
+    graded: list[GradeClaim] = []
+    bound: set[tuple[int, int]] = set()
+    previous_end, previous_sentence = 0, -1
+    phrases = list(_PHRASE_RE.finditer(text))
+    for match, following in zip(phrases, phrases[1:] + [None]):
+        word, only = _PHRASES[match.group().lower()]
+        sentence = sentence_start(text, match.start())
+        if sentence != previous_sentence:
+            previous_end, previous_sentence = sentence, sentence
+        keys = _named_after(text, match.end())
+        if not keys:
+            pending = [c for c in claims if previous_end <= c.span[0] < match.start() and c.span not in bound]
+            before_next = len(text) if following is None else following.start()
+            after = [c for c in claims if match.end() <= c.span[0] < before_next
+                     and sentence_start(text, c.span[0]) == sentence
+                     and last_label(text, match.end(), c.span[0]) is None]
+            targets = pending or after[:1]
+            bound.update(c.span for c in targets)
+            keys = [c.key for c in targets]
+        graded += [GradeClaim(key, word, match.span(), match.group()) for key in keys
+                   if key != UNMAPPED and only in (None, key)]
+        previous_end = match.end()
+    return graded
+
+
+def check_grades(text: str, parameters: Mapping) -> dict:
+    """`grade_agreement`: the share of the text's grades of measured parameters that are the measured value's grade
+    (None without any); `n_graded`; `grade_mismatches` (`text`, `key`, `said`, `measured_grade`, `measured`)."""
+    values = measured_values(parameters)
+    checked = [(claim, values[claim.key]) for claim in extract_grades(text)
+               if claim.key in values and claim.key in NORMS]
+    mismatches = [{"text": claim.text, "key": claim.key, "said": claim.grade,
+                   "measured_grade": grade(claim.key, value), "measured": value}
+                  for claim, value in checked if grade(claim.key, value) != claim.grade]
+    return {"grade_agreement": 1.0 - len(mismatches) / len(checked) if checked else None, "n_graded": len(checked),
+            "grade_mismatches": mismatches}
