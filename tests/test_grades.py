@@ -45,6 +45,8 @@ def _graded(text: str) -> list[tuple[str, str]]:
     ("Foot: cadence (100 steps/min) is slow. Speed (0.95 m/s) is slow.", [("speed_m_s", "reduced")]),
     # A number after a phrase is its own only until the next phrase.
     ("Foot: speed is reduced, and stride length (1.11 m) is typical.", [("stride_length_m", "typical")]),
+    # A negated phrase says no grade, and its numbers are not the next phrase's.
+    ("Foot: speed (0.95 m/s) is not reduced, cadence (100 steps/min) typical.", [("cadence_steps_min", "typical")]),
     # A sentence ends what a phrase can reach.
     ("Foot: speed is 0.95 m/s. Cadence is reduced.", []),
 ])

@@ -7,7 +7,8 @@ worded as `agir.text.rationale.GRADE_PHRASES` words them. Within one sentence a 
 - else the numeric claims since the previous phrase (`speed (0.80 m/s) and stride length (0.91 m) are reduced`,
   `the turn takes 2.0 s (typical) and 6 steps (increased)`);
 - else the number right after it, with no label or other phrase between them (`speed is reduced at 0.80 m/s`).
-A phrase that grades none of these (`the findings are typical`) is not about one parameter and is left out.
+A phrase that grades none of these (`the findings are typical`) is not about one parameter and is left out, as is a
+negated one (`not reduced`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _PHRASES: dict[str, tuple[str, str | None]] = {
 }
 _PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True)) + r")\b",
                         re.IGNORECASE)
+_NEGATED_RE = re.compile(r"\b(?:not|no|never)\s+$", re.IGNORECASE)
 _BEFORE_NAME_RE = re.compile(r"\s+(?:the\s+)?")
 _NAME_SEPARATOR_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
 
@@ -69,7 +71,9 @@ def extract_grades(text: str) -> list[GradeClaim]:
         sentence = sentence_start(text, match.start())
         if sentence != previous_sentence:
             previous_end, previous_sentence = sentence, sentence
-        keys = _named_after(text, match.end())
+        # A negated phrase (`not reduced`) says no grade, but still closes the numbers before it.
+        negated = _NEGATED_RE.search(text, sentence, match.start()) is not None
+        keys = [] if negated else _named_after(text, match.end())
         if not keys:
             pending = [c for c in claims if previous_end <= c.span[0] < match.start() and c.span not in bound]
             before_next = len(text) if following is None else following.start()
@@ -78,7 +82,7 @@ def extract_grades(text: str) -> list[GradeClaim]:
                      and last_label(text, match.end(), c.span[0]) is None]
             targets = pending or after[:1]
             bound.update(c.span for c in targets)
-            keys = [c.key for c in targets]
+            keys = [] if negated else [c.key for c in targets]
         graded += [GradeClaim(key, word, match.span(), match.group()) for key in keys
                    if key != UNMAPPED and only in (None, key)]
         previous_end = match.end()
