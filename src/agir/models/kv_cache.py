@@ -25,11 +25,14 @@ class ReservedLayer(DynamicLayer):
         self.capacity = capacity
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
-        super().lazy_initialization(key_states, value_states)
-        rows, heads, _, _ = key_states.shape
-        self._key_buffer = key_states.new_empty(rows, heads, self.capacity, key_states.shape[-1])
-        self._value_buffer = value_states.new_empty(rows, value_states.shape[1], self.capacity,
-                                                    value_states.shape[-1])
+        self._reserve(key_states, value_states, rows=key_states.shape[0])
+
+    def _reserve(self, keys: torch.Tensor, values: torch.Tensor, rows: int) -> None:
+        """Buffers of `rows` rows and `capacity` positions, shaped and typed like `keys` and `values`. Zero: a
+        position no row writes (the padding of `place`) stays finite under the attention mask that hides it."""
+        super().lazy_initialization(keys, values)
+        self._key_buffer = keys.new_zeros(rows, keys.shape[1], self.capacity, keys.shape[-1])
+        self._value_buffer = values.new_zeros(rows, values.shape[1], self.capacity, values.shape[-1])
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs
                ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -46,12 +49,9 @@ class ReservedLayer(DynamicLayer):
 
     def place(self, row: int, rows: int, keys: torch.Tensor, values: torch.Tensor, end: int) -> None:
         """Writes one sequence's keys and values (1, heads, length, dim) into row `row` of a `rows`-row batch so that
-        they end at position `end`; the cache then holds `end` positions. Positions no row writes stay zero, finite
-        under the attention mask that hides them."""
+        they end at position `end`; the cache then holds `end` positions."""
         if not self.is_initialized:
-            super().lazy_initialization(keys, values)
-            self._key_buffer = keys.new_zeros(rows, keys.shape[1], self.capacity, keys.shape[-1])
-            self._value_buffer = values.new_zeros(rows, values.shape[1], self.capacity, values.shape[-1])
+            self._reserve(keys, values, rows)
         if end > self.capacity or keys.shape[-2] > end:
             raise ValueError(f"ReservedLayer holds {self.capacity} positions; {keys.shape[-2]} cannot end at {end}")
         self._key_buffer[row, :, end - keys.shape[-2]:end] = keys[0]
