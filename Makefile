@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ venv: $(VENV)/.installed
 demo: venv
 	$(PY) -m agir.fit --config configs/demo.yaml
 	$(PY) -m agir.data summary checkpoints/demo/corpus
+
+lint: venv
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
 
 test: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -16,17 +16,21 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from omegaconf import OmegaConf  # noqa: E402
+
 from agir.data.corpus import read_manifest  # noqa: E402
 from agir.data.splits import SubjectSplit  # noqa: E402
-from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, measure  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
+from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, measure  # noqa: E402
 
 
 def held_out_files(run: str, count: int) -> list[str]:
     config = OmegaConf.load(f"{run}/config.yaml")
     split = SubjectSplit.load(f"{run}/splits.json")
-    files = [f"{config.data.corpus_dir}/{item.path}" for item in read_manifest(config.data.corpus_dir)
-             if item.subject in split.test]
+    files = [
+        f"{config.data.corpus_dir}/{item.path}"
+        for item in read_manifest(config.data.corpus_dir)
+        if item.subject in split.test
+    ]
     return [files[i % len(files)] for i in range(count)]
 
 
@@ -43,7 +47,7 @@ def files_per_second(assessor, files: list[str], batch_size: int, grounded: bool
 
 
 def measurement_seconds(assessor, files: list[str], repeats: int = 2) -> float:
-    """Seconds per file of `agir.inference.measure`, best of `repeats`."""
+    """Seconds per file of `agir.pipeline.inference.measure`, best of `repeats`."""
     seconds = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -71,12 +75,17 @@ def main() -> None:
     measuring = measurement_seconds(assessor, files)
     rest = {mode: 1.0 / rate - measuring for mode, rate in (("batched", batched), ("single", single))}
     numbers = args.numbers or "as validated"
-    print(f"{len(files)} files, max_new_tokens {assessor.metadata['max_new_tokens']}, device {args.device}, "
-          f"numbers {numbers}")
+    print(
+        f"{len(files)} files, max_new_tokens {assessor.metadata['max_new_tokens']}, device {args.device}, "
+        f"numbers {numbers}"
+    )
     print(f"batch {args.batch_size}: {batched:.2f} files/s ({1e3 * rest['batched']:.1f} ms a file besides measuring)")
     print(f"one by one: {single:.2f} files/s ({1e3 * rest['single']:.1f} ms a file besides measuring)")
     print(f"measuring a file (the same in both modes): {1e3 * measuring:.1f} ms")
-    print(f"ratio batched / one by one: {batched / single:.1f}x; besides measuring: {rest['single'] / rest['batched']:.1f}x")
+    print(
+        f"ratio batched / one by one: {batched / single:.1f}x; "
+        f"besides measuring: {rest['single'] / rest['batched']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

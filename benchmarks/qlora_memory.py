@@ -38,11 +38,23 @@ def train_steps(quantization: str | None, args: argparse.Namespace) -> dict[str,
     """Build the backbone in `quantization`, train `args.steps` steps; peak memory and tokens/s."""
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
-    scratch = ScratchConfig(hidden_size=args.hidden, num_layers=args.layers, num_heads=args.heads,
-                            intermediate_size=args.intermediate, max_positions=args.length,
-                            text_vocab_size=args.vocab, train_base=False)
-    config = LLMConfig(scratch=scratch, quantization=quantization, dtype="bfloat16", lora=LoRAConfig(r=16, alpha=32),
-                       gradient_checkpointing=args.gradient_checkpointing, max_length=args.length)
+    scratch = ScratchConfig(
+        hidden_size=args.hidden,
+        num_layers=args.layers,
+        num_heads=args.heads,
+        intermediate_size=args.intermediate,
+        max_positions=args.length,
+        text_vocab_size=args.vocab,
+        train_base=False,
+    )
+    config = LLMConfig(
+        scratch=scratch,
+        quantization=quantization,
+        dtype="bfloat16",
+        lora=LoRAConfig(r=16, alpha=32),
+        gradient_checkpointing=args.gradient_checkpointing,
+        max_length=args.length,
+    )
     model, tokenizer, _ = load_backbone(config, TEXTS, torch.device("cuda", 0), codebook_size=512)
     loaded = torch.cuda.max_memory_allocated()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
@@ -90,13 +102,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.steps <= args.warmup:
         parser.error("--steps must exceed --warmup")
-    figures = {"device": torch.cuda.get_device_name(0), "settings": vars(args) | {"out": None},
-               "modes": {mode: train_steps(quantization, args) for mode, quantization in MODES.items()}}
-    print(f"{figures['device']}, batch {args.batch_size} x {args.length} tokens, "
-          f"gradient checkpointing {'on' if args.gradient_checkpointing else 'off'}")
+    figures = {
+        "device": torch.cuda.get_device_name(0),
+        "settings": vars(args) | {"out": None},
+        "modes": {mode: train_steps(quantization, args) for mode, quantization in MODES.items()},
+    }
+    print(
+        f"{figures['device']}, batch {args.batch_size} x {args.length} tokens, "
+        f"gradient checkpointing {'on' if args.gradient_checkpointing else 'off'}"
+    )
     print(f"{'mode':<12}{'base M':>8}{'loaded GiB':>12}{'peak GiB':>10}{'tokens/s':>10}")
     for mode, row in figures["modes"].items():
-        print(f"{mode:<12}{row['parameters_m']:>8}{row['loaded_gib']:>12}{row['peak_gib']:>10}{row['tokens_per_s']:>10}")
+        print(
+            f"{mode:<12}{row['parameters_m']:>8}{row['loaded_gib']:>12}{row['peak_gib']:>10}{row['tokens_per_s']:>10}"
+        )
     if args.out:
         args.out.write_text(json.dumps(figures, indent=1) + "\n")
     return 0

@@ -29,10 +29,10 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
-from agir.data.sft import collate_samples
-from agir.llm_stage import sft_view, tokenizer_texts
+from agir.data.sft_samples import collate_samples
 from agir.models.llm import load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
+from agir.pipeline.llm_stage import sft_view, tokenizer_texts
 from agir.tasks.reasoning import ReasoningSFTModule
 
 
@@ -74,8 +74,9 @@ class HFClock(TrainerCallback):
 def build(config, datamodule, motion_tokenizer, batch_size: int):
     torch.manual_seed(0)
     llm = OmegaConf.to_object(config.llm)
-    model, tokenizer, vocabulary = load_backbone(llm, tokenizer_texts(datamodule),
-                                                 codebook_size=motion_tokenizer.codebook_size)
+    model, tokenizer, vocabulary = load_backbone(
+        llm, tokenizer_texts(datamodule), codebook_size=motion_tokenizer.codebook_size
+    )
     stage = OmegaConf.to_object(config.reasoning)
     stage.batch_size = batch_size
     datamodule.connect(motion_tokenizer, sft_view("reasoning", stage, llm, tokenizer, vocabulary))
@@ -86,11 +87,21 @@ def run_agir(config, datamodule, motion_tokenizer, args) -> TokenClock:
     model, tokenizer, vocabulary, stage, llm = build(config, datamodule, motion_tokenizer, args.batch_size)
     stage.max_steps = args.steps
     clock = TokenClock(args.warmup)
-    trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=args.steps, limit_val_batches=0, logger=False,
-                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                        use_distributed_sampler=False, callbacks=[LightningClock(clock)])
-    trainer.fit(ReasoningSFTModule(model, tokenizer, vocabulary, stage, llm),
-                train_dataloaders=datamodule.train_dataloader())
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=args.steps,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+        callbacks=[LightningClock(clock)],
+    )
+    trainer.fit(
+        ReasoningSFTModule(model, tokenizer, vocabulary, stage, llm), train_dataloaders=datamodule.train_dataloader()
+    )
     return clock
 
 
@@ -106,13 +117,25 @@ def run_hf(config, datamodule, motion_tokenizer, args) -> TokenClock:
         return {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
 
     clock = TokenClock(args.warmup)
-    arguments = TrainingArguments(output_dir="/tmp/agir-bench-hf", per_device_train_batch_size=args.batch_size,
-                                  max_steps=args.steps, learning_rate=stage.lr, weight_decay=stage.weight_decay,
-                                  lr_scheduler_type="cosine", warmup_steps=stage.warmup_steps, report_to=[],
-                                  save_strategy="no", logging_strategy="no", use_cpu=True, dataloader_drop_last=True,
-                                  remove_unused_columns=False, disable_tqdm=True)
-    Trainer(model=model, args=arguments, train_dataset=samples, data_collator=collate,
-            callbacks=[HFClock(clock, tokens)]).train()
+    arguments = TrainingArguments(
+        output_dir="/tmp/agir-bench-hf",
+        per_device_train_batch_size=args.batch_size,
+        max_steps=args.steps,
+        learning_rate=stage.lr,
+        weight_decay=stage.weight_decay,
+        lr_scheduler_type="cosine",
+        warmup_steps=stage.warmup_steps,
+        report_to=[],
+        save_strategy="no",
+        logging_strategy="no",
+        use_cpu=True,
+        dataloader_drop_last=True,
+        remove_unused_columns=False,
+        disable_tqdm=True,
+    )
+    Trainer(
+        model=model, args=arguments, train_dataset=samples, data_collator=collate, callbacks=[HFClock(clock, tokens)]
+    ).train()
     return clock
 
 
@@ -138,12 +161,18 @@ def main() -> None:
         return
     rates = {}
     for framework in ("agir", "hf"):
-        child = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--framework", framework], check=True,
-                               capture_output=True, text=True)
+        child = subprocess.run(
+            [sys.executable, __file__, *sys.argv[1:], "--framework", framework],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         rates[framework] = json.loads(child.stdout.strip().splitlines()[-1])
     (agir_wall, agir_cpu), (hf_wall, hf_cpu) = rates["agir"], rates["hf"]
-    print(f"reasoning stage, batch {args.batch_size}, {args.steps - args.warmup} timed steps, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"reasoning stage, batch {args.batch_size}, {args.steps - args.warmup} timed steps, "
+        f"{torch.get_num_threads()} threads"
+    )
     print(f"{'':24}{'tokens/s':>12}{'tokens/CPU-s':>14}")
     print(f"{'AGIR (Lightning)':24}{agir_wall:12.0f}{agir_cpu:14.0f}")
     print(f"{'Hugging Face Trainer':24}{hf_wall:12.0f}{hf_cpu:14.0f}")

@@ -3,9 +3,9 @@
 import pickle
 
 import numpy as np
+from poses import REST_POSE
 
 from agir.motion.skeleton import JOINT_INDEX, SMPL22_PARENTS
-from poses import REST_POSE
 
 SMPL24_PARENTS = SMPL22_PARENTS + (20, 21)
 # SMPL-24 rest joints: the 22 body joints plus hands 8 cm beyond the wrists.
@@ -21,8 +21,14 @@ def fake_smpl_model(vertices: int = 40, seed: int = 0) -> dict:
     regressor = np.zeros((24, vertices))
     regressor[np.arange(24), np.arange(24)] = 1.0
     kintree = np.array([[2**32 - 1, *SMPL24_PARENTS[1:]], list(range(24))], dtype=np.int64)
-    return {"v_template": v_template, "shapedirs": shapedirs, "J_regressor": regressor, "kintree_table": kintree,
-            "weights": np.ones((vertices, 24)) / 24, "f": np.zeros((1, 3), dtype=np.int64)}
+    return {
+        "v_template": v_template,
+        "shapedirs": shapedirs,
+        "J_regressor": regressor,
+        "kintree_table": kintree,
+        "weights": np.ones((vertices, 24)) / 24,
+        "f": np.zeros((1, 3), dtype=np.int64),
+    }
 
 
 def write_pickle(path, content) -> None:
@@ -37,17 +43,31 @@ def walking_rest_pose(frames: int, fps: float, speed: float = 1.0) -> np.ndarray
 
 # CMU-style hierarchy: (name, parent, where the joint sits as a REST_POSE joint or a midpoint of two).
 CMU_TREE = (
-    ("Hips", None, "pelvis"), ("LHipJoint", "Hips", "pelvis"), ("LeftUpLeg", "LHipJoint", "left_hip"),
-    ("LeftLeg", "LeftUpLeg", "left_knee"), ("LeftFoot", "LeftLeg", "left_ankle"),
-    ("LeftToeBase", "LeftFoot", "left_foot"), ("RHipJoint", "Hips", "pelvis"),
-    ("RightUpLeg", "RHipJoint", "right_hip"), ("RightLeg", "RightUpLeg", "right_knee"),
-    ("RightFoot", "RightLeg", "right_ankle"), ("RightToeBase", "RightFoot", "right_foot"),
-    ("LowerBack", "Hips", "pelvis"), ("Spine", "LowerBack", "spine1"), ("Spine1", "Spine", "spine2"),
-    ("Neck", "Spine1", "neck"), ("Neck1", "Neck", ("neck", "head")), ("Head", "Neck1", "head"),
-    ("LeftShoulder", "Spine1", "neck"), ("LeftArm", "LeftShoulder", "left_shoulder"),
-    ("LeftForeArm", "LeftArm", "left_elbow"), ("LeftHand", "LeftForeArm", "left_wrist"),
-    ("RightShoulder", "Spine1", "neck"), ("RightArm", "RightShoulder", "right_shoulder"),
-    ("RightForeArm", "RightArm", "right_elbow"), ("RightHand", "RightForeArm", "right_wrist"),
+    ("Hips", None, "pelvis"),
+    ("LHipJoint", "Hips", "pelvis"),
+    ("LeftUpLeg", "LHipJoint", "left_hip"),
+    ("LeftLeg", "LeftUpLeg", "left_knee"),
+    ("LeftFoot", "LeftLeg", "left_ankle"),
+    ("LeftToeBase", "LeftFoot", "left_foot"),
+    ("RHipJoint", "Hips", "pelvis"),
+    ("RightUpLeg", "RHipJoint", "right_hip"),
+    ("RightLeg", "RightUpLeg", "right_knee"),
+    ("RightFoot", "RightLeg", "right_ankle"),
+    ("RightToeBase", "RightFoot", "right_foot"),
+    ("LowerBack", "Hips", "pelvis"),
+    ("Spine", "LowerBack", "spine1"),
+    ("Spine1", "Spine", "spine2"),
+    ("Neck", "Spine1", "neck"),
+    ("Neck1", "Neck", ("neck", "head")),
+    ("Head", "Neck1", "head"),
+    ("LeftShoulder", "Spine1", "neck"),
+    ("LeftArm", "LeftShoulder", "left_shoulder"),
+    ("LeftForeArm", "LeftArm", "left_elbow"),
+    ("LeftHand", "LeftForeArm", "left_wrist"),
+    ("RightShoulder", "Spine1", "neck"),
+    ("RightArm", "RightShoulder", "right_shoulder"),
+    ("RightForeArm", "RightArm", "right_elbow"),
+    ("RightHand", "RightForeArm", "right_wrist"),
 )
 
 
@@ -60,8 +80,9 @@ def cmu_rest_positions() -> dict[str, np.ndarray]:
     return {name: place(where) for name, _, where in CMU_TREE}
 
 
-def bvh_text(root_path: np.ndarray, unit: float, rotations: dict[str, np.ndarray] | None = None,
-             frame_time: float = 1 / 30) -> str:
+def bvh_text(
+    root_path: np.ndarray, unit: float, rotations: dict[str, np.ndarray] | None = None, frame_time: float = 1 / 30
+) -> str:
     """A CMU-style BVH of REST_POSE whose root follows `root_path` (frames, 3) metres, `unit` metres per BVH unit.
 
     `rotations` maps joint names to (frames, 3) Z, X, Y angles in degrees (channel order Zrotation Xrotation
@@ -106,18 +127,31 @@ def plug_in_gait_markers(joints: np.ndarray) -> dict[str, np.ndarray]:
     front = np.array([0.0, 0.0, 0.08])
     up = np.array([0.0, 0.08, 0.0])
     markers = {
-        "LFHD": at["head"] + across + front + up, "RFHD": at["head"] - across + front + up,
-        "LBHD": at["head"] + across - front + up, "RBHD": at["head"] - across - front + up,
-        "C7": at["neck"] - front, "CLAV": at["neck"] + front, "T10": at["spine2"] - front,
-        "STRN": at["spine2"] + front, "LASI": at["left_hip"] + across + front, "RASI": at["right_hip"] - across + front,
-        "LPSI": at["left_hip"] + across - front, "RPSI": at["right_hip"] - across - front,
-        "LHEE": at["left_ankle"] - front, "RHEE": at["right_ankle"] - front,
+        "LFHD": at["head"] + across + front + up,
+        "RFHD": at["head"] - across + front + up,
+        "LBHD": at["head"] + across - front + up,
+        "RBHD": at["head"] - across - front + up,
+        "C7": at["neck"] - front,
+        "CLAV": at["neck"] + front,
+        "T10": at["spine2"] - front,
+        "STRN": at["spine2"] + front,
+        "LASI": at["left_hip"] + across + front,
+        "RASI": at["right_hip"] - across + front,
+        "LPSI": at["left_hip"] + across - front,
+        "RPSI": at["right_hip"] - across - front,
+        "LHEE": at["left_ankle"] - front,
+        "RHEE": at["right_ankle"] - front,
     }
     for side, prefix in (("left", "L"), ("right", "R")):
-        markers |= {f"{prefix}SHO": at[f"{side}_shoulder"], f"{prefix}ELB": at[f"{side}_elbow"],
-                    f"{prefix}WRA": at[f"{side}_wrist"] + front / 4, f"{prefix}WRB": at[f"{side}_wrist"] - front / 4,
-                    f"{prefix}KNE": at[f"{side}_knee"], f"{prefix}ANK": at[f"{side}_ankle"],
-                    f"{prefix}TOE": at[f"{side}_foot"]}
+        markers |= {
+            f"{prefix}SHO": at[f"{side}_shoulder"],
+            f"{prefix}ELB": at[f"{side}_elbow"],
+            f"{prefix}WRA": at[f"{side}_wrist"] + front / 4,
+            f"{prefix}WRB": at[f"{side}_wrist"] - front / 4,
+            f"{prefix}KNE": at[f"{side}_knee"],
+            f"{prefix}ANK": at[f"{side}_ankle"],
+            f"{prefix}TOE": at[f"{side}_foot"],
+        }
     return markers
 
 

@@ -31,8 +31,14 @@ def run_fit(*args: str, timeout: float = 300) -> str:
 
     It runs in its own process group, so a timeout kills the DDP ranks it launched too instead of leaving them
     orphaned and holding the test's pipes."""
-    process = subprocess.Popen(fit_command(*args), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        fit_command(*args),
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

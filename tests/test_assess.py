@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_run import held_out_files, stage_predictions, trained_run
 
 from agir.assess import main as assess_main
-from agir.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
 from agir.models.llm import load_stage, read_stage_metadata
-from tiny_run import held_out_files, stage_predictions, trained_run
+from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
 
 KEYS = {"file", "score", "probabilities", "rationale", "parameters", "faithfulness", "error"}
 
@@ -52,7 +52,8 @@ def test_jsonl_has_one_object_per_file_and_bad_files_fail_alone(run, tmp_path, c
         assert sum(assessment["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
         assert isinstance(assessment["rationale"], str) and assessment["parameters"]["speed_m_s"] > 0
         assert {"fraction", "n_claims", "matched", "mismatches", "contradictions", "tolerance"} <= set(
-            assessment["faithfulness"])
+            assessment["faithfulness"]
+        )
     reasons = {a["file"]: a["error"] for a in assessments[1:-1]}
     assert all(reason.startswith(f"{path}: ") and "\n" not in reason for path, reason in reasons.items())
     assert "NaN" in reasons[bad[1]] and "frames" in reasons[bad[2]]

@@ -24,13 +24,16 @@ def test_yaml_defaults_then_file_then_overrides(tmp_path):
     assert config.data.split.scheme == "kfold"
 
 
-@pytest.mark.parametrize("override, message", [
-    ("data.windw=3", "unknown config key 'data.windw'; valid keys under 'data': source, corpus_dir"),
-    ("sed=3", "unknown config key 'sed'; valid keys at the top level: stage, seed"),
-    ("data.split.scheme=random", "data.split.scheme must be holdout, kfold or loso"),
-    ("data.batch_size=many", "invalid config value"),
-    ("novalue", "must look like key=value"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("data.windw=3", "unknown config key 'data.windw'; valid keys under 'data': source, corpus_dir"),
+        ("sed=3", "unknown config key 'sed'; valid keys at the top level: stage, seed"),
+        ("data.split.scheme=random", "data.split.scheme must be holdout, kfold or loso"),
+        ("data.batch_size=many", "invalid config value"),
+        ("novalue", "must look like key=value"),
+    ],
+)
 def test_bad_keys_and_values_are_named(override, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         load_config(None, [override])

@@ -1,6 +1,5 @@
 """Corpus building and the GaitDataModule on a small synthetic cohort."""
 
-import json
 import re
 
 import numpy as np
@@ -15,8 +14,14 @@ from agir.motion.features import FEATURE_DIM
 from agir.motion.io import load_motion
 from agir.text.rationale import format_value
 
-SMALL = ["data.synthetic.n_subjects=12", "data.synthetic.trials_per_subject=2", "data.synthetic.walk_distance_m=5.0",
-         "data.batch_size=4", "data.window=32", "data.window_stride=16"]
+SMALL = [
+    "data.synthetic.n_subjects=12",
+    "data.synthetic.trials_per_subject=2",
+    "data.synthetic.walk_distance_m=5.0",
+    "data.batch_size=4",
+    "data.window=32",
+    "data.window_stride=16",
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +64,11 @@ def test_datamodule_splits_by_subject_and_serves_normalized_windows(corpus, conf
     datamodule.prepare_data()
     datamodule.setup("fit")
     subjects = {part: {it.subject for it in datamodule.items[part]} for part in ("train", "val", "test")}
-    assert not (subjects["train"] & subjects["val"] or subjects["train"] & subjects["test"]
-                or subjects["val"] & subjects["test"])
+    assert not (
+        subjects["train"] & subjects["val"]
+        or subjects["train"] & subjects["test"]
+        or subjects["val"] & subjects["test"]
+    )
     assert SubjectSplit.load(tmp_path / "splits.json") == datamodule.split
     batch = next(iter(datamodule.train_dataloader()))
     assert batch.shape == (4, 32, FEATURE_DIM) and batch.dtype.is_floating_point
@@ -79,8 +87,19 @@ def test_bad_manifest_line_is_named(tmp_path):
 
 
 def test_cli_builds_and_summarises(tmp_path, capsys):
-    assert data_main(["build", "--config", "configs/data/synthetic.yaml", *SMALL[:3],
-                      "data.synthetic.n_subjects=4", f"data.corpus_dir={tmp_path}"]) == 0
+    assert (
+        data_main(
+            [
+                "build",
+                "--config",
+                "configs/data/synthetic.yaml",
+                *SMALL[:3],
+                "data.synthetic.n_subjects=4",
+                f"data.corpus_dir={tmp_path}",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert re.search(r"8 trials of 4 subjects", out)
     assert data_main(["build", "--config", "configs/data/synthetic.yaml", "data.nope=1"]) == 1

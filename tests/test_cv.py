@@ -7,17 +7,27 @@ import json
 import statistics
 
 import pytest
+from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 from agir.config import ConfigError, load_config
-from agir.cv import fold_count, summarize
 from agir.fit import main as fit_main
-from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
+from agir.pipeline.cv import fold_count, summarize
 
 
 def test_kfold_runs_every_fold_on_disjoint_subjects_and_summarizes(tmp_path, capsys):
     run = tmp_path / "cv"
-    args = ["--config", "configs/demo.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, *LLM_STAGES, f"run.out_dir={run}",
-            "pipeline=[tokenizer,reasoning]", "reasoning.init_from=null", "cv.scheme=kfold", "cv.folds=2"]
+    args = [
+        "--config",
+        "configs/demo.yaml",
+        *ONE_TRIAL,
+        *TOKENIZER_STAGE,
+        *LLM_STAGES,
+        f"run.out_dir={run}",
+        "pipeline=[tokenizer,reasoning]",
+        "reasoning.init_from=null",
+        "cv.scheme=kfold",
+        "cv.folds=2",
+    ]
     assert fit_main(args) == 0
     tests = [set(json.loads((run / f"fold_{k}" / "splits.json").read_text())["test"]) for k in range(2)]
     assert tests[0] and tests[1] and not tests[0] & tests[1] and len(tests[0] | tests[1]) == 8
@@ -38,8 +48,13 @@ def test_kfold_runs_every_fold_on_disjoint_subjects_and_summarizes(tmp_path, cap
 
 
 def test_summary_leaves_out_undefined_folds():
-    reports = [{model: {"accuracy": a, "macro_f1": a, "qwk": q, "mae": 1.0, "invalid_rate": 0.0}
-                for model in ("agir", "baseline")} for a, q in ((0.5, float("nan")), (0.7, 0.2), (0.6, 0.4))]
+    reports = [
+        {
+            model: {"accuracy": a, "macro_f1": a, "qwk": q, "mae": 1.0, "invalid_rate": 0.0}
+            for model in ("agir", "baseline")
+        }
+        for a, q in ((0.5, float("nan")), (0.7, 0.2), (0.6, 0.4))
+    ]
     qwk = summarize(reports)["agir"]["qwk"]
     assert qwk["mean"] == pytest.approx(0.3) and qwk["std"] == pytest.approx(statistics.stdev([0.2, 0.4]))
     assert qwk["undefined_folds"] == 1

@@ -29,8 +29,12 @@ TWO_RANKS = ["--config", "configs/trainer/ddp.yaml", "trainer.accelerator=cpu", 
 # broadcast rank 0's buffers over the others, so only the all-reduce in the quantizer keeps the codebooks equal.
 TOKENIZER = [*TOKENIZER_MODEL, "tokenizer.max_steps=5", "tokenizer.val_check_interval=3"]
 REASONING = [
-    "reasoning.init_from=null", "reasoning.max_steps=3", "reasoning.val_check_interval=2", "reasoning.batch_size=2",
-    "reasoning.max_new_tokens=8", "reasoning.warmup_steps=1",
+    "reasoning.init_from=null",
+    "reasoning.max_steps=3",
+    "reasoning.val_check_interval=2",
+    "reasoning.batch_size=2",
+    "reasoning.max_new_tokens=8",
+    "reasoning.warmup_steps=1",
 ]
 
 
@@ -42,8 +46,9 @@ def rank_records(stage_dir: Path) -> list[dict]:
 
 def assert_ranks_agree(records: list[dict]) -> None:
     first, second = records
-    different = sorted(name for name, digest in first["fit"]["tensors"].items()
-                       if second["fit"]["tensors"].get(name) != digest)
+    different = sorted(
+        name for name, digest in first["fit"]["tensors"].items() if second["fit"]["tensors"].get(name) != digest
+    )
     assert not different, f"ranks hold different {different}"
     assert first["fit"]["tensors"].keys() == second["fit"]["tensors"].keys()
     for stage in ("validate", "test"):
@@ -73,7 +78,7 @@ def test_tokenizer_ranks_share_one_codebook_and_report_every_ranks_codes(tokeniz
     config = load_config("configs/tokenizer.yaml", [*DATA, *TOKENIZER, f"run.out_dir={tokenizer_run}"])
     datamodule = GaitDataModule(config.data, config.seed, split_file=tokenizer_run / "splits.json")
     datamodule.setup()
-    codes_per_window = config.data.window // 2 ** config.tokenizer.model.down_t
+    codes_per_window = config.data.window // 2**config.tokenizer.model.down_t
     counts = json.loads((stage / "codebook_usage.json").read_text())["counts"]
     assert sum(counts) == len(datamodule.test_dataloader().dataset) * codes_per_window
 
@@ -81,9 +86,17 @@ def test_tokenizer_ranks_share_one_codebook_and_report_every_ranks_codes(tokeniz
 @pytest.mark.parametrize("backbone", sorted(BACKBONES))
 def test_reasoning_ranks_share_adapters_metrics_and_predictions(tokenizer_run, tmp_path, backbone):
     run = tmp_path / "run"
-    run_fit("--config", "configs/reasoning.yaml", *TWO_RANKS, *DATA, *REASONING, *BACKBONES[backbone],
-            f"run.out_dir={run}", f"data.corpus_dir={tokenizer_run}/corpus",
-            f"reasoning.motion_tokenizer={tokenizer_run}/tokenizer")
+    run_fit(
+        "--config",
+        "configs/reasoning.yaml",
+        *TWO_RANKS,
+        *DATA,
+        *REASONING,
+        *BACKBONES[backbone],
+        f"run.out_dir={run}",
+        f"data.corpus_dir={tokenizer_run}/corpus",
+        f"reasoning.motion_tokenizer={tokenizer_run}/tokenizer",
+    )
     stage = run / "reasoning"
     records = rank_records(stage)
     assert_ranks_agree(records)
@@ -105,4 +118,5 @@ def test_reasoning_ranks_share_adapters_metrics_and_predictions(tokenizer_run, t
         assert len(ids) == len(set(ids)) == 2 * len(split[part])
     metrics = json.loads((stage / "metrics.json").read_text())
     assert metrics["val_motion_to_rationale_loss"] == pytest.approx(
-        records[1]["validate"]["val/motion_to_rationale/loss"])
+        records[1]["validate"]["val/motion_to_rationale/loss"]
+    )

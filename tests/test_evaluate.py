@@ -9,11 +9,12 @@ import math
 from pathlib import Path
 
 import pytest
-
-from agir.evaluate import main as evaluate_main, text_metrics
-from agir.inference import assess_files, load_assessor
-from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 from tiny_run import held_out_files, stage_predictions, trained_run
+
+from agir.evaluate import main as evaluate_main
+from agir.evaluate import text_metrics
+from agir.pipeline.inference import assess_files, load_assessor
+from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,20 @@ def _same(a: float, b: float) -> bool:
 def test_evaluate_writes_metrics_predictions_and_the_confusion_png(evaluated):
     out = evaluated / "evaluation" / "test"
     metrics = json.loads((out / "metrics.json").read_text())
-    for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate", "faithfulness", "grade_agreement", "bleu",
-                 "rouge_l", "precision_0", "recall_0", "n"):
+    for name in (
+        "accuracy",
+        "macro_f1",
+        "qwk",
+        "mae",
+        "invalid_rate",
+        "faithfulness",
+        "grade_agreement",
+        "bleu",
+        "rouge_l",
+        "precision_0",
+        "recall_0",
+        "n",
+    ):
         assert f"test_{name}" in metrics
     assert (out / "confusion.png").read_bytes().startswith(b"\x89PNG")
     predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
@@ -44,15 +57,18 @@ def test_evaluate_reproduces_the_stages_own_test(evaluated):
     shared = [key for key in stage if key.startswith("test_")]
     assert len(shared) >= 8
     assert all(_same(ours[key], stage[key]) for key in shared), {k: (ours[k], stage[k]) for k in shared}
-    predictions = [json.loads(line) for line in
-                   (evaluated / "evaluation" / "test" / "predictions.jsonl").read_text().splitlines()]
+    predictions = [
+        json.loads(line) for line in (evaluated / "evaluation" / "test" / "predictions.jsonl").read_text().splitlines()
+    ]
     assert [(p["id"], p["rationale"], p["score"]) for p in predictions] == [
-        (p["id"], p["rationale"], p["score"]) for p in stage_predictions(evaluated)]
+        (p["id"], p["rationale"], p["score"]) for p in stage_predictions(evaluated)
+    ]
 
 
 def test_assess_gives_the_scores_evaluate_gives(evaluated):
-    predictions = [json.loads(line) for line in
-                   (evaluated / "evaluation" / "test" / "predictions.jsonl").read_text().splitlines()]
+    predictions = [
+        json.loads(line) for line in (evaluated / "evaluation" / "test" / "predictions.jsonl").read_text().splitlines()
+    ]
     assessments = assess_files(load_assessor(evaluated), held_out_files(evaluated), batch_size=32)
     assert [Path(a["file"]).stem for a in assessments] == [p["id"] for p in predictions]
     assert [a["score"] for a in assessments] == [p["score"] for p in predictions]
@@ -62,10 +78,11 @@ def test_assess_gives_the_scores_evaluate_gives(evaluated):
 
 def test_faithfulness_metrics_pool_claims_and_average_rationales():
     parameters = {"speed_m_s": 0.92, "cadence_steps_min": 108.0}
-    checks = [check_faithfulness("Speed is 0.92 m/s and cadence 150 steps/min.", parameters, 2),
-              check_faithfulness("Speed is 0.92 m/s, cadence 108 steps/min, stride 1.2 m. Gait is normal.",
-                                 parameters, 2),
-              check_faithfulness("Overall: slightly impaired.", parameters, 1)]
+    checks = [
+        check_faithfulness("Speed is 0.92 m/s and cadence 150 steps/min.", parameters, 2),
+        check_faithfulness("Speed is 0.92 m/s, cadence 108 steps/min, stride 1.2 m. Gait is normal.", parameters, 2),
+        check_faithfulness("Overall: slightly impaired.", parameters, 1),
+    ]
     metrics = summarize_faithfulness(checks)
     assert metrics["numeric_claims"] == 5
     assert metrics["faithfulness"] == pytest.approx(3 / 5)  # pooled over claims

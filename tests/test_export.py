@@ -24,8 +24,13 @@ DATA = [*TINY_DATA, "data.synthetic.trials_per_subject=1"]
 TOKENIZER = [*TOKENIZER_MODEL, "tokenizer.max_steps=4", "tokenizer.val_check_interval=4"]
 # A high learning rate moves the adapters and token rows far enough for merged-vs-base differences to show.
 REASONING = [
-    "reasoning.init_from=null", "reasoning.max_steps=3", "reasoning.val_check_interval=3", "reasoning.batch_size=2",
-    "reasoning.max_new_tokens=4", "reasoning.warmup_steps=1", "reasoning.lr=1e-2",
+    "reasoning.init_from=null",
+    "reasoning.max_steps=3",
+    "reasoning.val_check_interval=3",
+    "reasoning.batch_size=2",
+    "reasoning.max_new_tokens=4",
+    "reasoning.warmup_steps=1",
+    "reasoning.lr=1e-2",
 ]
 
 
@@ -34,9 +39,21 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("export")
     assert fit_main(["--config", "configs/tokenizer.yaml", *DATA, *TOKENIZER, f"run.out_dir={base}"]) == 0
     for name, options in BACKBONES.items():
-        assert fit_main(["--config", "configs/reasoning.yaml", *DATA, *REASONING, *options,
-                         f"run.out_dir={base}/{name}", f"data.corpus_dir={base}/corpus",
-                         f"reasoning.motion_tokenizer={base}/tokenizer"]) == 0
+        assert (
+            fit_main(
+                [
+                    "--config",
+                    "configs/reasoning.yaml",
+                    *DATA,
+                    *REASONING,
+                    *options,
+                    f"run.out_dir={base}/{name}",
+                    f"data.corpus_dir={base}/corpus",
+                    f"reasoning.motion_tokenizer={base}/tokenizer",
+                ]
+            )
+            == 0
+        )
     return {name: base / name for name in BACKBONES}
 
 

@@ -8,13 +8,20 @@ import pytest
 from agir.text.claims import UNMAPPED
 from agir.text.faithfulness import RELATIVE_TOLERANCE, TOLERANCE, check_faithfulness
 
-PARAMETERS = {"speed_m_s": 0.9236, "cadence_steps_min": 108.1, "stride_length_m": None, "arm_swing_left_deg": 20.4,
-              "freezing_episodes": 0}
+PARAMETERS = {
+    "speed_m_s": 0.9236,
+    "cadence_steps_min": 108.1,
+    "stride_length_m": None,
+    "arm_swing_left_deg": 20.4,
+    "freezing_episodes": 0,
+}
 
 
 def test_claims_are_matched_listed_and_counted():
-    text = ("Foot: gait speed is 0.92 m/s and cadence 150 steps/min; stride length 1.10 m. "
-            "Arm: left arm swing is 20 degrees. It took 7 tries. Overall: no freezing.\nScore: 1")
+    text = (
+        "Foot: gait speed is 0.92 m/s and cadence 150 steps/min; stride length 1.10 m. "
+        "Arm: left arm swing is 20 degrees. It took 7 tries. Overall: no freezing.\nScore: 1"
+    )
     result = check_faithfulness(text, PARAMETERS, 1)
     assert [m["text"] for m in result["matched"]] == ["0.92 m/s", "20 degrees", "no freezing"]
     assert result["mismatches"] == [
@@ -26,8 +33,10 @@ def test_claims_are_matched_listed_and_counted():
     assert result["contradictions"] == [] and result["tolerance"] == TOLERANCE
 
 
-@pytest.mark.parametrize("claimed, matches", [("108 steps/min", True), ("110 steps/min", True),
-                                              ("111 steps/min", False), ("105 steps/min", False)])
+@pytest.mark.parametrize(
+    "claimed, matches",
+    [("108 steps/min", True), ("110 steps/min", True), ("111 steps/min", False), ("105 steps/min", False)],
+)
 def test_a_claim_matches_as_rounded_or_within_the_relative_tolerance(claimed, matches):
     assert RELATIVE_TOLERANCE == 0.02  # 108.1 * 1.02 = 110.3: 110 is within it, 111 is not
     result = check_faithfulness(f"Cadence is {claimed}.", PARAMETERS, None)

@@ -1,11 +1,23 @@
 import numpy as np
 import pytest
-
-from agir.motion.features import (FEATURE_DIM, FOOT_CONTACTS, JOINT_VELOCITIES, LOCAL_POSITIONS, ROOT_HEIGHT,
-                                  ROOT_VELOCITY, ROOT_YAW_VELOCITY, denormalize, facing_yaw, features_to_joints,
-                                  foot_contacts, joints_to_features, normalize)
-from agir.motion.skeleton import JOINT_INDEX, LEFT_ANKLE, LEFT_HIP, LEFT_TOE, PELVIS, RIGHT_ANKLE, RIGHT_HIP, RIGHT_TOE
 from poses import REST_POSE
+
+from agir.motion.features import (
+    FEATURE_DIM,
+    FOOT_CONTACTS,
+    JOINT_VELOCITIES,
+    LOCAL_POSITIONS,
+    ROOT_HEIGHT,
+    ROOT_VELOCITY,
+    ROOT_YAW_VELOCITY,
+    denormalize,
+    facing_yaw,
+    features_to_joints,
+    foot_contacts,
+    joints_to_features,
+    normalize,
+)
+from agir.motion.skeleton import JOINT_INDEX, LEFT_ANKLE, LEFT_HIP, LEFT_TOE, PELVIS, RIGHT_ANKLE, RIGHT_HIP, RIGHT_TOE
 
 LEFT_LEG = [JOINT_INDEX[f"left_{name}"] for name in ("knee", "ankle", "foot")]
 RIGHT_LEG = [JOINT_INDEX[f"right_{name}"] for name in ("knee", "ankle", "foot")]
@@ -18,8 +30,15 @@ def rotate_y(points: np.ndarray, angle) -> np.ndarray:
     return np.stack([np.cos(angle) * x + np.sin(angle) * z, y, np.cos(angle) * z - np.sin(angle) * x], axis=-1)
 
 
-def walk(frames: int, fps: float, heading: float, turn_rad_s: float = 0.0, speed: float = 1.2,
-         floor: float = 0.0, seed: int = 0) -> np.ndarray:
+def walk(
+    frames: int,
+    fps: float,
+    heading: float,
+    turn_rad_s: float = 0.0,
+    speed: float = 1.2,
+    floor: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
     """A walker: legs swinging in antiphase, heading turning at a constant rate, a little jitter."""
     rng = np.random.default_rng(seed)
     times = np.arange(frames) / fps
@@ -34,13 +53,16 @@ def walk(frames: int, fps: float, heading: float, turn_rad_s: float = 0.0, speed
     return rotate_y(body, yaw) + pelvis[:, None] + rng.normal(scale=0.003, size=body.shape)
 
 
-@pytest.mark.parametrize("frames, fps, heading, turn, seed", [
-    (120, 30.0, 0.0, 0.0, 0),          # straight line walk
-    (90, 30.0, 2.9, 1.5, 1),           # turning through +-pi
-    (300, 60.0, -2.0, -2.5, 2),        # several full turns the other way
-    (17, 25.0, 1.0, 0.4, 3),
-    (2, 30.0, -0.7, 0.0, 4),
-])
+@pytest.mark.parametrize(
+    "frames, fps, heading, turn, seed",
+    [
+        (120, 30.0, 0.0, 0.0, 0),  # straight line walk
+        (90, 30.0, 2.9, 1.5, 1),  # turning through +-pi
+        (300, 60.0, -2.0, -2.5, 2),  # several full turns the other way
+        (17, 25.0, 1.0, 0.4, 3),
+        (2, 30.0, -0.7, 0.0, 4),
+    ],
+)
 def test_features_invert_exactly_for_any_direction_length_and_fps(frames, fps, heading, turn, seed):
     joints = walk(frames, fps, heading, turn, seed=seed)
     features = joints_to_features(joints, fps)
@@ -84,7 +106,7 @@ def test_features_do_not_depend_on_where_or_which_way_the_walk_starts():
 def test_feature_layout_and_facing_frame_velocities():
     slices = [ROOT_HEIGHT, ROOT_VELOCITY, ROOT_YAW_VELOCITY, LOCAL_POSITIONS, JOINT_VELOCITIES, FOOT_CONTACTS]
     assert [s.stop - s.start for s in slices] == [1, 2, 1, 63, 66, 4]
-    assert all(a.stop == b.start for a, b in zip(slices, slices[1:])) and FEATURE_DIM == 137
+    assert all(a.stop == b.start for a, b in zip(slices, slices[1:], strict=False)) and FEATURE_DIM == 137
     # Walking straight at 1.2 m/s in any world direction is 0.04 m per frame straight ahead (+z) at 30 fps.
     features = joints_to_features(walk(90, 30.0, -1.1, speed=1.2), 30.0)
     assert np.median(features[:, ROOT_VELOCITY], axis=0) == pytest.approx([0.0, 0.04], abs=0.003)

@@ -6,15 +6,23 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse
+from formats_data import (
+    REST_24,
+    bvh_text,
+    cmu_rest_positions,
+    fake_smpl_model,
+    plug_in_gait_markers,
+    walking_rest_pose,
+    write_c3d,
+    write_pickle,
+)
+from poses import REST_POSE
 
 from agir.motion.formats.carepd import read_cohort, walk_labels, walk_motion
 from agir.motion.formats.humanml3d import recover_joints
 from agir.motion.formats.smpl import load_smpl_model, rodrigues, smpl_joints
 from agir.motion.io import MotionFileError, canonical_motion, load_motion
 from agir.motion.skeleton import JOINT_INDEX, get_layout
-from formats_data import (REST_24, bvh_text, cmu_rest_positions, fake_smpl_model, plug_in_gait_markers,
-                          walking_rest_pose, write_c3d, write_pickle)
-from poses import REST_POSE
 
 
 def rotation_x(degrees):
@@ -33,6 +41,7 @@ def rotation_z(degrees):
 
 
 # ---- SMPL forward kinematics and CARE-PD pickles
+
 
 @pytest.fixture
 def smpl_model_file(tmp_path):
@@ -81,14 +90,25 @@ def carepd_walk(frames=40, fps=30.0, score=2):
     """SMPL parameters of a body standing still while its root glides 1 m/s along +z."""
     trans = np.zeros((frames, 3))
     trans[:, 2] = np.arange(frames) / fps
-    return {"pose": np.zeros((frames, 72)), "trans": trans, "beta": np.zeros(10), "fps": fps,
-            "UPDRS_GAIT": score, "medication": "off"}
+    return {
+        "pose": np.zeros((frames, 72)),
+        "trans": trans,
+        "beta": np.zeros(10),
+        "fps": fps,
+        "UPDRS_GAIT": score,
+        "medication": "off",
+    }
 
 
 def test_carepd_cohort_with_smpl_parameters_becomes_canonical_joints(tmp_path, smpl_model_file):
     path = tmp_path / "cohort.pkl"
-    write_pickle(path, {"SUB01": {"walk_1": carepd_walk(), "walk_2": carepd_walk(score=1)},
-                        "SUB02": {"walk_1": {**carepd_walk(), "UPDRS_GAIT": np.nan}}})
+    write_pickle(
+        path,
+        {
+            "SUB01": {"walk_1": carepd_walk(), "walk_2": carepd_walk(score=1)},
+            "SUB02": {"walk_1": {**carepd_walk(), "UPDRS_GAIT": np.nan}},
+        },
+    )
     cohort = read_cohort(path)
     assert {s: sorted(w) for s, w in cohort.items()} == {"SUB01": ["walk_1", "walk_2"], "SUB02": ["walk_1"]}
     assert walk_labels(cohort["SUB01"]["walk_2"]) == {"score": 1, "medication": "off"}
@@ -125,14 +145,18 @@ def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path, nested):
     content = {"SUB01": {"walk": {**carepd_walk(), "fps": trap}}} if nested else trap
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps(content))
-    with pytest.raises(MotionFileError, match=r"evil.pkl: pickle refused: it needs the global (posix|nt).system, "
-                                              r"and only plain containers and numpy arrays are loaded") as caught:
+    with pytest.raises(
+        MotionFileError,
+        match=r"evil.pkl: pickle refused: it needs the global (posix|nt).system, "
+        r"and only plain containers and numpy arrays are loaded",
+    ) as caught:
         load_motion(path)
     assert "\n" not in str(caught.value)
     assert not marker.exists()
 
 
 # ---- HumanML3D
+
 
 def _quaternion_rotate(angle_half, vectors):
     """HumanML3D's qrot with q = (cos a, 0, sin a, 0): v + 2 (w (u x v) + u x (u x v)), u = (0, sin a, 0)."""
@@ -206,8 +230,20 @@ def test_bvh_rest_pose_maps_to_the_canonical_joints_in_cmu_units(tmp_path):
     motion = load_motion(tmp_path / "walk.bvh")
     assert motion.layout == "cmu_bvh" and motion.fps == pytest.approx(30.0) and motion.measured.all()
     expected = walking_rest_pose(30, 30.0)
-    for joint in ("pelvis", "left_hip", "right_knee", "left_ankle", "right_foot", "spine1", "spine2", "neck",
-                  "head", "left_shoulder", "right_elbow", "left_wrist"):
+    for joint in (
+        "pelvis",
+        "left_hip",
+        "right_knee",
+        "left_ankle",
+        "right_foot",
+        "spine1",
+        "spine2",
+        "neck",
+        "head",
+        "left_shoulder",
+        "right_elbow",
+        "left_wrist",
+    ):
         np.testing.assert_allclose(motion.joints[:, JOINT_INDEX[joint]], expected[:, JOINT_INDEX[joint]], atol=1e-5)
     collar = (cmu_rest_positions()["LeftShoulder"] + REST_POSE[JOINT_INDEX["left_shoulder"]]) / 2
     np.testing.assert_allclose(motion.joints[0, JOINT_INDEX["left_collar"]], collar, atol=1e-5)
@@ -223,8 +259,7 @@ def test_bvh_rotations_follow_the_channel_order(tmp_path):
     frames = 10
     hip_rotation = np.zeros((frames, 3))
     hip_rotation[5] = [30.0, 90.0, 0.0]  # Zrotation 30, Xrotation 90: R = Rz(30) Rx(90)
-    (tmp_path / "flex.bvh").write_text(bvh_text(np.tile(REST_POSE[0], (frames, 1)), 1.0,
-                                                {"LeftUpLeg": hip_rotation}))
+    (tmp_path / "flex.bvh").write_text(bvh_text(np.tile(REST_POSE[0], (frames, 1)), 1.0, {"LeftUpLeg": hip_rotation}))
     joints = load_motion(tmp_path / "flex.bvh", units="m").joints.astype(np.float64)
     hip, knee, ankle = (REST_POSE[JOINT_INDEX[name]] for name in ("left_hip", "left_knee", "left_ankle"))
     rotation = rotation_z(30) @ rotation_x(90)
@@ -235,22 +270,32 @@ def test_bvh_rotations_follow_the_channel_order(tmp_path):
 
 # ---- C3D
 
+
 def test_c3d_plug_in_gait_markers_map_to_the_canonical_joints(tmp_path):
     pytest.importorskip("ezc3d", reason="C3D reading needs the optional ezc3d package (pip install 'agir[c3d]')")
     body = walking_rest_pose(20, 100.0)
     write_c3d(tmp_path / "trial.c3d", plug_in_gait_markers(body), fps=100.0, prefix="Subject01:")
     motion = load_motion(tmp_path / "trial.c3d")  # mm and z up, from the file and detected
     assert motion.layout == "plug_in_gait" and motion.fps == 100.0 and motion.measured.all()
-    for joint in ("left_knee", "right_ankle", "left_foot", "right_shoulder", "left_elbow", "left_wrist", "neck",
-                  "spine2"):
+    for joint in (
+        "left_knee",
+        "right_ankle",
+        "left_foot",
+        "right_shoulder",
+        "left_elbow",
+        "left_wrist",
+        "neck",
+        "spine2",
+    ):
         np.testing.assert_allclose(motion.joints[:, JOINT_INDEX[joint]], body[:, JOINT_INDEX[joint]], atol=1e-4)
     # Pelvis: centre of the four pelvis markers, here the hips' midpoint; each hip half-way from it to its side's
     # ASIS/PSIS midpoint, which the markers here put 12 cm out from the midline: 6 cm, where the hip joint is.
     mid_hips = (body[:, JOINT_INDEX["left_hip"]] + body[:, JOINT_INDEX["right_hip"]]) / 2
     np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["pelvis"]], mid_hips, atol=1e-4)
     np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["left_hip"]], body[:, JOINT_INDEX["left_hip"]], atol=1e-4)
-    np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["head"], 1], body[:, JOINT_INDEX["head"], 1] + 0.08,
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        motion.joints[:, JOINT_INDEX["head"], 1], body[:, JOINT_INDEX["head"], 1] + 0.08, atol=1e-4
+    )
 
 
 def test_c3d_without_the_marker_set_names_the_missing_markers(tmp_path):
@@ -263,6 +308,7 @@ def test_c3d_without_the_marker_set_names_the_missing_markers(tmp_path):
 
 
 # ---- bad input: one line naming the file
+
 
 def _write_bad(tmp_path, kind):
     """Write one kind of bad file; return (path, load_motion kwargs, expected reason)."""
@@ -315,9 +361,21 @@ def _write_bad(tmp_path, kind):
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["pickle_truncated", "pickle_wrong_shape", "pickle_nan_joints", "pickle_not_a_cohort",
-                                  "humanml3d_nan", "bvh_truncated", "bvh_text_value", "bvh_nan",
-                                  "bvh_other_skeleton", "c3d_corrupt"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "pickle_truncated",
+        "pickle_wrong_shape",
+        "pickle_nan_joints",
+        "pickle_not_a_cohort",
+        "humanml3d_nan",
+        "bvh_truncated",
+        "bvh_text_value",
+        "bvh_nan",
+        "bvh_other_skeleton",
+        "c3d_corrupt",
+    ],
+)
 def test_bad_input_is_a_one_line_error_naming_the_file(tmp_path, kind):
     if kind.startswith("c3d"):
         pytest.importorskip("ezc3d", reason="C3D reading needs the optional ezc3d package (pip install 'agir[c3d]')")

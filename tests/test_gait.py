@@ -9,19 +9,31 @@ import numpy as np
 import pytest
 
 from agir.gait import main as gait_cli
-from agir.motion.gait import PARAMETER_KEYS, UNITS, extract_gait_parameters
+from agir.motion.gait_parameters import PARAMETER_KEYS, UNITS, extract_gait_parameters
 from agir.motion.io import Motion, save_motion
-from agir.motion.skeleton import JOINT_INDEX, LEFT_TOE, NUM_JOINTS, RIGHT_TOE, get_layout
+from agir.motion.skeleton import JOINT_INDEX, LEFT_TOE, NUM_JOINTS, get_layout
 from agir.motion.synth import TRUTH_KEYS, add_observation_noise, sample_subject, simulate_trial
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "gait_parameters.md"
 SEEDS = {0: 1, 1: 2, 2: 3, 3: 14}  # the score-3 walker of seed 14 freezes three times
 # H3.6M joints read from canonical ones, to build a toe-less recording of a synthetic walk.
 H36M_FROM_CANONICAL = {
-    "hip": "pelvis", "right_hip": "right_hip", "right_knee": "right_knee", "right_ankle": "right_ankle",
-    "left_hip": "left_hip", "left_knee": "left_knee", "left_ankle": "left_ankle", "spine": "spine2", "thorax": "neck",
-    "neck_nose": "head", "head": "head", "left_shoulder": "left_shoulder", "left_elbow": "left_elbow",
-    "left_wrist": "left_wrist", "right_shoulder": "right_shoulder", "right_elbow": "right_elbow",
+    "hip": "pelvis",
+    "right_hip": "right_hip",
+    "right_knee": "right_knee",
+    "right_ankle": "right_ankle",
+    "left_hip": "left_hip",
+    "left_knee": "left_knee",
+    "left_ankle": "left_ankle",
+    "spine": "spine2",
+    "thorax": "neck",
+    "neck_nose": "head",
+    "head": "head",
+    "left_shoulder": "left_shoulder",
+    "left_elbow": "left_elbow",
+    "left_wrist": "left_wrist",
+    "right_shoulder": "right_shoulder",
+    "right_elbow": "right_elbow",
     "right_wrist": "right_wrist",
 }
 
@@ -136,9 +148,12 @@ def test_noisy_video_like_poses(score, seed, jitter_m):
 
 def test_any_walking_direction_gives_the_same_parameters():
     subject, _ = subject_of(2, SEEDS[2])
-    results = [extract_gait_parameters(trial.joints, trial.fps).values
-               for trial in (simulate_trial(subject, np.random.default_rng(9), heading_deg=heading)
-                             for heading in (0.0, 137.0, 260.0))]
+    results = [
+        extract_gait_parameters(trial.joints, trial.fps).values
+        for trial in (
+            simulate_trial(subject, np.random.default_rng(9), heading_deg=heading) for heading in (0.0, 137.0, 260.0)
+        )
+    ]
     for values in results[1:]:
         for key in PARAMETER_KEYS:
             assert values[key] == pytest.approx(results[0][key], rel=1e-4, abs=1e-6), key
@@ -178,19 +193,25 @@ def test_to_dict_is_json_ready_with_a_reason_for_every_null():
     result = extract_gait_parameters(trial.joints, trial.fps)
     data = json.loads(json.dumps(result.to_dict()))
     assert list(data) == [*PARAMETER_KEYS, "reasons"]
-    assert set(data["reasons"]) == {key for key in PARAMETER_KEYS if data[key] is None} == {"turn_duration_s",
-                                                                                           "turn_steps"}
+    assert (
+        set(data["reasons"])
+        == {key for key in PARAMETER_KEYS if data[key] is None}
+        == {"turn_duration_s", "turn_steps"}
+    )
     assert isinstance(data["n_strides"], int) and isinstance(data["freezing_episodes"], int)
     assert data["speed_m_s"] == round(result.values["speed_m_s"], 4)
 
 
-@pytest.mark.parametrize("joints, fps, measured, message", [
-    (np.zeros((90, 17, 3)), 30.0, None, r"joints must be \(frames, 22, 3\)"),
-    (np.zeros((3, NUM_JOINTS, 3)), 30.0, None, r"3 frames at 30 fps are too few for one stride"),
-    (np.full((90, NUM_JOINTS, 3), np.nan), 30.0, None, r"NaN or inf in 90 of 90 frames"),
-    (np.zeros((90, NUM_JOINTS, 3)), 0.0, None, r"fps must be a positive number"),
-    (np.zeros((90, NUM_JOINTS, 3)), 30.0, np.ones(17, dtype=bool), r"measured must be a \(22,\) bool mask"),
-])
+@pytest.mark.parametrize(
+    "joints, fps, measured, message",
+    [
+        (np.zeros((90, 17, 3)), 30.0, None, r"joints must be \(frames, 22, 3\)"),
+        (np.zeros((3, NUM_JOINTS, 3)), 30.0, None, r"3 frames at 30 fps are too few for one stride"),
+        (np.full((90, NUM_JOINTS, 3), np.nan), 30.0, None, r"NaN or inf in 90 of 90 frames"),
+        (np.zeros((90, NUM_JOINTS, 3)), 0.0, None, r"fps must be a positive number"),
+        (np.zeros((90, NUM_JOINTS, 3)), 30.0, np.ones(17, dtype=bool), r"measured must be a \(22,\) bool mask"),
+    ],
+)
 def test_bad_input_is_a_clear_value_error(joints, fps, measured, message):
     with pytest.raises(ValueError, match=message):
         extract_gait_parameters(joints, fps, measured=measured)
@@ -213,8 +234,9 @@ def motion_file(tmp_path_factory) -> tuple[Path, dict]:
 
 def test_cli_json_prints_one_object_with_every_key(motion_file):
     path, expected = motion_file
-    done = subprocess.run([sys.executable, "-m", "agir.gait", str(path), "--json"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "agir.gait", str(path), "--json"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == expected
     assert done.stdout.count("\n") == 1
@@ -232,8 +254,9 @@ def test_cli_table_names_every_parameter_with_its_unit(motion_file, capsys):
 def test_cli_bad_file_is_one_error_line_and_a_failure(tmp_path):
     bad = tmp_path / "broken.npy"
     bad.write_bytes(b"not a numpy file")
-    done = subprocess.run([sys.executable, "-m", "agir.gait", str(bad), "--fps", "30"], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "agir.gait", str(bad), "--fps", "30"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode != 0 and done.stdout == ""
     assert re.fullmatch(rf"error: {re.escape(str(bad))}: .+\n", done.stderr)
 

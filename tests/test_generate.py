@@ -7,17 +7,24 @@ from dataclasses import replace
 
 import pytest
 import torch
+from test_llm import CODEBOOK, SMALL, TEXTS, _train
 
-from agir.models.generate import (_length_groups, _prefill_alone, generate, rationales_and_probabilities,
-                                  score_probabilities)
+from agir.models.generate import (
+    _length_groups,
+    _prefill_alone,
+    generate,
+    rationales_and_probabilities,
+    score_probabilities,
+)
 from agir.models.kv_cache import ReservedLayer, cache_keyword, reserved_cache
 from agir.models.llm import LLMConfig, LoRAConfig, load_backbone, train_bpe_tokenizer
 from agir.models.score_reader import score_token_ids
 from agir.text.prompts import build_prompt, collate, collate_prompts, encode_example, encode_prompt
-from test_llm import CODEBOOK, SMALL, TEXTS, _train
 
-ANSWERS = ["Foot: short steps. Arm: reduced arm swing. Overall: slow gait.\nScore: 2",
-           "Foot: normal steps. Arm: symmetric arm swing. Overall: normal gait.\nScore: 0"]
+ANSWERS = [
+    "Foot: short steps. Arm: reduced arm swing. Overall: slow gait.\nScore: 2",
+    "Foot: normal steps. Arm: symmetric arm swing. Overall: normal gait.\nScore: 0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +34,21 @@ def trained():
     # Texts with every score line, so the tokenizer writes each score as one token after `Score:`.
     texts = TEXTS + ANSWERS * 5 + [f"Overall: gait.\nScore: {score}" for score in range(4)] * 20
     model, tokenizer, vocabulary = load_backbone(
-        LLMConfig(scratch=replace(SMALL, text_vocab_size=400), lora=LoRAConfig(r=8, alpha=16, dropout=0.0)), texts,
-        codebook_size=CODEBOOK)
+        LLMConfig(scratch=replace(SMALL, text_vocab_size=400), lora=LoRAConfig(r=8, alpha=16, dropout=0.0)),
+        texts,
+        codebook_size=CODEBOOK,
+    )
     rng = random.Random(0)
-    prompts = [build_prompt("motion_to_rationale", None,
-                            motion=vocabulary.as_text([rng.randrange(CODEBOOK) for _ in range(length)]))
-               for length in (6, 30, 12)]
-    batch = collate([encode_example(tokenizer, prompt, ANSWERS[i % 2], max_length=256)
-                     for i, prompt in enumerate(prompts)], tokenizer.pad_token_id)
+    prompts = [
+        build_prompt(
+            "motion_to_rationale", None, motion=vocabulary.as_text([rng.randrange(CODEBOOK) for _ in range(length)])
+        )
+        for length in (6, 30, 12)
+    ]
+    batch = collate(
+        [encode_example(tokenizer, prompt, ANSWERS[i % 2], max_length=256) for i, prompt in enumerate(prompts)],
+        tokenizer.pad_token_id,
+    )
     assert _train(model, batch, steps=200, lr=3e-3) < 0.05
     return model.eval(), tokenizer, prompts
 
@@ -54,7 +68,7 @@ def test_reserved_cache_generates_what_the_dynamic_cache_generates(trained):
     plain = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **options)
     cache = reserved_cache(model.config, ids.shape[1] + 30)
     reserved = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, **options)
-    assert torch.equal(plain, reserved) and tokenizer.decode(reserved[0, ids.shape[1]:], skip_special_tokens=True)
+    assert torch.equal(plain, reserved) and tokenizer.decode(reserved[0, ids.shape[1] :], skip_special_tokens=True)
     layer = ReservedLayer(capacity=4)
     layer.update(torch.zeros(1, 2, 3, 8), torch.zeros(1, 2, 3, 8))
     with pytest.raises(ValueError, match="holds 4 positions; 5 were asked for"):
@@ -69,18 +83,24 @@ def test_prompts_cached_alone_are_the_padded_batch_cache_and_generate_the_same(t
     padded = reserved_cache(model.config, width + 30)
     mask = batch["attention_mask"][:, :-1]
     with torch.no_grad():  # positions as generate numbers them: from each row's first real token
-        model(input_ids=batch["input_ids"][:, :-1], attention_mask=mask, use_cache=True,
-              position_ids=(mask.cumsum(-1) - 1).clamp_min(0), **{cache_keyword(model): padded})
+        model(
+            input_ids=batch["input_ids"][:, :-1],
+            attention_mask=mask,
+            use_cache=True,
+            position_ids=(mask.cumsum(-1) - 1).clamp_min(0),
+            **{cache_keyword(model): padded},
+        )
     alone = reserved_cache(model.config, width + 30)
     _prefill_alone(model, alone, ids, width)
     assert alone.get_seq_length() == padded.get_seq_length() == width - 1
     for row, prompt in enumerate(ids):  # the real positions agree; the padding is masked
         start = width - len(prompt)
-        for mine, theirs in zip(alone.layers, padded.layers):
+        for mine, theirs in zip(alone.layers, padded.layers, strict=True):
             assert torch.allclose(mine.keys[row, :, start:], theirs.keys[row, :, start:], atol=1e-5)
             assert torch.allclose(mine.values[row, :, start:], theirs.values[row, :, start:], atol=1e-5)
-    options = dict(max_new_tokens=30, do_sample=False, pad_token_id=tokenizer.pad_token_id,
-                   eos_token_id=tokenizer.eos_token_id)
+    options = dict(
+        max_new_tokens=30, do_sample=False, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id
+    )
     plain = model.generate(**batch, **options)
     continued = model.generate(**batch, **options, **{cache_keyword(model): alone})
     assert torch.equal(plain, continued)
@@ -95,7 +115,7 @@ def test_generations_do_not_depend_on_batching(trained):
     alone = [generate(model, tokenizer, [prompt], 40, read_scores=True)[0] for prompt in ids]
     together = generate(model, tokenizer, ids, 40, batch_size=3, read_scores=True)
     assert [g.text for g in together] == [g.text for g in alone] == [ANSWERS[i % 2] for i in range(3)]
-    for one, batched in zip(alone, together):
+    for one, batched in zip(alone, together, strict=True):
         assert torch.allclose(one.score_log_probabilities, batched.score_log_probabilities, atol=1e-5)
 
 

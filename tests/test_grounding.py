@@ -7,6 +7,8 @@ import random
 import numpy as np
 import pytest
 import torch
+from test_llm import CODEBOOK, SMALL, _train
+from test_text import SCORES, plausible_parameters, with_arms
 
 from agir.models.generate import generate_texts
 from agir.models.grounding import GroundedNumbers, grounded_text
@@ -15,11 +17,16 @@ from agir.text.claims import UNMAPPED, extract_claims
 from agir.text.faithfulness import check_faithfulness
 from agir.text.prompts import build_prompt, collate, encode_example, encode_prompt
 from agir.text.rationale import describe, rationale
-from test_llm import CODEBOOK, SMALL, _train
-from test_text import SCORES, plausible_parameters, with_arms
 
-MEASURED = {"speed_m_s": 0.9236, "cadence_steps_min": 104.4, "stride_length_m": 1.061, "turn_duration_s": 2.04,
-            "turn_steps": 4, "freezing_episodes": 2, "trunk_flexion_deg": None} | with_arms(21.4, 33.0)
+MEASURED = {
+    "speed_m_s": 0.9236,
+    "cadence_steps_min": 104.4,
+    "stride_length_m": 1.061,
+    "turn_duration_s": 2.04,
+    "turn_steps": 4,
+    "freezing_episodes": 2,
+    "trunk_flexion_deg": None,
+} | with_arms(21.4, 33.0)
 
 
 def _ground(text: str) -> str | None:
@@ -62,15 +69,18 @@ def test_every_number_of_the_written_texts_is_what_grounding_writes(score):
             for claim in extract_claims(text):
                 if claim.text[0].isdigit():
                     start = claim.span[0]
-                    grounded = grounded_text(text[:start + 1], start, parameters)
-                    assert grounded is not None and text[start:start + len(grounded)] == grounded, text
+                    grounded = grounded_text(text[: start + 1], start, parameters)
+                    assert grounded is not None and text[start : start + len(grounded)] == grounded, text
                     numbers += 1
     assert numbers > 200
 
 
 def _tokenizer():
-    texts = [rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
-             for s in SCORES for i in range(10)]
+    texts = [
+        rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
+        for s in SCORES
+        for i in range(10)
+    ]
     return train_bpe_tokenizer(texts, 400)
 
 
@@ -94,12 +104,15 @@ def test_the_processor_forces_the_measured_tokens_and_passes_other_rows_through(
 
 def test_generation_cites_measured_values_where_the_model_learned_other_numbers():
     torch.manual_seed(0)
-    answer = ("Foot: walking speed is 0.55 m/s, cadence is 91 steps/min. Arm: left arm swing is 12 degrees. "
-              "Overall: slow gait.\nScore: 2")
+    answer = (
+        "Foot: walking speed is 0.55 m/s, cadence is 91 steps/min. Arm: left arm swing is 12 degrees. "
+        "Overall: slow gait.\nScore: 2"
+    )
     measured = {"speed_m_s": 1.234, "cadence_steps_min": 117.2, "arm_swing_left_deg": 30.4}
     texts = [answer, rationale(measured, 0, random.Random(0))] * 5
-    model, tokenizer, vocabulary = load_backbone(LLMConfig(scratch=SMALL, lora=LoRAConfig(r=8, alpha=16, dropout=0.0)),
-                                                 texts, codebook_size=CODEBOOK)
+    model, tokenizer, vocabulary = load_backbone(
+        LLMConfig(scratch=SMALL, lora=LoRAConfig(r=8, alpha=16, dropout=0.0)), texts, codebook_size=CODEBOOK
+    )
     prompt = build_prompt("motion_to_rationale", None, motion=vocabulary.as_text([3, 1, 4, 1, 5, 9]))
     batch = collate([encode_example(tokenizer, prompt, answer, max_length=256)], tokenizer.pad_token_id)
     assert _train(model, batch, steps=150, lr=3e-3) < 0.05
@@ -112,15 +125,19 @@ def test_generation_cites_measured_values_where_the_model_learned_other_numbers(
     # the model's and is counted against faithfulness; every other claim is the measurement.
     assert len(check["matched"]) >= 3 and all(m["key"] == UNMAPPED for m in check["mismatches"]), grounded
     # The words are the model's; the numbers are the measured ones.
-    assert grounded.startswith("Foot: walking speed is 1.23 m/s, cadence is 117 steps/min. Arm: left arm swing is "
-                               "30 degrees."), grounded
+    assert grounded.startswith(
+        "Foot: walking speed is 1.23 m/s, cadence is 117 steps/min. Arm: left arm swing is 30 degrees."
+    ), grounded
     with pytest.raises(ValueError, match="2 parameter sets for 1 prompts"):
         generate_texts(model, tokenizer, prompt_ids, 80, parameters=[measured, measured])
 
 
 def test_the_last_forced_token_may_carry_the_punctuation_the_model_writes_with_the_unit():
-    texts = [rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
-             for s in SCORES for i in range(10)]
+    texts = [
+        rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
+        for s in SCORES
+        for i in range(10)
+    ]
     tokenizer = train_bpe_tokenizer(texts, 800)
     closing = tokenizer.convert_tokens_to_ids("%)")  # learned as one token, as in "(4.1%)"
     ids = torch.tensor([tokenizer.encode("Rhythm variability (", add_special_tokens=False)])

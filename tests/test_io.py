@@ -2,11 +2,10 @@ import math
 
 import numpy as np
 import pytest
+from poses import REST_POSE
 
 from agir.motion.io import Motion, MotionFileError, load_motion, resample, save_motion
 from agir.motion.skeleton import JOINT_INDEX, LAYOUTS, SMPL22_JOINTS, get_layout
-from poses import REST_POSE
-
 
 
 def walking_body(frames: int = 40, fps: float = 30.0, seed: int = 0) -> np.ndarray:
@@ -68,8 +67,11 @@ def test_kinect25_and_smpl24_mappings(tmp_path):
     assert motion.layout == "kinect25" and motion.measured.all()
     for joint in ("left_hip", "right_foot", "left_shoulder", "head"):
         np.testing.assert_allclose(motion.joints[:, JOINT_INDEX[joint]], body[:, JOINT_INDEX[joint]], atol=1e-6)
-    np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["left_collar"]],
-                               (body[:, JOINT_INDEX["neck"]] + body[:, JOINT_INDEX["left_shoulder"]]) / 2, atol=1e-6)
+    np.testing.assert_allclose(
+        motion.joints[:, JOINT_INDEX["left_collar"]],
+        (body[:, JOINT_INDEX["neck"]] + body[:, JOINT_INDEX["left_shoulder"]]) / 2,
+        atol=1e-6,
+    )
 
     smpl24 = np.concatenate([body, body[:, [20, 21]] + 0.08], axis=1)  # hands beyond the wrists are dropped
     np.save(tmp_path / "smpl24.npy", smpl24)
@@ -108,8 +110,9 @@ def test_z_up_input_becomes_y_up_and_keeps_left_on_the_left(tmp_path, up):
     left = np.array([forward[2], 0.0, -forward[0]])  # up x forward with up = +y
     across = joints[:, JOINT_INDEX["left_hip"]] - joints[:, JOINT_INDEX["right_hip"]]
     assert np.all(across @ left > 0)
-    np.testing.assert_allclose(np.linalg.norm(joints - joints[:, :1], axis=-1),
-                               np.linalg.norm(body - body[:, :1], axis=-1), atol=1e-5)  # rigid: no scaling
+    np.testing.assert_allclose(
+        np.linalg.norm(joints - joints[:, :1], axis=-1), np.linalg.norm(body - body[:, :1], axis=-1), atol=1e-5
+    )  # rigid: no scaling
 
 
 def test_upside_down_or_wrong_forced_axis_is_refused(tmp_path):
@@ -256,11 +259,29 @@ def _write_bad(tmp_path, kind):
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", [
-    "missing", "suffix", "nan_frames", "too_short", "two_dims", "joint_count", "layout_mismatch", "unknown_layout",
-    "no_fps", "zero_fps", "fps_conflict", "truncated_npy", "truncated_npz", "npz_without_joints", "csv_text_cell",
-    "csv_ragged", "csv_unknown_joints", "csv_binary",
-])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "missing",
+        "suffix",
+        "nan_frames",
+        "too_short",
+        "two_dims",
+        "joint_count",
+        "layout_mismatch",
+        "unknown_layout",
+        "no_fps",
+        "zero_fps",
+        "fps_conflict",
+        "truncated_npy",
+        "truncated_npz",
+        "npz_without_joints",
+        "csv_text_cell",
+        "csv_ragged",
+        "csv_unknown_joints",
+        "csv_binary",
+    ],
+)
 def test_bad_input_is_a_one_line_error_naming_the_file(tmp_path, kind):
     path, kwargs, reason = _write_bad(tmp_path, kind)
     with pytest.raises(MotionFileError, match=reason) as caught:

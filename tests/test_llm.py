@@ -19,8 +19,18 @@ import torch
 from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoModelForCausalLM
 
-from agir.models.llm import (LLMConfig, LoRAConfig, MotionVocabulary, ScratchConfig, add_motion_tokens, load_backbone,
-                             load_stage, read_stage_metadata, save_stage, train_bpe_tokenizer)
+from agir.models.llm import (
+    LLMConfig,
+    LoRAConfig,
+    MotionVocabulary,
+    ScratchConfig,
+    add_motion_tokens,
+    load_backbone,
+    load_stage,
+    read_stage_metadata,
+    save_stage,
+    train_bpe_tokenizer,
+)
 from agir.models.llm_vocab import motion_token
 from agir.text.prompts import PROMPT_VERSION, build_prompt, collate, encode_example, encode_prompt
 
@@ -31,16 +41,26 @@ TEXTS = [
     "Describe the gait in this walking motion. Assess this walk for Parkinsonian gait impairment.",
 ] * 5
 CODEBOOK = 32
-SMALL = ScratchConfig(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, max_positions=512,
-                      text_vocab_size=320)
+SMALL = ScratchConfig(
+    hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, max_positions=512, text_vocab_size=320
+)
 # bitsandbytes' CPU kernels need quantized layer widths that are multiples of 64.
 QUANTIZABLE = replace(SMALL, hidden_size=64, intermediate_size=128, train_base=False)
 
 
 def _plain_tiny_llama(tokenizer):
-    return AutoModelForCausalLM.from_config(AutoConfig.for_model(
-        "llama", vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-        num_key_value_heads=2, intermediate_size=64, eos_token_id=tokenizer.eos_token_id))
+    return AutoModelForCausalLM.from_config(
+        AutoConfig.for_model(
+            "llama",
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            intermediate_size=64,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    )
 
 
 def _backbone_config(path: Path) -> LLMConfig:
@@ -52,8 +72,11 @@ def _batch(tokenizer, vocabulary: MotionVocabulary, seed: int = 0, size: int = 4
     examples = []
     for index in range(size):
         motion = vocabulary.as_text([rng.randrange(CODEBOOK) for _ in range(12)])
-        examples.append(encode_example(tokenizer, build_prompt("motion_to_rationale", rng, motion=motion),
-                                       TEXTS[index % 2], max_length=256))
+        examples.append(
+            encode_example(
+                tokenizer, build_prompt("motion_to_rationale", rng, motion=motion), TEXTS[index % 2], max_length=256
+            )
+        )
     return collate(examples, tokenizer.pad_token_id)
 
 
@@ -83,8 +106,14 @@ def test_every_backbone_config_parses():
     files = sorted(BACKBONES.glob("*.yaml"))
     names = {path.stem for path in files}
     assert {f"tiny-{arch}" for arch in ("llama", "qwen2", "gpt2", "phi3", "gemma")} <= names
-    assert {"qwen2.5-0.5b-instruct", "qwen2.5-1.5b-instruct", "llama-3.2-1b-instruct", "gpt2", "phi-3-mini",
-            "gemma-2-2b-it"} <= names
+    assert {
+        "qwen2.5-0.5b-instruct",
+        "qwen2.5-1.5b-instruct",
+        "llama-3.2-1b-instruct",
+        "gpt2",
+        "phi-3-mini",
+        "gemma-2-2b-it",
+    } <= names
     for path in files:
         config = _backbone_config(path)
         assert (config.pretrained is None) == path.stem.startswith("tiny-"), path.name
@@ -97,8 +126,10 @@ def test_tiny_backbone_trains_and_its_stage_round_trips(name, tmp_path):
     model, tokenizer, vocabulary = load_backbone(config, TEXTS, codebook_size=CODEBOOK)
     assert vocabulary.token_ids == list(range(vocabulary.first_id, vocabulary.first_id + CODEBOOK + 2))
     assert vocabulary.first_id == len(tokenizer) - CODEBOOK - 2
-    assert tokenizer.convert_tokens_to_ids([motion_token(0), motion_token(CODEBOOK - 1)]) == \
-        [vocabulary.first_id, vocabulary.first_id + CODEBOOK - 1]
+    assert tokenizer.convert_tokens_to_ids([motion_token(0), motion_token(CODEBOOK - 1)]) == [
+        vocabulary.first_id,
+        vocabulary.first_id + CODEBOOK - 1,
+    ]
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
     assert any("lora_" in n for n, p in model.named_parameters() if p.requires_grad)
     batch = _batch(tokenizer, vocabulary)
@@ -108,8 +139,11 @@ def test_tiny_backbone_trains_and_its_stage_round_trips(name, tmp_path):
     after = _rows(model, vocabulary.token_ids)
     assert (after - before).abs().amax(dim=1).gt(0).all(), "every new motion-token row must train"
     params = dict(model.named_parameters())
-    dead = [n for n, value in trainable.items() if params[n].grad is None and torch.equal(params[n], value)
-            and "original_module" not in n]
+    dead = [
+        n
+        for n, value in trainable.items()
+        if params[n].grad is None and torch.equal(params[n], value) and "original_module" not in n
+    ]
     assert not dead, f"trainable tensors that never changed: {dead[:3]}"
 
     save_stage(model, tokenizer, tmp_path, {"stage": "generative"})
@@ -158,10 +192,17 @@ def test_qlora_4bit_on_cpu_trains_reloads_and_generates(tmp_path):
     reloaded, tokenizer2, *_ = load_stage(tmp_path, config)
     assert any(isinstance(m, bnb.nn.Linear4bit) for m in reloaded.modules())
     assert torch.equal(_logits(reloaded, batch), _logits(model, batch))
-    prompt = torch.tensor([encode_prompt(tokenizer2, build_prompt("motion_to_description", random.Random(0),
-                                                                  motion=vocabulary.as_text([1, 2, 3])))])
-    generated = reloaded.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=4,
-                                  min_new_tokens=4, do_sample=False)
+    prompt = torch.tensor(
+        [
+            encode_prompt(
+                tokenizer2,
+                build_prompt("motion_to_description", random.Random(0), motion=vocabulary.as_text([1, 2, 3])),
+            )
+        ]
+    )
+    generated = reloaded.generate(
+        input_ids=prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=4, min_new_tokens=4, do_sample=False
+    )
     assert generated.shape == (1, prompt.shape[1] + 4) and torch.equal(generated[:, : prompt.shape[1]], prompt)
     trainable, *_ = load_stage(tmp_path, config, is_trainable=True)
     assert any(p.requires_grad for n, p in trainable.named_parameters() if "lora_" in n)
@@ -177,8 +218,9 @@ def test_eos_is_learned_and_generation_stops():
     assert _train(model, batch, steps=120, lr=3e-3) < 0.05
     model.eval()
     prompt_ids = torch.tensor([encode_prompt(tokenizer, prompt)])
-    generated = model.generate(input_ids=prompt_ids, attention_mask=torch.ones_like(prompt_ids),
-                               max_new_tokens=100, do_sample=False)[0, prompt_ids.shape[1]:].tolist()
+    generated = model.generate(
+        input_ids=prompt_ids, attention_mask=torch.ones_like(prompt_ids), max_new_tokens=100, do_sample=False
+    )[0, prompt_ids.shape[1] :].tolist()
     assert generated[-1] == tokenizer.eos_token_id and len(generated) < 100
     assert tokenizer.decode(generated, skip_special_tokens=True) == answer
 
@@ -188,8 +230,10 @@ def test_pretrained_local_dir_without_pad_and_with_chat_template(tmp_path):
     source = tmp_path / "hub-like"
     tokenizer = train_bpe_tokenizer(TEXTS, 320)
     tokenizer.pad_token = None
-    tokenizer.chat_template = ("{% for m in messages %}<bos>{{ m['role'] }}: {{ m['content'] }}<eos>{% endfor %}"
-                               "{% if add_generation_prompt %}<bos>assistant: {% endif %}")
+    tokenizer.chat_template = (
+        "{% for m in messages %}<bos>{{ m['role'] }}: {{ m['content'] }}<eos>{% endfor %}"
+        "{% if add_generation_prompt %}<bos>assistant: {% endif %}"
+    )
     tokenizer.save_pretrained(source)
     _plain_tiny_llama(tokenizer).save_pretrained(source)
 
@@ -242,9 +286,12 @@ def test_stage_metadata_rejects_reserved_keys_and_missing_folders(tmp_path):
         add_motion_tokens(model.get_base_model(), tokenizer, 4)
     save_stage(model, tokenizer, tmp_path, {"note": "x"})
     metadata = json.loads((tmp_path / "metadata.json").read_text())
-    assert metadata["motion_vocabulary"] == {"codebook_size": 4, "first_id": metadata["text_vocab_size"],
-                                             "start_id": metadata["text_vocab_size"] + 4,
-                                             "end_id": metadata["text_vocab_size"] + 5}
+    assert metadata["motion_vocabulary"] == {
+        "codebook_size": 4,
+        "first_id": metadata["text_vocab_size"],
+        "start_id": metadata["text_vocab_size"] + 4,
+        "end_id": metadata["text_vocab_size"] + 5,
+    }
 
 
 def test_motion_vocabulary_text_and_ids_agree():
@@ -258,7 +305,7 @@ def test_motion_vocabulary_text_and_ids_agree():
     assert vocabulary.tokens_to_codes(ids) == codes
     weight = model.get_input_embeddings().weight.detach()
     assert torch.equal(weight[: len(rows_before)], rows_before)
-    assert torch.allclose(weight[vocabulary.first_id:], rows_before.mean(dim=0).expand(12, -1))
+    assert torch.allclose(weight[vocabulary.first_id :], rows_before.mean(dim=0).expand(12, -1))
     with pytest.raises(ValueError, match="outside the codebook"):
         vocabulary.as_text([10])
     with pytest.raises(ValueError, match="contiguous"):

@@ -9,32 +9,51 @@ from pathlib import Path
 import pytest
 import torch
 from omegaconf import OmegaConf
+from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
-from agir.data.sft import SFTView
+from agir.data.sft_samples import SFTView
 from agir.fit import main as fit_main
 from agir.models.generate import _single_token_choice, score_probabilities
 from agir.models.llm import LLMConfig, load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, encode_example
 from agir.text.score import SCORES
-from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
+
+
 @pytest.fixture(scope="module")
 def base_run(tmp_path_factory) -> Path:
     """A corpus and a motion tokenizer trained once for every test here."""
     run = tmp_path_factory.mktemp("base")
-    assert fit_main(["--config", "configs/tokenizer.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, f"run.out_dir={run}",
-                     f"data.corpus_dir={run}/corpus"]) == 0
+    assert (
+        fit_main(
+            [
+                "--config",
+                "configs/tokenizer.yaml",
+                *ONE_TRIAL,
+                *TOKENIZER_STAGE,
+                f"run.out_dir={run}",
+                f"data.corpus_dir={run}/corpus",
+            ]
+        )
+        == 0
+    )
     return run
 
 
 def _stage_args(base_run: Path, run: Path, *extra: str) -> list[str]:
-    return [*ONE_TRIAL, *LLM_STAGES, f"run.out_dir={run}", f"data.corpus_dir={base_run}/corpus",
-            f"generative.motion_tokenizer={base_run}/tokenizer", f"reasoning.motion_tokenizer={base_run}/tokenizer",
-            *extra]
+    return [
+        *ONE_TRIAL,
+        *LLM_STAGES,
+        f"run.out_dir={run}",
+        f"data.corpus_dir={base_run}/corpus",
+        f"generative.motion_tokenizer={base_run}/tokenizer",
+        f"reasoning.motion_tokenizer={base_run}/tokenizer",
+        *extra,
+    ]
 
 
 @pytest.mark.parametrize("grounded", [False, True])
@@ -45,8 +64,16 @@ def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, grounded):
     llm = OmegaConf.to_object(config.llm)
     model, tokenizer, vocabulary = load_backbone(llm, ["Foot: short steps. Score: 2"] * 4, codebook_size=32)
     tasks = {"motion_to_description": 1.0, "description_to_motion": 1.0, "motion_to_rationale": 1.0}
-    view = SFTView(tasks, tokenizer, vocabulary, max_length=512, use_chat_template=True, batch_size=4,
-                   code_offsets=3, measured_parameters=grounded)
+    view = SFTView(
+        tasks,
+        tokenizer,
+        vocabulary,
+        max_length=512,
+        use_chat_template=True,
+        batch_size=4,
+        code_offsets=3,
+        measured_parameters=grounded,
+    )
     datamodule.connect(MotionTokenizer.from_pretrained(base_run / "tokenizer"), view)
     train = datamodule.train_dataloader().dataset
     assert len(train) == 3 * len(datamodule.items["train"])
@@ -63,8 +90,11 @@ def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, grounded):
         assert labels[-1] == tokenizer.eos_token_id
         assert tokenizer.decode(labels[prompt_length:-1]) == sample.answer
         item = next(it for it in datamodule.items["val"] if it.id == sample.item_id)
-        expected = {"motion_to_rationale": item.rationale, "motion_to_description": item.description,
-                    "description_to_motion": vocabulary.as_text(datamodule.codes[item.id][0].tolist())}
+        expected = {
+            "motion_to_rationale": item.rationale,
+            "motion_to_description": item.description,
+            "description_to_motion": vocabulary.as_text(datamodule.codes[item.id][0].tolist()),
+        }
         assert sample.answer == expected[sample.task]
         reads_motion = sample.task != "description_to_motion"
         assert ("Measured gait parameters:" in sample.prompt) == (grounded and reads_motion)
@@ -75,8 +105,13 @@ def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, grounded):
 @pytest.mark.parametrize("name", sorted(p.stem for p in BACKBONES.glob("tiny-*.yaml")))
 def test_every_tiny_backbone_runs_both_llm_stages_chained(base_run, tmp_path, name, capsys):
     run = tmp_path / "run"
-    args = ["--config", "configs/demo.yaml", "--config", f"configs/backbones/{name}.yaml",
-            *_stage_args(base_run, run, "pipeline=[generative,reasoning]")]
+    args = [
+        "--config",
+        "configs/demo.yaml",
+        "--config",
+        f"configs/backbones/{name}.yaml",
+        *_stage_args(base_run, run, "pipeline=[generative,reasoning]"),
+    ]
     assert fit_main(args) == 0
     for stage in ("generative", "reasoning"):
         metadata = json.loads((run / stage / "metadata.json").read_text())
@@ -105,20 +140,46 @@ def test_stage_two_refuses_a_stage_one_of_another_motion_tokenizer(base_run, tmp
     first = tmp_path / "first"
     assert fit_main(["--config", "configs/generative.yaml", *_stage_args(base_run, first)]) == 0
     other = tmp_path / "other"
-    assert fit_main(["--config", "configs/tokenizer.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, "seed=99",
-                     "tokenizer.model.codebook_size=16", f"run.out_dir={other}",
-                     f"data.corpus_dir={base_run}/corpus"]) == 0
+    assert (
+        fit_main(
+            [
+                "--config",
+                "configs/tokenizer.yaml",
+                *ONE_TRIAL,
+                *TOKENIZER_STAGE,
+                "seed=99",
+                "tokenizer.model.codebook_size=16",
+                f"run.out_dir={other}",
+                f"data.corpus_dir={base_run}/corpus",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    code = fit_main(["--config", "configs/reasoning.yaml",
-                     *_stage_args(base_run, tmp_path / "second", f"reasoning.init_from={first}/generative",
-                                  f"reasoning.motion_tokenizer={other}/tokenizer")])
+    code = fit_main(
+        [
+            "--config",
+            "configs/reasoning.yaml",
+            *_stage_args(
+                base_run,
+                tmp_path / "second",
+                f"reasoning.init_from={first}/generative",
+                f"reasoning.motion_tokenizer={other}/tokenizer",
+            ),
+        ]
+    )
     error = capsys.readouterr().err
     assert code == 1
     assert "does not fit this run" in error and "motion tokenizer hash" in error and "16" in error
     assert not (tmp_path / "second" / "reasoning" / "metadata.json").exists()
 
-    code = fit_main(["--config", "configs/reasoning.yaml",
-                     *_stage_args(base_run, tmp_path / "third", f"reasoning.init_from={tmp_path}/missing")])
+    code = fit_main(
+        [
+            "--config",
+            "configs/reasoning.yaml",
+            *_stage_args(base_run, tmp_path / "third", f"reasoning.init_from={tmp_path}/missing"),
+        ]
+    )
     assert code == 1 and "no finished stage to continue" in capsys.readouterr().err
 
 

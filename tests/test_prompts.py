@@ -14,8 +14,19 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
 from agir.models.llm import add_motion_tokens, train_bpe_tokenizer
-from agir.text.prompts import (INSTRUCTIONS, PLAIN_PROMPT, PROMPT_VERSION, TASK_INPUTS, SFTExample, build_prompt,
-                               collate, collate_prompts, encode_example, encode_prompt, truncate_prompt)
+from agir.text.prompts import (
+    INSTRUCTIONS,
+    PLAIN_PROMPT,
+    PROMPT_VERSION,
+    TASK_INPUTS,
+    SFTExample,
+    build_prompt,
+    collate,
+    collate_prompts,
+    encode_example,
+    encode_prompt,
+    truncate_prompt,
+)
 
 CORPUS = [
     "Foot: short, shuffling steps with reduced foot clearance. Arm: arm swing is reduced on the left. "
@@ -23,8 +34,10 @@ CORPUS = [
     "Foot: normal step length and cadence. Arm: symmetric arm swing. Overall: normal gait. Score: 0",
     "Describe the gait in this walking motion. Generate a walking motion. Assess this walk.",
 ] * 5
-CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 ANSWER = "Foot: normal step length. Arm: symmetric arm swing. Overall: normal gait. Score: 0"
 CODEBOOK = 64
 
@@ -34,9 +47,17 @@ def _tokenizer(chat: bool):
     if chat:
         tokenizer.add_special_tokens({"extra_special_tokens": ["<|im_start|>"], "eos_token": "<|im_end|>"})
         tokenizer.chat_template = CHATML
-    model = AutoModelForCausalLM.from_config(AutoConfig.for_model(
-        "llama", vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        num_key_value_heads=2, intermediate_size=32))
+    model = AutoModelForCausalLM.from_config(
+        AutoConfig.for_model(
+            "llama",
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            intermediate_size=32,
+        )
+    )
     return tokenizer, add_motion_tokens(model, tokenizer, CODEBOOK)
 
 
@@ -79,7 +100,7 @@ def test_labels_mask_exactly_the_prompt(fixture, request):
     answer = example.input_ids[n:]
     assert answer.count(tokenizer.eos_token_id) == 1
     assert ANSWER in tokenizer.decode(answer)
-    assert vocabulary.as_ids([5, 9, 63, 0]) == prompt_ids[prompt_ids.index(vocabulary.start_id):][:6]
+    assert vocabulary.as_ids([5, 9, 63, 0]) == prompt_ids[prompt_ids.index(vocabulary.start_id) :][:6]
 
 
 def test_plain_format_without_chat_template(plain):
@@ -190,8 +211,9 @@ def test_build_prompt_inserts_the_input_and_varies_the_phrasing():
         prompts = {build_prompt(task, rng, **{field: value}) for _ in range(40)}
         assert len(prompts) == len(INSTRUCTIONS[task])
         assert all(value in prompt for prompt in prompts)
-    assert build_prompt("motion_to_rationale", random.Random(7), motion=motion) == \
-        build_prompt("motion_to_rationale", random.Random(7), motion=motion)
+    assert build_prompt("motion_to_rationale", random.Random(7), motion=motion) == build_prompt(
+        "motion_to_rationale", random.Random(7), motion=motion
+    )
     assert PROMPT_VERSION.startswith("1-")
 
 

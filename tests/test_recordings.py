@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from formats_data import bvh_text, walking_rest_pose, write_pickle
 
 from agir.config import load_config
 from agir.data.__main__ import main as data_main
 from agir.data.corpus import build_corpus, corpus_is_current, read_manifest
 from agir.motion.synth import make_cohort
-from formats_data import bvh_text, walking_rest_pose, write_pickle
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_every_shipped_data_config_loads():
 def test_humanml3d_folder_and_labels_become_a_corpus_with_skips_reported(tmp_path, walks):
     joints_dir = tmp_path / "hml" / "new_joints"
     joints_dir.mkdir(parents=True)
-    for name, (joints, _) in zip(("000001", "000002", "000003"), walks):
+    for name, (joints, _) in zip(("000001", "000002", "000003"), walks, strict=True):
         np.save(joints_dir / f"{name}.npy", joints)
     broken = walks[1][0].copy()
     broken[5, 3] = np.nan
@@ -38,10 +38,17 @@ def test_humanml3d_folder_and_labels_become_a_corpus_with_skips_reported(tmp_pat
         "subject,trial,score,medication\n"
         f"P1,new_joints/000001,{walks[0][1]},on\n"
         f"P2,new_joints/000002,{walks[1][1]},off\n"
-        "P4,new_joints/000004,1,off\n")  # 000003 has no label; 000004 no recording
-    config = load_config("configs/data/humanml3d.yaml", [f"data.recordings.root={tmp_path / 'hml'}",
-                                                         f"data.recordings.labels_csv={tmp_path / 'labels.csv'}",
-                                                         "data.recordings.fps=30", f"data.corpus_dir={tmp_path / 'c'}"])
+        "P4,new_joints/000004,1,off\n"
+    )  # 000003 has no label; 000004 no recording
+    config = load_config(
+        "configs/data/humanml3d.yaml",
+        [
+            f"data.recordings.root={tmp_path / 'hml'}",
+            f"data.recordings.labels_csv={tmp_path / 'labels.csv'}",
+            "data.recordings.fps=30",
+            f"data.corpus_dir={tmp_path / 'c'}",
+        ],
+    )
     corpus = build_corpus(config.data, config.seed, progress=None)
     [item] = read_manifest(corpus)
     assert (item.id, item.subject, item.score, item.fps) == ("P1_new_joints_000001", "P1", walks[0][1], 30.0)
@@ -59,16 +66,22 @@ def test_humanml3d_folder_and_labels_become_a_corpus_with_skips_reported(tmp_pat
 
 def test_carepd_cohort_pickle_labels_come_from_the_walks(tmp_path, walks):
     (tmp_path / "pkl").mkdir()
-    cohort = {f"SUB{i}": {"walk_1": {"joints": joints, "fps": 30.0, "UPDRS_GAIT": score, "medication": "off"}}
-              for i, (joints, score) in enumerate(walks[:2])}
+    cohort = {
+        f"SUB{i}": {"walk_1": {"joints": joints, "fps": 30.0, "UPDRS_GAIT": score, "medication": "off"}}
+        for i, (joints, score) in enumerate(walks[:2])
+    }
     cohort["SUB9"] = {"walk_1": {"joints": walks[2][0], "fps": 30.0, "UPDRS_GAIT": None}}
     write_pickle(tmp_path / "pkl" / "cohort.pkl", cohort)
-    config = load_config("configs/data/carepd.yaml", [f"data.recordings.root={tmp_path / 'pkl'}",
-                                                      "data.recordings.smpl_model=''", f"data.corpus_dir={tmp_path}/c"])
+    config = load_config(
+        "configs/data/carepd.yaml",
+        [f"data.recordings.root={tmp_path / 'pkl'}", "data.recordings.smpl_model=''", f"data.corpus_dir={tmp_path}/c"],
+    )
     corpus = build_corpus(config.data, config.seed, progress=None)
     items = read_manifest(corpus)
     assert [(it.subject, it.score, it.extras["medication"]) for it in items] == [
-        ("SUB0", walks[0][1], "off"), ("SUB1", walks[1][1], "off")]
+        ("SUB0", walks[0][1], "off"),
+        ("SUB1", walks[1][1], "off"),
+    ]
     skipped = json.loads((corpus / "corpus.json").read_text())["skipped"]
     assert list(skipped) == ["SUB9_walk_1"] and "no UPDRS_GAIT score" in skipped["SUB9_walk_1"]
 
@@ -77,11 +90,32 @@ def test_cli_builds_a_bvh_corpus(tmp_path, capsys):
     (tmp_path / "rec" / "S01").mkdir(parents=True)
     (tmp_path / "rec" / "S01" / "walk_1.bvh").write_text(bvh_text(walking_rest_pose(60, 30.0)[:, 0], 0.0254 / 0.45))
     (tmp_path / "labels.csv").write_text("subject,trial,score\nS01,S01/walk_1,1\n")
-    assert data_main(["build", "--config", "configs/data/bvh.yaml", f"data.recordings.root={tmp_path / 'rec'}",
-                      f"data.recordings.labels_csv={tmp_path / 'labels.csv'}", f"data.corpus_dir={tmp_path / 'c'}"]) == 0
+    assert (
+        data_main(
+            [
+                "build",
+                "--config",
+                "configs/data/bvh.yaml",
+                f"data.recordings.root={tmp_path / 'rec'}",
+                f"data.recordings.labels_csv={tmp_path / 'labels.csv'}",
+                f"data.corpus_dir={tmp_path / 'c'}",
+            ]
+        )
+        == 0
+    )
     assert "1 trials of 1 subjects" in capsys.readouterr().out
     [item] = read_manifest(tmp_path / "c")
     assert item.layout == "cmu_bvh" and item.id == "S01_S01_walk_1"
-    assert data_main(["build", "--config", "configs/data/bvh.yaml", "data.recordings.root=/nonexistent",
-                      f"data.recordings.labels_csv={tmp_path / 'labels.csv'}"]) == 1
+    assert (
+        data_main(
+            [
+                "build",
+                "--config",
+                "configs/data/bvh.yaml",
+                "data.recordings.root=/nonexistent",
+                f"data.recordings.labels_csv={tmp_path / 'labels.csv'}",
+            ]
+        )
+        == 1
+    )
     assert "data.recordings.root '/nonexistent' is not a folder" in capsys.readouterr().err

@@ -20,15 +20,29 @@ DATA = [*TINY_DATA, "data.synthetic.trials_per_subject=1", "trainer.deterministi
 TOKENIZER = [*TOKENIZER_MODEL, "tokenizer.max_steps=4", "tokenizer.val_check_interval=4"]
 # LoRA dropout on, so a resume that lost the RNG state would draw other masks and end elsewhere.
 REASONING = [
-    "reasoning.init_from=null", "reasoning.max_steps=30", "reasoning.val_check_interval=30", "reasoning.batch_size=2",
-    "reasoning.max_new_tokens=8", "reasoning.warmup_steps=5", "run.checkpoint_every_n_steps=5",
-    *BACKBONES["lora"], "llm.lora.dropout=0.1",
+    "reasoning.init_from=null",
+    "reasoning.max_steps=30",
+    "reasoning.val_check_interval=30",
+    "reasoning.batch_size=2",
+    "reasoning.max_new_tokens=8",
+    "reasoning.warmup_steps=5",
+    "run.checkpoint_every_n_steps=5",
+    *BACKBONES["lora"],
+    "llm.lora.dropout=0.1",
 ]
 
 
 def reasoning_args(base, run, *extra: str) -> list[str]:
-    return ["--config", "configs/reasoning.yaml", *DATA, *REASONING, f"run.out_dir={run}",
-            f"data.corpus_dir={base}/corpus", f"reasoning.motion_tokenizer={base}/tokenizer", *extra]
+    return [
+        "--config",
+        "configs/reasoning.yaml",
+        *DATA,
+        *REASONING,
+        f"run.out_dir={run}",
+        f"data.corpus_dir={base}/corpus",
+        f"reasoning.motion_tokenizer={base}/tokenizer",
+        *extra,
+    ]
 
 
 def test_a_killed_reasoning_run_resumes_to_the_same_weights_and_metrics(tmp_path):
@@ -54,5 +68,6 @@ def test_a_killed_reasoning_run_resumes_to_the_same_weights_and_metrics(tmp_path
     # json text: NaN metrics (no valid score yet) compare equal too.
     assert json.dumps(resumed, sort_keys=True) == json.dumps(expected, sort_keys=True)
     for part in ("val", "test"):
-        assert ((killed / "reasoning" / f"predictions_{part}.jsonl").read_text()
-                == (straight / "reasoning" / f"predictions_{part}.jsonl").read_text())
+        assert (killed / "reasoning" / f"predictions_{part}.jsonl").read_text() == (
+            straight / "reasoning" / f"predictions_{part}.jsonl"
+        ).read_text()

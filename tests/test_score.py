@@ -9,21 +9,24 @@ from agir.tasks.score_metrics import INVALID, ScoreConfusion, quadratic_weighted
 from agir.text.score import parse_score, rationale_body, with_score
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Foot: short steps.\nOverall: mildly impaired.\nScore: 2", 2),
-    ("Score: 1\nOn reflection the gait is worse.\nScore: 3", 3),  # several: the last counts
-    ("Score: 0\nmore words after the verdict", 0),  # trailing text after the line
-    ("  Score:   1  ", 1),
-    ("Overall: normal gait.", None),  # none
-    ("", None),
-    ("Overall: impaired.\nScore: 4", None),  # out of range: invalid, not the earlier or nearest class
-    ("Score: 2\nScore: 7", None),
-    ("Score: 2.5", None),  # not an integer
-    ("Score: 2 (mild)", None),  # trailing text on the score line
-    ("Score: -1", None),
-    ("The Score: 2 is given.", None),  # not a line of its own
-    ("score: 2", None),  # the label is case-sensitive, as trained
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Foot: short steps.\nOverall: mildly impaired.\nScore: 2", 2),
+        ("Score: 1\nOn reflection the gait is worse.\nScore: 3", 3),  # several: the last counts
+        ("Score: 0\nmore words after the verdict", 0),  # trailing text after the line
+        ("  Score:   1  ", 1),
+        ("Overall: normal gait.", None),  # none
+        ("", None),
+        ("Overall: impaired.\nScore: 4", None),  # out of range: invalid, not the earlier or nearest class
+        ("Score: 2\nScore: 7", None),
+        ("Score: 2.5", None),  # not an integer
+        ("Score: 2 (mild)", None),  # trailing text on the score line
+        ("Score: -1", None),
+        ("The Score: 2 is given.", None),  # not a line of its own
+        ("score: 2", None),  # the label is case-sensitive, as trained
+    ],
+)
 def test_parse_score_takes_the_last_strict_line(text, expected):
     assert parse_score(text) == expected
 

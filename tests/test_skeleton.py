@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 
-from agir.motion.skeleton import (JOINT_INDEX, LAYOUTS, SMPL22_JOINTS, SMPL22_PARENTS, JointLayout, bone_lengths,
-                                  get_layout)
+from agir.motion.skeleton import (
+    JOINT_INDEX,
+    LAYOUTS,
+    SMPL22_JOINTS,
+    SMPL22_PARENTS,
+    JointLayout,
+    bone_lengths,
+    get_layout,
+)
 
 
 def test_parents_precede_children():
@@ -17,8 +24,9 @@ def test_h36m17_maps_named_joints_blends_spine_and_flags_missing_toes():
     src = {name: i for i, name in enumerate(layout.joints)}
     np.testing.assert_allclose(canonical[:, JOINT_INDEX["left_knee"]], source[:, src["left_knee"]], rtol=1e-6)
     np.testing.assert_allclose(canonical[:, JOINT_INDEX["neck"]], source[:, src["thorax"]], rtol=1e-6)
-    np.testing.assert_allclose(canonical[:, JOINT_INDEX["spine3"]],
-                               (source[:, src["spine"]] + source[:, src["thorax"]]) / 2, rtol=1e-5)
+    np.testing.assert_allclose(
+        canonical[:, JOINT_INDEX["spine3"]], (source[:, src["spine"]] + source[:, src["thorax"]]) / 2, rtol=1e-5
+    )
     assert layout.missing == ("left_foot", "right_foot")
     assert not layout.measured_mask[JOINT_INDEX["left_foot"]]
     # A missing joint sits on its parent, a zero-length bone, never a guessed position.

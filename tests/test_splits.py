@@ -10,7 +10,7 @@ def cohort(n=40):
 
 def assert_disjoint_cover(split, subjects):
     parts = [set(split.train), set(split.val), set(split.test)]
-    assert all(not (a & b) for i, a in enumerate(parts) for b in parts[i + 1:])
+    assert all(not (a & b) for i, a in enumerate(parts) for b in parts[i + 1 :])
     assert set().union(*parts) == set(subjects)
 
 

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 
 from agir.motion.skeleton import JOINT_INDEX, LEFT_HIP, PELVIS, RIGHT_HIP, bone_lengths
-from agir.motion.synth import (TRUTH_KEYS, SubjectProfile, add_observation_noise, make_cohort, sample_subject,
-                               simulate_trial)
+from agir.motion.synth import (
+    TRUTH_KEYS,
+    SubjectProfile,
+    add_observation_noise,
+    make_cohort,
+    sample_subject,
+    simulate_trial,
+)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "gait_parameters.md"
 
@@ -37,7 +43,7 @@ def stances(trial, side: str) -> list[tuple[int, int]]:
     """(first, last) frames of each ground contact of one foot, including the start and end stances."""
     strikes = np.concatenate([[0], trial.events[f"heel_strike_{side}"]])
     toe_offs = np.concatenate([trial.events[f"toe_off_{side}"], [len(trial.joints) - 1]])
-    return list(zip(strikes, toe_offs))
+    return list(zip(strikes, toe_offs, strict=True))
 
 
 def straight_strides(trial) -> list[tuple[int, int]]:
@@ -48,7 +54,7 @@ def straight_strides(trial) -> list[tuple[int, int]]:
     strides = []
     for side in ("left", "right"):
         strikes = trial.events[f"heel_strike_{side}"]
-        for a, b in zip(strikes[:-1], strikes[1:]):
+        for a, b in zip(strikes[:-1], strikes[1:], strict=True):
             if b != last_strike and all(b < start or a > end for start, end in blocked):
                 strides.append((a, b))
     return strides
@@ -59,8 +65,8 @@ def test_same_seed_same_cohort_and_exact_score_shares():
     again = make_cohort(8, 2, seed=7, score_weights=(0.25, 0.25, 0.25, 0.25), walk_distance_m=3.0)
     other = make_cohort(8, 2, seed=8, score_weights=(0.25, 0.25, 0.25, 0.25), walk_distance_m=3.0)
     assert [s for s, _ in first] == [s for s, _ in again]
-    for (_, trials_a), (_, trials_b) in zip(first, again):
-        for a, b in zip(trials_a, trials_b):
+    for (_, trials_a), (_, trials_b) in zip(first, again, strict=True):
+        for a, b in zip(trials_a, trials_b, strict=True):
             np.testing.assert_array_equal(a.joints, b.joints)
             assert a.truth == b.truth
     assert not np.array_equal(first[0][1][0].joints, other[0][1][0].joints)
@@ -108,7 +114,7 @@ def test_stance_feet_do_not_slide(trials):
                 # Heel fixed until heel rise, toe fixed from foot flat to toe-off: always one contact point pinned.
                 assert np.minimum(heel_moved, toe_moved).max() < 1e-3, (side, strike)
                 assert heel_moved[: int(0.4 * len(frames))].max() < 5e-3, (side, strike)
-                assert toe_moved[int(0.6 * len(frames)):].max() < 1e-3, (side, strike)
+                assert toe_moved[int(0.6 * len(frames)) :].max() < 1e-3, (side, strike)
 
 
 def test_turn_reverses_heading_and_heading_sets_walking_direction():
@@ -166,7 +172,7 @@ def test_truth_matches_the_definitions_measured_on_the_joints(trials):
             for a, b in strides:
                 forward = horizontal(joints[b, PELVIS] - joints[a, PELVIS])
                 forward /= np.linalg.norm(forward)
-                along = lambda v: horizontal(v[a:b]) @ forward  # noqa: E731
+                along = lambda v, a=a, b=b, forward=forward: horizontal(v[a:b]) @ forward  # noqa: E731
                 angle = np.arctan2(along(arm), -arm[a:b, 1]) - np.arctan2(-along(trunk), trunk[a:b, 1])
                 swings.append(np.degrees(np.ptp(angle)))
             assert np.mean(swings) == pytest.approx(truth[f"arm_swing_{side}_deg"], rel=0.005), (score, side)
@@ -180,8 +186,14 @@ def test_impairment_grows_with_score_and_adjacent_scores_overlap():
         return np.array([getattr(s, name) for s in subjects[score]])
 
     arm = {score: values(score, "arm_swing_left_deg") + values(score, "arm_swing_right_deg") for score in range(4)}
-    for name, falls in (("speed_m_s", True), ("stride_length_m", True), ("foot_lift_m", True),
-                        ("trunk_flexion_deg", False), ("double_support_pct", False), ("turn_steps", False)):
+    for name, falls in (
+        ("speed_m_s", True),
+        ("stride_length_m", True),
+        ("foot_lift_m", True),
+        ("trunk_flexion_deg", False),
+        ("double_support_pct", False),
+        ("turn_steps", False),
+    ):
         means = [values(score, name).mean() for score in range(4)]
         assert np.all(np.diff(means) < 0) if falls else np.all(np.diff(means) > 0), name
     assert np.all(np.diff([arm[score].mean() for score in range(4)]) < 0)
@@ -203,7 +215,7 @@ def test_score3_freezes_walks_slower_and_freezing_events_match_truth():
         speed = np.linalg.norm(np.gradient(pelvis, 1 / trial.fps, axis=0), axis=-1)
         for start, end in episodes:
             assert (end - start) / trial.fps >= 0.95
-            assert speed[start + 1:end].max() < 0.1
+            assert speed[start + 1 : end].max() < 0.1
     assert sum(t.truth["freezing_episodes"] for t in by_score[0]) == 0
     assert sum(t.truth["freezing_episodes"] for t in by_score[3]) >= 2
     speeds = {score: np.mean([t.truth["speed_m_s"] for t in ts]) for score, ts in by_score.items()}
@@ -213,8 +225,7 @@ def test_score3_freezes_walks_slower_and_freezing_events_match_truth():
 
 
 def test_truth_and_motion_do_not_depend_on_the_frame_rate():
-    slow, fast = trial_of(1, seed=9, fps=30.0, walk_distance_m=4.0), trial_of(1, seed=9, fps=120.0,
-                                                                               walk_distance_m=4.0)
+    slow, fast = trial_of(1, seed=9, fps=30.0, walk_distance_m=4.0), trial_of(1, seed=9, fps=120.0, walk_distance_m=4.0)
     for key in TRUTH_KEYS:
         if key != "duration_s":
             assert slow.truth[key] == fast.truth[key], key

@@ -6,14 +6,14 @@ import re
 import numpy as np
 import pytest
 
-from agir.motion.gait import extract_gait_parameters
+from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.synth import make_cohort
 from agir.text.claims import UNMAPPED, Claim, extract_claims, severity_contradictions
 from agir.text.norms import GRADES, NORMS, TYPICAL, grade, near_limit
 from agir.text.rationale import FORMATS, GRADE_PHRASES, PRECISION, describe, format_value, rationale
 
-# Per score: (median, spread) of what agir.motion.gait measures on the synthetic cohort, so dicts look real and
-# adjacent scores overlap.
+# Per score: (median, spread) of what agir.motion.gait_parameters measures on the synthetic cohort, so dicts look real
+# and adjacent scores overlap.
 _PROFILE = {
     "speed_m_s": ((1.18, 1.05, 0.77, 0.54), 0.12),
     "cadence_steps_min": ((112, 110, 117, 120), 7),
@@ -34,27 +34,41 @@ SCORES = (0, 1, 2, 3)
 
 
 def with_arms(left: float, right: float) -> dict:
-    return {"arm_swing_left_deg": left, "arm_swing_right_deg": right,
-            "arm_swing_asymmetry_pct": 100 * abs(left - right) / max(left, right)}
+    return {
+        "arm_swing_left_deg": left,
+        "arm_swing_right_deg": right,
+        "arm_swing_asymmetry_pct": 100 * abs(left - right) / max(left, right),
+    }
 
 
 def plausible_parameters(score: int, rng: np.random.Generator) -> dict:
-    """A gait-parameter dict like agir.motion.gait's, with some parameters not measured."""
+    """A gait-parameter dict like agir.motion.gait_parameters's, with some parameters not measured."""
     p: dict = {}
     for key, (medians, spread) in _PROFILE.items():
         p[key] = float(rng.normal(medians[score], spread))
     p["turn_steps"] = int(max(round(p["turn_steps"]), 1))
-    for key in ("speed_m_s", "stride_length_m", "step_length_left_m", "step_length_right_m", "step_width_m",
-                "foot_clearance_m", "turn_duration_s", "stride_time_cv_pct"):
+    for key in (
+        "speed_m_s",
+        "stride_length_m",
+        "step_length_left_m",
+        "step_length_right_m",
+        "step_width_m",
+        "foot_clearance_m",
+        "turn_duration_s",
+        "stride_time_cv_pct",
+    ):
         p[key] = max(p[key], 0.005)
     p |= with_arms(max(p["arm_swing_left_deg"], 1.0), max(p["arm_swing_right_deg"], 1.0))
     p["freezing_episodes"] = int(rng.choice((0, 0, 0, 1, 2))) if score >= 2 else 0
     p["n_strides"], p["duration_s"], p["reasons"] = int(rng.integers(8, 60)), float(rng.uniform(10, 50)), {}
     # Whole groups go missing together, as they do in the extractor: no turn, no toe joints, no arms.
-    for group, why in ((("turn_duration_s", "turn_steps"), "no turn of at least 90 degrees in the clip"),
-                       (("double_support_pct", "foot_clearance_m"), "layout has no toe joints"),
-                       (("arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"), "no arm joints"),
-                       (("speed_m_s",), "no straight walking"), (("freezing_episodes",), "too short")):
+    for group, why in (
+        (("turn_duration_s", "turn_steps"), "no turn of at least 90 degrees in the clip"),
+        (("double_support_pct", "foot_clearance_m"), "layout has no toe joints"),
+        (("arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"), "no arm joints"),
+        (("speed_m_s",), "no straight walking"),
+        (("freezing_episodes",), "too short"),
+    ):
         if rng.random() < 0.15:
             for key in group:
                 p[key] = None
@@ -62,8 +76,9 @@ def plausible_parameters(score: int, rng: np.random.Generator) -> dict:
     return p
 
 
-CASES = [(score, plausible_parameters(score, np.random.default_rng(1000 * score + i))) for score in SCORES
-         for i in range(30)]
+CASES = [
+    (score, plausible_parameters(score, np.random.default_rng(1000 * score + i))) for score in SCORES for i in range(30)
+]
 SCORE_LINE = re.compile(r"^Score: [0-3]$")
 
 
@@ -77,7 +92,7 @@ def _assert_claims_true(text: str, parameters: dict) -> list[Claim]:
     for claim in claims:
         assert claim.key != UNMAPPED, (claim, text)
         assert parameters.get(claim.key) is not None, f"{claim.key} is not measured but claimed in {text!r}"
-        assert text[claim.span[0]:claim.span[1]] == claim.text
+        assert text[claim.span[0] : claim.span[1]] == claim.text
         if claim.text[0].isdigit() or claim.text[0] == "-":
             assert claim.text == format_value(claim.key, parameters[claim.key]), (claim, text)
             tolerance = 0.5 * 10 ** -PRECISION[claim.key] / FORMATS[claim.key].scale + 1e-9
@@ -91,7 +106,7 @@ def _digits_outside(text: str, claims: list[Claim]) -> str:
     """The digits of `text` outside its claims and its final `Score: N` line."""
     chars = list(text)
     for claim in claims:
-        chars[claim.span[0]:claim.span[1]] = " " * (claim.span[1] - claim.span[0])
+        chars[claim.span[0] : claim.span[1]] = " " * (claim.span[1] - claim.span[0])
     lines = "".join(chars).splitlines()
     if SCORE_LINE.match(lines[-1]):
         lines = lines[:-1]
@@ -123,8 +138,9 @@ def test_every_number_is_a_true_claim_and_severity_matches(score: int, parameter
 
 
 _GRADE_OF_PHRASE = {phrase: word for word, phrases in GRADE_PHRASES.items() for phrase in phrases} | {"slow": "reduced"}
-_GRADE_PHRASE_RE = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _GRADE_OF_PHRASE), key=len, reverse=True))
-                              + r")\b")
+_GRADE_PHRASE_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, _GRADE_OF_PHRASE), key=len, reverse=True)) + r")\b"
+)
 
 
 @pytest.mark.parametrize("score,parameters", CASES[::3])
@@ -140,8 +156,11 @@ def test_grade_words_next_to_numbers_agree_with_the_norms(score: int, parameters
 
 
 def test_a_score_two_with_typical_speed_stays_true_and_cites_other_findings() -> None:
-    parameters = plausible_parameters(0, np.random.default_rng(3)) | {"speed_m_s": 1.15, "stride_length_m": 0.85} \
+    parameters = (
+        plausible_parameters(0, np.random.default_rng(3))
+        | {"speed_m_s": 1.15, "stride_length_m": 0.85}
         | with_arms(11.0, 14.0)
+    )
     for seed in range(10):
         text = rationale(parameters, 2, random.Random(seed))
         overall = text.splitlines()[2]
@@ -151,10 +170,21 @@ def test_a_score_two_with_typical_speed_stays_true_and_cites_other_findings() ->
 
 
 def test_a_score_zero_with_typical_findings_cites_them() -> None:
-    typical = {"speed_m_s": 1.25, "cadence_steps_min": 110, "stride_length_m": 1.35, "step_length_left_m": 0.67,
-               "step_length_right_m": 0.68, "step_width_m": 0.09, "stride_time_cv_pct": 1.8,
-               "double_support_pct": 18.0, "foot_clearance_m": 0.09, "trunk_flexion_deg": 4.0,
-               "turn_duration_s": 1.5, "turn_steps": 3, "freezing_episodes": 0} | with_arms(33.0, 31.0)
+    typical = {
+        "speed_m_s": 1.25,
+        "cadence_steps_min": 110,
+        "stride_length_m": 1.35,
+        "step_length_left_m": 0.67,
+        "step_length_right_m": 0.68,
+        "step_width_m": 0.09,
+        "stride_time_cv_pct": 1.8,
+        "double_support_pct": 18.0,
+        "foot_clearance_m": 0.09,
+        "trunk_flexion_deg": 4.0,
+        "turn_duration_s": 1.5,
+        "turn_steps": 3,
+        "freezing_episodes": 0,
+    } | with_arms(33.0, 31.0)
     for seed in range(5):
         overall = rationale(typical, 0, random.Random(seed)).splitlines()[2]
         assert "typical" in overall and "speed" in overall and "normal" in overall, overall
@@ -230,38 +260,63 @@ def test_extract_claims_from_hand_written_sentences() -> None:
         return [(c.key, round(c.value, 6), c.text) for c in extract_claims(text)]
 
     assert read("Walking speed was 0.85 m/s and cadence 118 steps/min, with arm swing asymmetry of 32%.") == [
-        ("speed_m_s", 0.85, "0.85 m/s"), ("cadence_steps_min", 118, "118 steps/min"),
-        ("arm_swing_asymmetry_pct", 32, "32%")]
+        ("speed_m_s", 0.85, "0.85 m/s"),
+        ("cadence_steps_min", 118, "118 steps/min"),
+        ("arm_swing_asymmetry_pct", 32, "32%"),
+    ]
     assert read("Trunk flexion of -3 degrees; the left arm swings 12° and the right arm −14 °.") == [
-        ("trunk_flexion_deg", -3, "-3 degrees"), ("arm_swing_left_deg", 12, "12°"),
-        ("arm_swing_right_deg", -14, "−14 °")]
-    assert read("Arm swing is 12 degrees on the left and 14 degrees on the right. Step length 0.45 m (left), "
-                "0.41 m (right).") == [
-        ("arm_swing_left_deg", 12, "12 degrees"), ("arm_swing_right_deg", 14, "14 degrees"),
-        ("step_length_left_m", 0.45, "0.45 m"), ("step_length_right_m", 0.41, "0.41 m")]
-    assert read("Foot clearance is 2.5 cm, step width 120 mm, stride length 1.1 m; double support 31 %, "
-                "stride time CV 4.5 percent.") == [
-        ("foot_clearance_m", 0.025, "2.5 cm"), ("step_width_m", 0.12, "120 mm"), ("stride_length_m", 1.1, "1.1 m"),
-        ("double_support_pct", 31, "31 %"), ("stride_time_cv_pct", 4.5, "4.5 percent")]
+        ("trunk_flexion_deg", -3, "-3 degrees"),
+        ("arm_swing_left_deg", 12, "12°"),
+        ("arm_swing_right_deg", -14, "−14 °"),
+    ]
+    assert read(
+        "Arm swing is 12 degrees on the left and 14 degrees on the right. Step length 0.45 m (left), 0.41 m (right)."
+    ) == [
+        ("arm_swing_left_deg", 12, "12 degrees"),
+        ("arm_swing_right_deg", 14, "14 degrees"),
+        ("step_length_left_m", 0.45, "0.45 m"),
+        ("step_length_right_m", 0.41, "0.41 m"),
+    ]
+    assert read(
+        "Foot clearance is 2.5 cm, step width 120 mm, stride length 1.1 m; double support 31 %, "
+        "stride time CV 4.5 percent."
+    ) == [
+        ("foot_clearance_m", 0.025, "2.5 cm"),
+        ("step_width_m", 0.12, "120 mm"),
+        ("stride_length_m", 1.1, "1.1 m"),
+        ("double_support_pct", 31, "31 %"),
+        ("stride_time_cv_pct", 4.5, "4.5 percent"),
+    ]
     assert read("The turn took 4.1 s and 7 steps; 2 freezing episodes.") == [
-        ("turn_duration_s", 4.1, "4.1 s"), ("turn_steps", 7, "7 steps"),
-        ("freezing_episodes", 2, "2 freezing episodes")]
+        ("turn_duration_s", 4.1, "4.1 s"),
+        ("turn_steps", 7, "7 steps"),
+        ("freezing_episodes", 2, "2 freezing episodes"),
+    ]
     assert read("There were no signs of freezing. The patient walks at 1.02 m/s.") == [
-        ("freezing_episodes", 0, "no signs of freezing"), ("speed_m_s", 1.02, "1.02 m/s")]
+        ("freezing_episodes", 0, "no signs of freezing"),
+        ("speed_m_s", 1.02, "1.02 m/s"),
+    ]
     # A number no label and unit pin to one parameter is reported, not dropped or guessed.
     assert read("Arm swing was 20 degrees. The patient is 72 years old.") == [
-        (UNMAPPED, 20, "20 degrees"), (UNMAPPED, 72, "72")]
+        (UNMAPPED, 20, "20 degrees"),
+        (UNMAPPED, 72, "72"),
+    ]
     assert read("Speed 1.1 m/s\nScore: 2") == [("speed_m_s", 1.1, "1.1 m/s")]
 
 
 def test_severity_contradictions_flag_the_wrong_verdict() -> None:
     assert severity_contradictions("Overall: moderate impairment; safe walking needs a cane.\nScore: 1", 1) == [
-        "moderate", "cane"]
+        "moderate",
+        "cane",
+    ]
     assert severity_contradictions("Gait is normal with mild slowing.", 0) == ["mild"]
     assert severity_contradictions("Slight impairment of gait.", 0) == ["Slight", "impairment"]
     assert severity_contradictions("Slight impairment of gait.", 2) == ["Slight"]
     assert severity_contradictions("Walks independently with slight, minor impairment.", 3) == [
-        "independently", "slight", "minor"]
+        "independently",
+        "slight",
+        "minor",
+    ]
     assert severity_contradictions("No impairment; gait is normal.", 2) == ["No impairment", "normal"]
     # Per-parameter phrases are not verdicts.
     assert severity_contradictions("Speed is within normal limits and arm swing markedly reduced.", 2) == []
@@ -271,7 +326,11 @@ def test_grades_are_ordered_and_share_no_word_with_the_severity_scale() -> None:
     speeds = [grade("speed_m_s", v) for v in (0.5, 0.78, 0.95, 1.2)]
     assert speeds == ["markedly reduced", "reduced", "somewhat reduced", TYPICAL]
     assert [grade("arm_swing_asymmetry_pct", v) for v in (5, 13, 20, 40)] == [
-        TYPICAL, "somewhat increased", "increased", "markedly increased"]
+        TYPICAL,
+        "somewhat increased",
+        "increased",
+        "markedly increased",
+    ]
     assert grade("freezing_episodes", 0) == TYPICAL and grade("freezing_episodes", 2) == "markedly increased"
     assert near_limit("speed_m_s", 1.05) == "lower" and near_limit("speed_m_s", 1.3) is None
     assert set(GRADE_PHRASES) == set(GRADES) and set(NORMS) <= set(FORMATS)

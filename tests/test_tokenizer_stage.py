@@ -15,8 +15,13 @@ from agir.models.motion_tokenizer import MotionTokenizer
 from agir.motion.features import normalize
 
 TINY = [
-    "stage=tokenizer", *ONE_TRIAL, *TOKENIZER_MODEL, "tokenizer.val_check_interval=4", "trainer.log_every_n_steps=2",
-    "run.checkpoint_every_n_steps=2", "trainer.deterministic=true",
+    "stage=tokenizer",
+    *ONE_TRIAL,
+    *TOKENIZER_MODEL,
+    "tokenizer.val_check_interval=4",
+    "trainer.log_every_n_steps=2",
+    "run.checkpoint_every_n_steps=2",
+    "trainer.deterministic=true",
 ]
 
 
@@ -26,8 +31,14 @@ def corpus_dir(tmp_path_factory):
 
 
 def fit(run_dir, corpus_dir, *extra):
-    args = ["--config", "configs/tokenizer.yaml", *TINY, f"run.out_dir={run_dir}", f"data.corpus_dir={corpus_dir}",
-            *extra]
+    args = [
+        "--config",
+        "configs/tokenizer.yaml",
+        *TINY,
+        f"run.out_dir={run_dir}",
+        f"data.corpus_dir={corpus_dir}",
+        *extra,
+    ]
     assert fit_main(args) == 0
     return json.loads((run_dir / "tokenizer" / "metrics.json").read_text())
 
@@ -35,8 +46,15 @@ def fit(run_dir, corpus_dir, *extra):
 def test_fit_writes_a_self_describing_tokenizer(tmp_path, corpus_dir):
     metrics = fit(tmp_path / "run", corpus_dir, "tokenizer.max_steps=6")
     stage = tmp_path / "run" / "tokenizer"
-    for name in ("model.safetensors", "tokenizer.json", "tokenizer.hash", "config.yaml", "codebook_usage.json",
-                 "checkpoints/last.ckpt", "logs/metrics.csv"):
+    for name in (
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer.hash",
+        "config.yaml",
+        "codebook_usage.json",
+        "checkpoints/last.ckpt",
+        "logs/metrics.csv",
+    ):
         assert (stage / name).is_file(), name
     assert (tmp_path / "run" / "splits.json").is_file()
     assert metrics["steps"] == 6
@@ -56,8 +74,17 @@ def test_fit_writes_a_self_describing_tokenizer(tmp_path, corpus_dir):
 
 
 def fit_command(run_dir, corpus_dir, *extra):
-    return [sys.executable, "-m", "agir.fit", "--config", "configs/tokenizer.yaml", *TINY, f"run.out_dir={run_dir}",
-            f"data.corpus_dir={corpus_dir}", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "agir.fit",
+        "--config",
+        "configs/tokenizer.yaml",
+        *TINY,
+        f"run.out_dir={run_dir}",
+        f"data.corpus_dir={corpus_dir}",
+        *extra,
+    ]
 
 
 def test_a_killed_run_resumes_to_the_same_result(tmp_path, corpus_dir):
@@ -74,8 +101,9 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path, corpus_dir):
     assert checkpoint.exists() and not (run / "tokenizer" / "metrics.json").exists(), "run was not interrupted"
     subprocess.run(fit_command(run, corpus_dir, *steps, "run.resume=true"), check=True, capture_output=True)
 
-    straight, resumed = (json.loads((d / "tokenizer" / "metrics.json").read_text())
-                         for d in (tmp_path / "straight", run))
+    straight, resumed = (
+        json.loads((d / "tokenizer" / "metrics.json").read_text()) for d in (tmp_path / "straight", run)
+    )
     assert resumed["steps"] == straight["steps"] == 120
     a = MotionTokenizer.from_pretrained(tmp_path / "straight" / "tokenizer").model.state_dict()
     b = MotionTokenizer.from_pretrained(run / "tokenizer").model.state_dict()

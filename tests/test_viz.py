@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agir.motion.gait import extract_gait_parameters
+from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import Motion
 from agir.motion.synth import make_cohort
 from agir.text.rationale import rationale
 from agir.viz.animate import animate, frame_indices
 from agir.viz.charts import parameter_chart_png
 from agir.viz.claim_check import check_claims
-from agir.viz.report import write_report
+from agir.viz.html_report import write_report
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +59,30 @@ def test_claims_are_checked_against_parameters_or_the_given_faithfulness():
 
 def _assessments(walk):
     trial, parameters = walk
-    text = (rationale(parameters, 2, random.Random(0)).replace("Score: 2", "")
-            + " Cadence is 150 steps/min, clearly reduced.")
+    text = (
+        rationale(parameters, 2, random.Random(0)).replace("Score: 2", "")
+        + " Cadence is 150 steps/min, clearly reduced."
+    )
     motion = Motion(trial.joints, trial.fps, "smpl22", np.ones(22, bool), "walk.npz")
     assessments = [
-        {"file": "clips/walk.npz", "score": 2, "probabilities": {"0": 0.05, "1": 0.25, "2": 0.6, "3": 0.1},
-         "rationale": text, "parameters": parameters, "faithfulness": None, "error": None},
-        {"file": "clips/broken.bvh", "score": None, "probabilities": None, "rationale": "", "parameters": {},
-         "faithfulness": None, "error": "clips/broken.bvh: malformed BVH: expected 'ROOT', found 'x'"},
+        {
+            "file": "clips/walk.npz",
+            "score": 2,
+            "probabilities": {"0": 0.05, "1": 0.25, "2": 0.6, "3": 0.1},
+            "rationale": text,
+            "parameters": parameters,
+            "faithfulness": None,
+            "error": None,
+        },
+        {
+            "file": "clips/broken.bvh",
+            "score": None,
+            "probabilities": None,
+            "rationale": "",
+            "parameters": {},
+            "faithfulness": None,
+            "error": "clips/broken.bvh: malformed BVH: expected 'ROOT', found 'x'",
+        },
     ]
     return assessments, {"clips/walk.npz": motion}
 
@@ -85,24 +101,40 @@ def test_report_pages_are_self_contained_and_errors_are_shown(tmp_path, walk):
 
 
 def _browser() -> str | None:
-    return next((found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))),
-                None)
+    return next(
+        (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None
+    )
 
 
 @pytest.mark.skipif(_browser() is None, reason="no chromium/chrome binary found (apt-get install chromium)")
 def test_report_opens_in_a_headless_browser_without_console_errors(tmp_path, walk):
     write_report(tmp_path / "report", *_assessments(walk))
     page = (tmp_path / "report" / "001_walk.html").as_uri()
-    command = [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    command = [
+        _browser(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
     dom = subprocess.run(command + ["--dump-dom", page], capture_output=True, text=True, timeout=120)
     assert 'id="score">Score: 2<' in dom.stdout
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
     assert not console, console
     screenshot = tmp_path / "page.png"
-    subprocess.run(command + [f"--screenshot={screenshot}", "--window-size=1200,1600", page], capture_output=True,
-                   timeout=120, check=True)
+    subprocess.run(
+        command + [f"--screenshot={screenshot}", "--window-size=1200,1600", page],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     with Image.open(screenshot) as image:
         assert image.size == (1200, 1600)
         colours = np.asarray(image.convert("RGB"))

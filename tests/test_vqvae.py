@@ -151,7 +151,7 @@ def test_dead_codes_are_reseeded_from_the_batch():
         return torch.cdist(quantizer.codebook, centres).min(dim=1).values
 
     assert (distance_to_centres() < 0.1).sum() == 0
-    for step in range(8):  # now all data sits on three points: the other codes fall out of use
+    for _ in range(8):  # now all data sits on three points: the other codes fall out of use
         points = centres[torch.randint(3, (6 * 16,))] + 1e-3 * torch.randn(6 * 16, 16)
         quantizer(points.view(6, 16, 16).transpose(1, 2))
     # Dead codes were re-seeded from batch vectors, i.e. onto the three points.
@@ -184,8 +184,9 @@ def quantize_steps(rank: int, steps: int = 6) -> EMAQuantizer:
 
 
 def gloo_worker(rank: int, world_size: int, store: str, out_dir: str) -> None:
-    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world_size,
-                            timeout=datetime.timedelta(seconds=30))
+    dist.init_process_group(
+        "gloo", init_method=f"file://{store}", rank=rank, world_size=world_size, timeout=datetime.timedelta(seconds=30)
+    )
     try:
         torch.save(quantize_steps(rank).state_dict(), f"{out_dir}/quantizer{rank}.pt")
         # The whole network under DDP, as the Lightning module runs it: buffers (the bool flag included) stay in sync.
@@ -220,6 +221,7 @@ def test_two_rank_gloo_run_keeps_one_codebook_shaped_by_both_ranks(tmp_path):
     alone = quantize_steps(rank=0).state_dict()
     assert not torch.equal(shared["codebook"], alone["codebook"])
     assert not torch.equal(shared["ema_count"], alone["ema_count"])
+
     # Both ranks' data shaped the shared codebook; alone, rank 0 never places a code near rank 1's clusters.
     def codes_near_rank1(codebook: torch.Tensor) -> int:
         return int((torch.cdist(codebook, rank_centres(1)).min(dim=1).values < 1.0).sum())

@@ -6,18 +6,32 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
+
 from agir.data.corpus import read_manifest
 from agir.data.splits import SubjectSplit
 from agir.fit import main as fit_main
-from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 
 def trained_run(tmp_path_factory) -> Path:
     run = tmp_path_factory.getbasetemp() / "tiny-reasoning-run"
     if not (run / "reasoning" / "metadata.json").is_file():
-        assert fit_main(["--config", "configs/demo.yaml", *ONE_TRIAL, *TOKENIZER_STAGE, *LLM_STAGES,
-                         f"run.out_dir={run}", "pipeline=[tokenizer,reasoning]", "reasoning.init_from=null",
-                         "reasoning.measured_parameters=true"]) == 0
+        assert (
+            fit_main(
+                [
+                    "--config",
+                    "configs/demo.yaml",
+                    *ONE_TRIAL,
+                    *TOKENIZER_STAGE,
+                    *LLM_STAGES,
+                    f"run.out_dir={run}",
+                    "pipeline=[tokenizer,reasoning]",
+                    "reasoning.init_from=null",
+                    "reasoning.measured_parameters=true",
+                ]
+            )
+            == 0
+        )
     return run
 
 

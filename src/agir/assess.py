@@ -16,9 +16,9 @@ import json
 import sys
 
 from agir.gait import format_table
-from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, load_for_assessment
 from agir.motion.skeleton import LAYOUTS
-from agir.viz.report import write_report
+from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, load_for_assessment
+from agir.viz.html_report import write_report
 
 
 def format_text(assessment: dict) -> str:
@@ -30,8 +30,10 @@ def format_text(assessment: dict) -> str:
     lines = [f"{assessment['file']}: {score}   {probabilities}", "", assessment["rationale"], ""]
     faithfulness = assessment["faithfulness"]
     if faithfulness["n_claims"]:
-        lines.append(f"faithfulness: {len(faithfulness['matched'])}/{faithfulness['n_claims']} numeric claims match "
-                     f"the measurements ({faithfulness['tolerance']})")
+        lines.append(
+            f"faithfulness: {len(faithfulness['matched'])}/{faithfulness['n_claims']} numeric claims match "
+            f"the measurements ({faithfulness['tolerance']})"
+        )
     for mismatch in faithfulness["mismatches"]:
         measured = "not measured" if mismatch["measured"] is None else f"measured {mismatch['measured']:g}"
         lines.append(f"  mismatch: {mismatch['text']!r} ({mismatch['key']}, {measured})")
@@ -39,8 +41,10 @@ def format_text(assessment: dict) -> str:
         agreeing = faithfulness["n_graded"] - len(faithfulness["grade_mismatches"])
         lines.append(f"grade words: {agreeing}/{faithfulness['n_graded']} are the measured values' grades")
     for mismatch in faithfulness["grade_mismatches"]:
-        lines.append(f"  grade mismatch: {mismatch['text']!r} for {mismatch['key']} "
-                     f"(measured {mismatch['measured']:g}: {mismatch['measured_grade']})")
+        lines.append(
+            f"  grade mismatch: {mismatch['text']!r} for {mismatch['key']} "
+            f"(measured {mismatch['measured']:g}: {mismatch['measured_grade']})"
+        )
     if faithfulness["contradictions"]:
         lines.append(f"  severity words contradicting the score: {', '.join(faithfulness['contradictions'])}")
     lines += ["", format_table(assessment["parameters"]), ""]
@@ -61,16 +65,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         assessor = load_assessor(args.run, args.device)
-        assessments = assess_files(assessor, args.files, args.batch_size, len(args.files) > 1, args.fps, args.layout,
-                                   NUMBER_MODES.get(args.numbers))
+        assessments = assess_files(
+            assessor,
+            args.files,
+            args.batch_size,
+            len(args.files) > 1,
+            args.fps,
+            args.layout,
+            NUMBER_MODES.get(args.numbers),
+        )
     except (OSError, ValueError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
     for assessment in assessments:
         print(json.dumps(assessment) if args.format == "jsonl" else format_text(assessment))
     if args.report:
-        motions = {a["file"]: load_for_assessment(assessor, a["file"], args.fps, args.layout)
-                   for a in assessments if not a["error"]}
+        motions = {
+            a["file"]: load_for_assessment(assessor, a["file"], args.fps, args.layout)
+            for a in assessments
+            if not a["error"]
+        }
         print(f"report: {write_report(args.report, assessments, motions)}", file=sys.stderr)
     return 1 if any(a["error"] for a in assessments) else 0
 

@@ -109,8 +109,10 @@ class StageBudget:
 
     def __post_init__(self) -> None:
         if self.max_steps < 1 or self.val_check_interval < 1:
-            raise ConfigError(f"max_steps and val_check_interval must be at least 1, got {self.max_steps} and "
-                              f"{self.val_check_interval}")
+            raise ConfigError(
+                f"max_steps and val_check_interval must be at least 1, got {self.max_steps} and "
+                f"{self.val_check_interval}"
+            )
 
 
 @dataclass
@@ -131,8 +133,8 @@ class SFTStageConfig(StageBudget):
     code_offsets: int = 4
     max_new_tokens: int = 256
     generation_batch_size: int = 48
-    # Give motion prompts the gait parameters measured from the motion (agir.motion.gait) beside the motion tokens,
-    # so answers cite measured values instead of numbers the model has to read off the codes.
+    # Give motion prompts the gait parameters measured from the motion (agir.motion.gait_parameters) beside the motion
+    # tokens, so answers cite measured values instead of numbers the model has to read off the codes.
     measured_parameters: bool = False
 
     def __post_init__(self) -> None:
@@ -166,7 +168,7 @@ class ReasoningStageConfig(SFTStageConfig):
 @dataclass
 class CVConfig:
     # none: one run on data.split; kfold: `folds` subject-disjoint folds; loso: one fold per subject. Each fold runs
-    # the pipeline into <run>/fold_<k> (agir.cv), and <run>/cv.json gathers mean and std over the folds.
+    # the pipeline into <run>/fold_<k> (agir.pipeline.cv), and <run>/cv.json gathers mean and std over the folds.
     scheme: str = "none"
     folds: int = 5
 
@@ -234,8 +236,9 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> list[dict]:
     return layers + [content]
 
 
-def load_config(paths: str | Path | Sequence[str | Path] | None = None, overrides: Sequence[str] = (),
-                schema: type = AGIRConfig) -> DictConfig:
+def load_config(
+    paths: str | Path | Sequence[str | Path] | None = None, overrides: Sequence[str] = (), schema: type = AGIRConfig
+) -> DictConfig:
     """Schema defaults <- YAML files in order (each with its defaults) <- `key=value` overrides, validated against
     `schema`. A later file overrides an earlier one, e.g. a backbone file after a stage file."""
     if paths is None:

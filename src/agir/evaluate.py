@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -23,10 +22,10 @@ from torchmetrics.text import BLEUScore, ROUGEScore
 
 from agir.config import ConfigError, load_config
 from agir.data.datamodule import GaitDataModule
-from agir.inference import NUMBER_MODES, NUMBER_MODES_HELP, load_assessor, validated_grounding
-from agir.llm_stage import sft_view
-from agir.report import HEADLINE
-from agir.runs import write_json
+from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, load_assessor, validated_grounding
+from agir.pipeline.llm_stage import sft_view
+from agir.pipeline.run_report import HEADLINE
+from agir.pipeline.runs import write_json
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
@@ -55,27 +54,47 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
     stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
-    datamodule.connect(assessor.motion_tokenizer,
-                       sft_view("reasoning", stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary))
+    datamodule.connect(
+        assessor.motion_tokenizer,
+        sft_view("reasoning", stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
+    )
     module = ReasoningSFTModule(assessor.model, assessor.tokenizer, assessor.vocabulary, stage_config, assessor.llm)
-    trainer = L.Trainer(accelerator="cuda" if assessor.model.device.type == "cuda" else "cpu", devices=1,
-                        logger=False, enable_checkpointing=False, use_distributed_sampler=False,
-                        enable_progress_bar=config.trainer.enable_progress_bar, enable_model_summary=False)
+    trainer = L.Trainer(
+        accelerator="cuda" if assessor.model.device.type == "cuda" else "cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        use_distributed_sampler=False,
+        enable_progress_bar=config.trainer.enable_progress_bar,
+        enable_model_summary=False,
+    )
     evaluate = trainer.validate if split == "val" else trainer.test
-    logged = {key.replace("/", "_"): float(value)
-              for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()}
+    logged = {
+        key.replace("/", "_"): float(value)
+        for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()
+    }
     predictions = module.predictions
     parameters = {item.id: item.parameters for item in datamodule.items[split]}
     for prediction in predictions:
-        prediction["faithfulness"] = check_faithfulness(prediction["rationale"], parameters[prediction["id"]],
-                                                        prediction["score"])
+        prediction["faithfulness"] = check_faithfulness(
+            prediction["rationale"], parameters[prediction["id"]], prediction["score"]
+        )
     confusion = ScoreConfusion()
     confusion.update([p["target"] for p in predictions], [p["score"] for p in predictions])
-    metrics = (logged | {f"{split}_{name}": value for name, value in confusion.compute().items()}
-               | {f"{split}_{name}": value for name, value in
-                  summarize_faithfulness([p["faithfulness"] for p in predictions]).items()}
-               | {f"{split}_{name}": value for name, value in
-                  text_metrics([p["rationale"] for p in predictions], [p["reference"] for p in predictions]).items()})
+    metrics = (
+        logged
+        | {f"{split}_{name}": value for name, value in confusion.compute().items()}
+        | {
+            f"{split}_{name}": value
+            for name, value in summarize_faithfulness([p["faithfulness"] for p in predictions]).items()
+        }
+        | {
+            f"{split}_{name}": value
+            for name, value in text_metrics(
+                [p["rationale"] for p in predictions], [p["reference"] for p in predictions]
+            ).items()
+        }
+    )
     metrics[f"{split}_grounded_numbers"] = stage_config.grounded_numbers
     out = run / "evaluation" / (split if stage_config.grounded_numbers else f"{split}_free_numbers")
     out.mkdir(parents=True, exist_ok=True)

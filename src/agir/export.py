@@ -69,14 +69,16 @@ def export_run(run_dir: str | Path, out_dir: str | Path, dtype: str = "bfloat16"
     (out_dir / "motion_tokenizer").mkdir()
     for name in (WEIGHTS, META, HASH):
         shutil.copy2(motion_dir / name, out_dir / "motion_tokenizer" / name)
-    (out_dir / "agir.json").write_text(json.dumps({**metadata, "merged": True, "exported_from": str(run_dir)},
-                                                  indent=2) + "\n")
+    (out_dir / "agir.json").write_text(
+        json.dumps({**metadata, "merged": True, "exported_from": str(run_dir)}, indent=2) + "\n"
+    )
     return out_dir
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agir.export", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m agir.export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--run", required=True, help="a run folder, e.g. checkpoints/demo")
     parser.add_argument("--out", required=True, help="the export folder to write (new or empty)")
     parser.add_argument("--dtype", default="bfloat16", choices=DTYPE_NAMES, help="weights of the merged model")

@@ -13,19 +13,19 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import lightning as L
 from omegaconf import DictConfig, OmegaConf
 
 from agir.config import ConfigError, load_config, save_config
-from agir.cv import fit_cross_validation
 from agir.data.datamodule import GaitDataModule
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.report import pipeline_report
-from agir.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
-from agir.llm_stage import fit_llm_stage
+from agir.pipeline.cv import fit_cross_validation
+from agir.pipeline.llm_stage import fit_llm_stage
+from agir.pipeline.run_report import pipeline_report
+from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
 from agir.tasks.tokenizer import MotionTokenizerModule
 
 
@@ -89,15 +89,21 @@ def fit_pipeline(config: DictConfig) -> dict:
         report, text = pipeline_report(config)
         write_json(run_dir(config) / "report.json", report)
         print(text)
-    return {stage: {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
-            for stage, metrics in results.items()}
+    return {
+        stage: {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
+        for stage, metrics in results.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agir.fit", description=__doc__)
-    parser.add_argument("--config", required=True, action="append",
-                        help="YAML config, e.g. configs/demo.yaml; repeat it to layer files, e.g. "
-                             "--config configs/demo.yaml --config configs/backbones/tiny-gpt2.yaml")
+    parser.add_argument(
+        "--config",
+        required=True,
+        action="append",
+        help="YAML config, e.g. configs/demo.yaml; repeat it to layer files, e.g. "
+        "--config configs/demo.yaml --config configs/backbones/tiny-gpt2.yaml",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. tokenizer.max_steps=200 run.name=x")
     args = parser.parse_args(argv)
     try:

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from agir.motion.gait import PARAMETER_KEYS, UNITS, extract_gait_parameters
+from agir.motion.gait_parameters import PARAMETER_KEYS, UNITS, extract_gait_parameters
 from agir.motion.io import MotionFileError, load_motion
 from agir.motion.skeleton import LAYOUTS
 
@@ -21,7 +21,7 @@ _UNIT_SUFFIXES = ("_m_s", "_steps_min", "_pct", "_deg", "_m", "_s")
 def label(key: str) -> str:
     """A parameter key as words, without its unit suffix: 'stride_length_m' -> 'stride length'."""
     suffix = next((s for s in _UNIT_SUFFIXES if key.endswith(s)), "")
-    return key[:len(key) - len(suffix)].replace("_", " ")
+    return key[: len(key) - len(suffix)].replace("_", " ")
 
 
 def format_table(parameters: dict) -> str:

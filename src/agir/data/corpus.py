@@ -12,17 +12,17 @@ import hashlib
 import importlib.util
 import json
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 from omegaconf import OmegaConf
 
 from agir.config import DataConfig
-from agir.data.records import SkippedRecord, SourceRecord
 from agir.data.recordings import RECORDING_SOURCES, recordings_signature
-from agir.motion.gait import extract_gait_parameters
+from agir.data.records import SkippedRecord, SourceRecord
+from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import Motion, load_motion, save_motion
 from agir.text.rationale import describe, rationale
 
@@ -45,8 +45,10 @@ class CorpusItem:
     extras: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        row = {k: getattr(self, k) for k in ("id", "subject", "score", "fps", "layout", "path", "parameters",
-                                             "description", "rationale")}
+        row = {
+            k: getattr(self, k)
+            for k in ("id", "subject", "score", "fps", "layout", "path", "parameters", "description", "rationale")
+        }
         return row | self.extras
 
 
@@ -54,27 +56,54 @@ def _synthetic_records(config: DataConfig, seed: int) -> Iterator[SourceRecord]:
     from agir.motion.synth import make_cohort
 
     cohort = config.synthetic
-    subjects = make_cohort(cohort.n_subjects, cohort.trials_per_subject, seed,
-                           score_weights=tuple(cohort.score_weights), walk_distance_m=cohort.walk_distance_m,
-                           fps=cohort.fps)
+    subjects = make_cohort(
+        cohort.n_subjects,
+        cohort.trials_per_subject,
+        seed,
+        score_weights=tuple(cohort.score_weights),
+        walk_distance_m=cohort.walk_distance_m,
+        fps=cohort.fps,
+    )
     for subject, trials in subjects:
         for index, trial in enumerate(trials):
-            motion = Motion(joints=trial.joints, fps=trial.fps, layout="smpl22",
-                            measured=np.ones(trial.joints.shape[1], dtype=bool), path="")
-            yield SourceRecord(f"{subject.subject_id}_T{index + 1}", subject.subject_id, subject.score, motion,
-                               {"truth": trial.truth})
+            motion = Motion(
+                joints=trial.joints,
+                fps=trial.fps,
+                layout="smpl22",
+                measured=np.ones(trial.joints.shape[1], dtype=bool),
+                path="",
+            )
+            yield SourceRecord(
+                f"{subject.subject_id}_T{index + 1}", subject.subject_id, subject.score, motion, {"truth": trial.truth}
+            )
 
 
 SOURCES: dict[str, Callable[[DataConfig, int], Iterator[SourceRecord | SkippedRecord]]] = {
-    "synthetic": _synthetic_records, **RECORDING_SOURCES}
+    "synthetic": _synthetic_records,
+    **RECORDING_SOURCES,
+}
 
 
 # The code that writes corpus content: a change to any of it (new wording, a better extractor) makes old corpora stale.
-CONTENT_CODE = ("agir.motion.synth", "agir.motion.synth_plan", "agir.motion.synth_pose", "agir.motion.synth_profile",
-                "agir.motion.synth_truth", "agir.motion.gait", "agir.motion.gait_events", "agir.text.norms",
-                "agir.text.rationale", "agir.motion.io", "agir.motion.skeleton", "agir.motion.formats.bvh",
-                "agir.motion.formats.c3d", "agir.motion.formats.carepd", "agir.motion.formats.humanml3d",
-                "agir.motion.formats.smpl", "agir.data.recordings")
+CONTENT_CODE = (
+    "agir.motion.synth",
+    "agir.motion.synth_plan",
+    "agir.motion.synth_pose",
+    "agir.motion.synth_profile",
+    "agir.motion.synth_truth",
+    "agir.motion.gait_parameters",
+    "agir.motion.gait_events",
+    "agir.text.norms",
+    "agir.text.rationale",
+    "agir.motion.io",
+    "agir.motion.skeleton",
+    "agir.motion.formats.bvh",
+    "agir.motion.formats.c3d",
+    "agir.motion.formats.carepd",
+    "agir.motion.formats.humanml3d",
+    "agir.motion.formats.smpl",
+    "agir.data.recordings",
+)
 
 
 def _code_hash() -> str:
@@ -89,7 +118,10 @@ def source_fingerprint(config: DataConfig, seed: int) -> str:
     resolved = OmegaConf.to_container(OmegaConf.structured(config), resolve=True)
     options = "synthetic" if config.source == "synthetic" else "recordings"
     content = {k: resolved[k] for k in ("source", options, "fps")} | {
-        "seed": seed, "version": CORPUS_VERSION, "code": _code_hash()}
+        "seed": seed,
+        "version": CORPUS_VERSION,
+        "code": _code_hash(),
+    }
     if options == "recordings":  # and the recordings themselves: new or edited files make a new corpus
         content["files"] = recordings_signature(config)
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
@@ -97,20 +129,28 @@ def source_fingerprint(config: DataConfig, seed: int) -> str:
 
 def make_item(record: SourceRecord, seed: int) -> CorpusItem:
     """Measure the gait parameters of one record and write its description and rationale from them."""
-    parameters = extract_gait_parameters(record.motion.joints, record.motion.fps,
-                                         measured=record.motion.measured).to_dict()
+    parameters = extract_gait_parameters(
+        record.motion.joints, record.motion.fps, measured=record.motion.measured
+    ).to_dict()
     # String seeds hash deterministically, so each item's phrasing is fixed by (seed, id) alone.
     text_rng = random.Random(f"{seed}:{record.id}")
     return CorpusItem(
-        id=record.id, subject=record.subject, score=record.score, fps=record.motion.fps,
-        layout=record.motion.layout, path=f"motions/{record.id}.npz", parameters=parameters,
-        description=describe(parameters, text_rng), rationale=rationale(parameters, record.score, text_rng),
+        id=record.id,
+        subject=record.subject,
+        score=record.score,
+        fps=record.motion.fps,
+        layout=record.motion.layout,
+        path=f"motions/{record.id}.npz",
+        parameters=parameters,
+        description=describe(parameters, text_rng),
+        rationale=rationale(parameters, record.score, text_rng),
         extras=record.extras,
     )
 
 
-def build_corpus(config: DataConfig, seed: int, out_dir: str | Path | None = None,
-                 progress: Callable[[str], None] | None = print) -> Path:
+def build_corpus(
+    config: DataConfig, seed: int, out_dir: str | Path | None = None, progress: Callable[[str], None] | None = print
+) -> Path:
     """Write the corpus for `config` into `out_dir` (default config.corpus_dir); bad records are skipped and listed."""
     out = Path(out_dir or config.corpus_dir)
     if config.source not in SOURCES:
@@ -132,8 +172,12 @@ def build_corpus(config: DataConfig, seed: int, out_dir: str | Path | None = Non
     if not rows:
         raise ValueError(f"{out}: no usable sequences in source {config.source!r} ({len(skipped)} skipped)")
     (out / MANIFEST).write_text("\n".join(rows) + "\n")
-    info = {"source": config.source, "fingerprint": source_fingerprint(config, seed), "items": len(rows),
-            "skipped": skipped}
+    info = {
+        "source": config.source,
+        "fingerprint": source_fingerprint(config, seed),
+        "items": len(rows),
+        "skipped": skipped,
+    }
     (out / CORPUS_INFO).write_text(json.dumps(info, indent=1) + "\n")
     if progress:
         for item_id, reason in skipped.items():

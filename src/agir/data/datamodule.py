@@ -3,8 +3,8 @@
 It owns the corpus, the subject-wise split (saved into the run directory so every stage and every rank uses the same
 one) and the per-frame motion features with their training-set normalization statistics. Views:
 - `motion`: fixed-length feature windows, normalized (the tokenizer stage);
-- the prompt/answer views of the LLM stages (`agir.data.sft`), switched on by `connect`ing a motion tokenizer and an
-  `SFTView` (text tokenizer, tasks, lengths) once the stage has built its backbone.
+- the prompt/answer views of the LLM stages (`agir.data.sft_samples`), switched on by `connect`ing a motion tokenizer
+  and an `SFTView` (text tokenizer, tasks, lengths) once the stage has built its backbone.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from agir.config import DataConfig
 from agir.data.corpus import CorpusItem, ensure_corpus, load_item_motion, read_manifest
 from agir.data.sampling import ResumableLoader
-from agir.data.sft import SFTDataset, SFTView, check_answer_lengths, collate_samples
+from agir.data.sft_samples import SFTDataset, SFTView, check_answer_lengths, collate_samples
 from agir.data.splits import SubjectSplit, make_split, subject_scores
 from agir.motion.features import joints_to_features
 
@@ -36,7 +36,7 @@ class FeatureStats:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, sequences: list[np.ndarray], std_floor: float = 1e-2) -> "FeatureStats":
+    def fit(cls, sequences: list[np.ndarray], std_floor: float = 1e-2) -> FeatureStats:
         frames = np.concatenate(sequences, axis=0).astype(np.float64)
         return cls(frames.mean(0).astype(np.float32), np.maximum(frames.std(0), std_floor).astype(np.float32))
 
@@ -60,15 +60,16 @@ class MotionWindows(Dataset):
     def __init__(self, sequences: list[np.ndarray], length: int, stride: int):
         self.sequences = sequences
         self.length = length
-        self.index = [(i, start) for i, seq in enumerate(sequences)
-                      for start in range(0, max(len(seq) - length, 0) + 1, stride)]
+        self.index = [
+            (i, start) for i, seq in enumerate(sequences) for start in range(0, max(len(seq) - length, 0) + 1, stride)
+        ]
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getitem__(self, i: int) -> torch.Tensor:
         sequence, start = self.index[i]
-        window = self.sequences[sequence][start:start + self.length]
+        window = self.sequences[sequence][start : start + self.length]
         if len(window) < self.length:
             window = np.concatenate([window, np.repeat(window[-1:], self.length - len(window), axis=0)])
         return torch.from_numpy(window)
@@ -149,8 +150,9 @@ class GaitDataModule(L.LightningDataModule):
             dataset = SFTDataset(self.view, self.items[part], self.codes, self.seed, train)
             pad_id = self.view.tokenizer.pad_token_id
             options = {"batch_size": self.view.batch_size, "collate_fn": partial(collate_samples, pad_id=pad_id)}
-        return ResumableLoader(dataset, shuffle=train, seed=self.seed, drop_last=train,
-                               num_workers=self.config.num_workers, **options)
+        return ResumableLoader(
+            dataset, shuffle=train, seed=self.seed, drop_last=train, num_workers=self.config.num_workers, **options
+        )
 
     def train_dataloader(self) -> ResumableLoader:
         return self._loader("train")

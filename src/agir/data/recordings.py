@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from agir.config import DataConfig
-from agir.data.records import SkippedRecord, SourceRecord
 from agir.data.recordings_config import RecordingsConfig
+from agir.data.records import SkippedRecord, SourceRecord
 from agir.motion.formats.carepd import read_cohort, walk_labels, walk_motion
 from agir.motion.formats.humanml3d import decode_features, load_stats
 from agir.motion.formats.smpl import load_smpl_model
@@ -48,8 +48,10 @@ def read_labels(path: str | Path) -> dict[str, list[Label]]:
         raise ValueError(f"{path}: not a readable labels CSV ({error})") from None
     header = set(rows[0]) if rows else set()
     if not set(LABEL_COLUMNS) <= header:
-        raise ValueError(f"{path}: labels CSV needs columns {', '.join(LABEL_COLUMNS)} (found: "
-                         f"{', '.join(sorted(header)) or 'none'})")
+        raise ValueError(
+            f"{path}: labels CSV needs columns {', '.join(LABEL_COLUMNS)} (found: "
+            f"{', '.join(sorted(header)) or 'none'})"
+        )
     labels: dict[str, list[Label]] = {}
     for line, row in enumerate(rows, start=2):
         score = row["score"].strip()
@@ -81,13 +83,15 @@ def _item_id(subject: str, trial: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{subject}_{trial}")
 
 
-def _record(config: DataConfig, path: str, raw: RawMotion, subject: str, trial: str, score: int,
-            medication: object) -> Record:
+def _record(
+    config: DataConfig, path: str, raw: RawMotion, subject: str, trial: str, score: int, medication: object
+) -> Record:
     item_id = _item_id(subject, trial)
     options = config.recordings
     try:
-        motion = canonical_motion(path, raw, fps=options.fps, layout=options.layout, units=options.units,
-                                  up=options.up, target_fps=config.fps)
+        motion = canonical_motion(
+            path, raw, fps=options.fps, layout=options.layout, units=options.units, up=options.up, target_fps=config.fps
+        )
     except MotionFileError as error:
         return SkippedRecord(item_id, str(error))
     extras = {"trial": trial, "source_file": path} | ({"medication": str(medication)} if medication else {})
@@ -105,13 +109,15 @@ def _file_records(config: DataConfig, read: Callable[[Path], RawMotion]) -> Iter
         trial = path.relative_to(options.root).with_suffix("").as_posix()
         found.update((label.subject, trial) for label in labels.get(trial, []))
         if trial not in labels:
-            yield SkippedRecord(_item_id("unlabelled", trial), f"{path}: no label for trial {trial!r} in "
-                                                                f"{options.labels_csv}")
+            yield SkippedRecord(
+                _item_id("unlabelled", trial), f"{path}: no label for trial {trial!r} in {options.labels_csv}"
+            )
             continue
         if len(labels[trial]) > 1:
             subjects = ", ".join(label.subject for label in labels[trial])
-            yield SkippedRecord(_item_id("ambiguous", trial), f"{path}: trial {trial!r} is labelled for several "
-                                                              f"subjects ({subjects})")
+            yield SkippedRecord(
+                _item_id("ambiguous", trial), f"{path}: trial {trial!r} is labelled for several subjects ({subjects})"
+            )
             continue
         label = labels[trial][0]
         try:
@@ -123,13 +129,16 @@ def _file_records(config: DataConfig, read: Callable[[Path], RawMotion]) -> Iter
     yield from _unmatched_labels(labels, found, options)
 
 
-def _unmatched_labels(labels: dict[str, list[Label]], found: set[tuple[str, str]],
-                      options: RecordingsConfig) -> Iterator[Record]:
+def _unmatched_labels(
+    labels: dict[str, list[Label]], found: set[tuple[str, str]], options: RecordingsConfig
+) -> Iterator[Record]:
     for trial, trial_labels in labels.items():
         for label in trial_labels:
             if (label.subject, trial) not in found:
-                yield SkippedRecord(_item_id(label.subject, trial), f"{options.labels_csv}: trial {trial!r} has a "
-                                                                    f"label but no recording under {options.root}")
+                yield SkippedRecord(
+                    _item_id(label.subject, trial),
+                    f"{options.labels_csv}: trial {trial!r} has a label but no recording under {options.root}",
+                )
 
 
 def _carepd_records(config: DataConfig, seed: int) -> Iterator[Record]:
@@ -151,8 +160,9 @@ def _carepd_records(config: DataConfig, seed: int) -> Iterator[Record]:
                 stored = walk_labels(walk)
                 score = csv_label.score if csv_label else stored["score"]
                 if score is None:
-                    yield SkippedRecord(_item_id(subject, trial), f"{where}: no UPDRS_GAIT score in the walk or "
-                                                                  f"the labels CSV")
+                    yield SkippedRecord(
+                        _item_id(subject, trial), f"{where}: no UPDRS_GAIT score in the walk or the labels CSV"
+                    )
                     continue
                 try:
                     raw = walk_motion(Path(where), walk, model)
@@ -184,6 +194,8 @@ def _registered_records(config: DataConfig, seed: int) -> Iterator[Record]:
 
 
 RECORDING_SOURCES: dict[str, Callable[[DataConfig, int], Iterator[Record]]] = {
-    "carepd": _carepd_records, "humanml3d": _humanml3d_records, "bvh": _registered_records,
+    "carepd": _carepd_records,
+    "humanml3d": _humanml3d_records,
+    "bvh": _registered_records,
     "c3d": _registered_records,
 }

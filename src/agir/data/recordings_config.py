@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass
@@ -15,8 +14,8 @@ class RecordingsConfig:
     # root without its suffix (CARE-PD: the walk's name). Optional for CARE-PD, whose walks carry UPDRS_GAIT.
     labels_csv: str = ""
     # Frame rate of files that state none (plain joint arrays); HumanML3D's is 20.
-    fps: Optional[float] = None
-    layout: Optional[str] = None
+    fps: float | None = None
+    layout: str | None = None
     units: str = "auto"
     up: str = "auto"
     # CARE-PD: an SMPL model file (.npz or .pkl, user-provided) for walks stored as SMPL parameters only.

@@ -9,7 +9,7 @@ run resumed from a mid-epoch checkpoint continues with exactly the next batch. T
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.distributed as dist
@@ -43,13 +43,13 @@ class ShardedSampler(Sampler[int]):
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         order = torch.randperm(self.size, generator=generator).tolist()
         per_rank = self.size // world
-        return order[rank * per_rank:(rank + 1) * per_rank]
+        return order[rank * per_rank : (rank + 1) * per_rank]
 
     def __len__(self) -> int:
         return len(self._shard())
 
     def __iter__(self) -> Iterator[int]:
-        shard = self._shard()[self.skip:]
+        shard = self._shard()[self.skip :]
         self.skip = 0
         return iter(shard)
 
@@ -57,13 +57,20 @@ class ShardedSampler(Sampler[int]):
 class ResumableLoader(DataLoader):
     """A DataLoader over a ShardedSampler whose position survives a checkpoint (Lightning's `_Stateful` protocol)."""
 
-    def __init__(self, dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False,
-                 **kwargs):
+    def __init__(
+        self, dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False, **kwargs
+    ):
         self.sharded_sampler = ShardedSampler(len(dataset), shuffle, seed)
         # A private generator: creating an iterator would otherwise draw from the global RNG, and a resumed run
         # creates one more than an uninterrupted run (its interrupted epoch), shifting every later random draw.
-        super().__init__(dataset, batch_size=batch_size, sampler=self.sharded_sampler, drop_last=drop_last,
-                         generator=torch.Generator().manual_seed(seed), **kwargs)
+        super().__init__(
+            dataset,
+            batch_size=batch_size,
+            sampler=self.sharded_sampler,
+            drop_last=drop_last,
+            generator=torch.Generator().manual_seed(seed),
+            **kwargs,
+        )
         self._epoch = 0
         self._batches_done = 0
         self._next_epoch = 0

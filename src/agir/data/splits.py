@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
 
 from agir.config import SplitConfig
 
@@ -36,7 +36,7 @@ class SubjectSplit:
         Path(path).write_text(json.dumps(asdict(self), indent=1) + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "SubjectSplit":
+    def load(cls, path: str | Path) -> SubjectSplit:
         data = json.loads(Path(path).read_text())
         return cls(data["scheme"], data["fold"], *(tuple(data[p]) for p in ("train", "val", "test")))
 
@@ -73,9 +73,9 @@ def _take_fraction(order: list[str], subject_score: dict[str, int], fraction: fl
     quotas = {score: len(members) * total / len(order) for score, members in classes.items()}
     counts = {score: int(quota) for score, quota in quotas.items()}
     by_remainder = sorted(classes, key=lambda score: (counts[score] - quotas[score], score))
-    for score in by_remainder[:total - sum(counts.values())]:
+    for score in by_remainder[: total - sum(counts.values())]:
         counts[score] += 1
-    picked = {subject for score, members in classes.items() for subject in members[:counts[score]]}
+    picked = {subject for score, members in classes.items() for subject in members[: counts[score]]}
     return [s for s in order if s in picked], [s for s in order if s not in picked]
 
 
@@ -91,7 +91,7 @@ def make_split(subject_score: dict[str, int], config: SplitConfig, seed: int) ->
             raise ValueError(f"kfold needs 2 <= folds <= {len(order)} subjects, got folds={config.folds}")
         if not 0 <= config.fold < config.folds:
             raise ValueError(f"fold {config.fold} out of range for {config.folds} folds")
-        test = order[config.fold::config.folds]
+        test = order[config.fold :: config.folds]
         rest = [s for i, s in enumerate(order) if i % config.folds != config.fold]
     else:  # loso: subjects in sorted order, so fold i always means the same person
         subjects = sorted(subject_score)

@@ -8,8 +8,14 @@ import numpy as np
 
 from agir.data.corpus import CorpusItem
 
-SUMMARY_KEYS = ("speed_m_s", "stride_length_m", "cadence_steps_min", "arm_swing_asymmetry_pct", "trunk_flexion_deg",
-                "freezing_episodes")
+SUMMARY_KEYS = (
+    "speed_m_s",
+    "stride_length_m",
+    "cadence_steps_min",
+    "arm_swing_asymmetry_pct",
+    "trunk_flexion_deg",
+    "freezing_episodes",
+)
 
 
 def format_summary(items: list[CorpusItem]) -> str:

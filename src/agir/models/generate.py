@@ -29,7 +29,6 @@ from agir.models.score_reader import ScoreReader, score_token_ids
 from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, collate_prompts, encode_example, encode_prompt
 from agir.text.score import SCORE_PREFIX, SCORES, rationale_body, with_score
 
-
 # What a decoding step costs beyond its rows' attention, in padded prompt tokens of one row: measured on 2 CPU cores
 # with the demo's backbone (about 1 ms a step, 0.6 us per row and cached token). On a GPU a step's fixed cost
 # dwarfs its rows', so batches there are not split.
@@ -37,7 +36,7 @@ CPU_STEP_COST_TOKENS = 1800
 
 
 def _chunks(order: list[int], size: int) -> list[list[int]]:
-    return [order[start:start + size] for start in range(0, len(order), size)]
+    return [order[start : start + size] for start in range(0, len(order), size)]
 
 
 def _length_groups(order: list[int], lengths: list[int], step_cost: float | None) -> list[list[int]]:
@@ -55,7 +54,7 @@ def _length_groups(order: list[int], lengths: list[int], step_cost: float | None
                 best[end], cut[end] = cost, start
     groups, end = [], len(order)
     while end:
-        groups.append(order[cut[end]:end])
+        groups.append(order[cut[end] : end])
         end = cut[end]
     return groups[::-1]
 
@@ -84,8 +83,15 @@ class Generation:
 
 
 @torch.no_grad()
-def generate(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, batch_size: int = 32,
-             parameters: Sequence[Mapping] | None = None, read_scores: bool = False) -> list[Generation]:
+def generate(
+    model,
+    tokenizer,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    batch_size: int = 32,
+    parameters: Sequence[Mapping] | None = None,
+    read_scores: bool = False,
+) -> list[Generation]:
     """Greedy continuations of tokenized prompts; prompts of similar length are batched together (left padding),
     results come back in the input order. On the CPU a batch of very different prompt lengths is generated in the
     groups that waste least on padding (`_length_groups`). With `parameters` (one measured-gait mapping per
@@ -113,9 +119,16 @@ def generate(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, ba
         cache = reserved_cache(model.config, width + max_new_tokens)
         if cache is not None and device.type == "cpu":
             _prefill_alone(model, cache, [prompts[i] for i in chunk], width)
-        output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
-                                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                                logits_processor=processors, **({} if cache is None else {cache_keyword(model): cache}))
+        output = model.generate(
+            **batch,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            use_cache=True,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            logits_processor=processors,
+            **({} if cache is None else {cache_keyword(model): cache}),
+        )
         for row, index in enumerate(chunk):
             text = tokenizer.decode(output[row, width:], skip_special_tokens=True)
             # Read after the last `Score:` only: an earlier one, or none when the answer stops right after it.
@@ -125,16 +138,25 @@ def generate(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, ba
     return generations
 
 
-def generate_texts(model, tokenizer, prompts: list[list[int]], max_new_tokens: int, batch_size: int = 32,
-                   parameters: Sequence[Mapping] | None = None) -> list[str]:
+def generate_texts(
+    model,
+    tokenizer,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    batch_size: int = 32,
+    parameters: Sequence[Mapping] | None = None,
+) -> list[str]:
     """The texts of `generate`: greedy continuations, decoded without special tokens, in the input order."""
     return [g.text for g in generate(model, tokenizer, prompts, max_new_tokens, batch_size, parameters)]
 
 
-def _examples(tokenizer, prompts: list[str], answers: list[str], max_length: int,
-              use_chat_template: bool) -> list[SFTExample]:
-    return [encode_example(tokenizer, prompt, answer, max_length, use_chat_template)
-            for prompt, answer in zip(prompts, answers)]
+def _examples(
+    tokenizer, prompts: list[str], answers: list[str], max_length: int, use_chat_template: bool
+) -> list[SFTExample]:
+    return [
+        encode_example(tokenizer, prompt, answer, max_length, use_chat_template)
+        for prompt, answer in zip(prompts, answers, strict=True)
+    ]
 
 
 @torch.no_grad()
@@ -146,7 +168,7 @@ def _logits(model, tokenizer, examples: list[SFTExample], batch_size: int) -> It
         batch = {k: v.to(device) for k, v in collate([examples[i] for i in chunk], tokenizer.pad_token_id).items()}
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
         for row, index in enumerate(chunk):
-            yield index, logits[row, :len(examples[index].input_ids)]
+            yield index, logits[row, : len(examples[index].input_ids)]
 
 
 def _answer_log_likelihood(logits: torch.Tensor, example: SFTExample) -> float:
@@ -167,16 +189,31 @@ def _single_token_choice(candidates: list[SFTExample]) -> tuple[int, list[int]] 
     return differ[0], [i[differ[0]] for i in ids]
 
 
-def score_probabilities(model, tokenizer, prompts: list[str], rationales: list[str], max_length: int,
-                        use_chat_template: bool, batch_size: int = 32) -> torch.Tensor:
+def score_probabilities(
+    model,
+    tokenizer,
+    prompts: list[str],
+    rationales: list[str],
+    max_length: int,
+    use_chat_template: bool,
+    batch_size: int = 32,
+) -> torch.Tensor:
     """(N, 4) probabilities of scores 0-3 given each prompt and the body of its generated rationale.
 
     Where each score is one token after a shared `... Score:` (every tokenizer we ship), they are the model's
     next-token probabilities there, renormalized over the four: one forward pass per rationale. Otherwise each
     completed answer's whole likelihood is compared, four passes."""
     bodies = [rationale_body(text) for text in rationales]
-    candidates = [_examples(tokenizer, [prompt] * len(SCORES), [with_score(body, score) for score in SCORES],
-                            max_length, use_chat_template) for prompt, body in zip(prompts, bodies)]
+    candidates = [
+        _examples(
+            tokenizer,
+            [prompt] * len(SCORES),
+            [with_score(body, score) for score in SCORES],
+            max_length,
+            use_chat_template,
+        )
+        for prompt, body in zip(prompts, bodies, strict=True)
+    ]
     choices = [_single_token_choice(four) for four in candidates]
     log_likelihood = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
     single = [i for i, choice in enumerate(choices) if choice is not None]
@@ -190,23 +227,33 @@ def score_probabilities(model, tokenizer, prompts: list[str], rationales: list[s
     return F.softmax(log_likelihood, dim=-1)
 
 
-def generation_prompt(tokenizer, prompt: str, max_length: int, max_new_tokens: int,
-                      use_chat_template: bool) -> list[int]:
+def generation_prompt(
+    tokenizer, prompt: str, max_length: int, max_new_tokens: int, use_chat_template: bool
+) -> list[int]:
     """The tokens a rationale is generated from: `prompt`, cut so that it and `max_new_tokens` fit in `max_length`."""
     if max_new_tokens >= max_length:
-        raise ValueError(f"max_new_tokens ({max_new_tokens}) leaves no room for a prompt within max_length "
-                         f"({max_length})")
+        raise ValueError(
+            f"max_new_tokens ({max_new_tokens}) leaves no room for a prompt within max_length ({max_length})"
+        )
     return encode_prompt(tokenizer, prompt, use_chat_template, max_length=max_length - max_new_tokens)
 
 
-def rationales_and_probabilities(model, tokenizer, prompts: list[str], max_new_tokens: int, max_length: int,
-                                 use_chat_template: bool, batch_size: int = 32,
-                                 parameters: Sequence[Mapping] | None = None) -> tuple[list[str], torch.Tensor]:
+def rationales_and_probabilities(
+    model,
+    tokenizer,
+    prompts: list[str],
+    max_new_tokens: int,
+    max_length: int,
+    use_chat_template: bool,
+    batch_size: int = 32,
+    parameters: Sequence[Mapping] | None = None,
+) -> tuple[list[str], torch.Tensor]:
     """Greedy rationales for prompt texts (their numbers grounded in `parameters` when given, one mapping per
     prompt) and, given each, the (N, 4) probabilities of scores 0-3: read during generation after the rationale's
     last `Score:`, or from `score_probabilities` where they could not be read there."""
-    prompt_ids = [generation_prompt(tokenizer, prompt, max_length, max_new_tokens, use_chat_template)
-                  for prompt in prompts]
+    prompt_ids = [
+        generation_prompt(tokenizer, prompt, max_length, max_new_tokens, use_chat_template) for prompt in prompts
+    ]
     generations = generate(model, tokenizer, prompt_ids, max_new_tokens, batch_size, parameters, read_scores=True)
     rationales = [g.text for g in generations]
     log_probabilities = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
@@ -216,7 +263,13 @@ def rationales_and_probabilities(model, tokenizer, prompts: list[str], max_new_t
             log_probabilities[i] = g.score_log_probabilities
     probabilities = F.softmax(log_probabilities, dim=-1)
     if unread:
-        probabilities[unread] = score_probabilities(model, tokenizer, [prompts[i] for i in unread],
-                                                    [rationales[i] for i in unread], max_length, use_chat_template,
-                                                    batch_size)
+        probabilities[unread] = score_probabilities(
+            model,
+            tokenizer,
+            [prompts[i] for i in unread],
+            [rationales[i] for i in unread],
+            max_length,
+            use_chat_template,
+            batch_size,
+        )
     return rationales, probabilities

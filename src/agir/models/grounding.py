@@ -1,7 +1,7 @@
 """Grounded numbers: while a rationale is generated, the numbers it cites are the measured ones.
 
 A small model reading motion codes can only estimate a stride length or an arm-swing angle; the measurement
-(`agir.motion.gait`) knows it. So during greedy generation, whenever the model starts a number that the words
+(`agir.motion.gait_parameters`) knows it. So during greedy generation, whenever the model starts a number that the words
 before it tie to a measured parameter (`agir.text.claims.pending_claim_keys`, the same reading the faithfulness
 check applies), the tokens of that parameter's measured value as texts write it, unit included
 (`agir.text.rationale.format_value`), are forced. The model still chooses which findings to report, in what
@@ -71,7 +71,7 @@ class GroundedNumbers(LogitsProcessor):
         greedy = scores.argmax(dim=-1).cpu()
         idle = torch.tensor([not queue for queue in self.queued])
         for row in torch.nonzero(idle & self.starts_number[greedy], as_tuple=True)[0].tolist():
-            self.queued[row] = self._forced_tokens(row, input_ids[row, self.prompt_length:], int(greedy[row]))
+            self.queued[row] = self._forced_tokens(row, input_ids[row, self.prompt_length :], int(greedy[row]))
         for row, queue in enumerate(self.queued):
             if not queue:
                 continue
@@ -86,13 +86,16 @@ class GroundedNumbers(LogitsProcessor):
     def _ending_with(self, token: int) -> torch.Tensor:
         """The tokens that write `token`'s text and then, if anything, punctuation or a space."""
         ending = self.tokenizer.decode([token])
-        return token_mask(self.tokenizer, f"ends a grounded value with {ending!r}",
-                          lambda text: text.startswith(ending) and _CLOSES_VALUE_RE.match(text, len(ending)))
+        return token_mask(
+            self.tokenizer,
+            f"ends a grounded value with {ending!r}",
+            lambda text: text.startswith(ending) and _CLOSES_VALUE_RE.match(text, len(ending)),
+        )
 
     def _forced_tokens(self, row: int, generated: torch.Tensor, token: int) -> list[int]:
         text = self.tokenizer.decode(generated, skip_special_tokens=True)
         token_text = self.tokenizer.decode([token])
-        spaces = token_text[:len(token_text) - len(token_text.lstrip())]
+        spaces = token_text[: len(token_text) - len(token_text.lstrip())]
         number_start = len(text) + len(spaces)
         completion = grounded_text(text + token_text, number_start, self.parameters[row])
         if completion is None:
@@ -104,6 +107,6 @@ def _continuation_ids(tokenizer, text: str, continuation: str) -> list[int]:
     """The tokens that write `continuation` after `text`, as the tokenizer splits the whole."""
     before = tokenizer.encode(text, add_special_tokens=False)
     whole = tokenizer.encode(text + continuation, add_special_tokens=False)
-    if whole[:len(before)] == before:
-        return whole[len(before):]
+    if whole[: len(before)] == before:
+        return whole[len(before) :]
     return tokenizer.encode(continuation, add_special_tokens=False)

@@ -34,8 +34,9 @@ class ReservedLayer(DynamicLayer):
         self._key_buffer = keys.new_zeros(rows, keys.shape[1], self.capacity, keys.shape[-1])
         self._value_buffer = values.new_zeros(rows, values.shape[1], self.capacity, values.shape[-1])
 
-    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
         start = self.get_seq_length()
@@ -54,8 +55,8 @@ class ReservedLayer(DynamicLayer):
             self._reserve(keys, values, rows)
         if end > self.capacity or keys.shape[-2] > end:
             raise ValueError(f"ReservedLayer holds {self.capacity} positions; {keys.shape[-2]} cannot end at {end}")
-        self._key_buffer[row, :, end - keys.shape[-2]:end] = keys[0]
-        self._value_buffer[row, :, end - values.shape[-2]:end] = values[0]
+        self._key_buffer[row, :, end - keys.shape[-2] : end] = keys[0]
+        self._value_buffer[row, :, end - values.shape[-2] : end] = values[0]
         self.keys, self.values = self._key_buffer[:, :, :end], self._value_buffer[:, :, :end]
 
 

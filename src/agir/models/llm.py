@@ -31,18 +31,35 @@ from peft import LoraConfig as PeftLoraConfig
 from peft import PeftModel, get_base_model_state_dict, get_peft_model, prepare_model_for_kbit_training
 from safetensors.torch import save_file
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import (AddedToken, AutoConfig, AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig,
-                          PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase, PreTrainedTokenizerFast)
+from transformers import (
+    AddedToken,
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    BitsAndBytesConfig,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
+)
 
-from agir.models.llm_config import (BPE_SPECIAL_TOKENS, DTYPE_NAMES, MIN_BPE_VOCAB, SCRATCH_ARCHITECTURES,
-                                     LLMConfig, LoRAConfig, ScratchConfig)
+from agir.models.llm_config import (
+    BPE_SPECIAL_TOKENS,
+    DTYPE_NAMES,
+    MIN_BPE_VOCAB,
+    LLMConfig,
+    LoRAConfig,
+    ScratchConfig,
+)
 from agir.models.llm_vocab import MOTION_END, MOTION_START, MotionVocabulary, motion_token
 from agir.text.prompts import PROMPT_VERSION
 
 # Attention and MLP projections per model_type; other architectures get peft's "all-linear".
 LORA_TARGETS = {
-    **dict.fromkeys(("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text"),
-                    ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]),
+    **dict.fromkeys(
+        ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text"),
+        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    ),
     "gpt2": ["c_attn", "c_proj", "c_fc"],
     "phi3": ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"],
 }
@@ -60,16 +77,23 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedToke
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(BPE_SPECIAL_TOKENS.values()),
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(BPE_SPECIAL_TOKENS.values()),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     bpe.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=bpe, **BPE_SPECIAL_TOKENS)
 
 
 def tokenizer_fingerprint(tokenizer: PreTrainedTokenizerBase) -> str:
     """A hash of the vocabulary, special tokens and chat template: the key for token caches and stage checks."""
-    content = {"vocab": sorted(tokenizer.get_vocab().items()), "special": tokenizer.special_tokens_map,
-               "chat_template": tokenizer.chat_template}
+    content = {
+        "vocab": sorted(tokenizer.get_vocab().items()),
+        "special": tokenizer.special_tokens_map,
+        "chat_template": tokenizer.chat_template,
+    }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -83,8 +107,9 @@ def resize_embeddings(model: PreTrainedModel, size: int) -> None:
             weight[kept:] = weight[:kept].float().mean(dim=0).to(weight.dtype)
 
 
-def add_motion_tokens(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
-                      codebook_size: int) -> MotionVocabulary:
+def add_motion_tokens(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, codebook_size: int
+) -> MotionVocabulary:
     """Add `<motion_0>`..`<motion_{K-1}>`, `<motion_start>`, `<motion_end>` as contiguous ids and resize the model."""
     if codebook_size < 1:
         raise ValueError(f"codebook_size must be at least 1, got {codebook_size}")
@@ -111,9 +136,12 @@ def motion_vocabulary_of(tokenizer: PreTrainedTokenizerBase) -> MotionVocabulary
     return MotionVocabulary(start_id - first_id, first_id, start_id, tokenizer.convert_tokens_to_ids(MOTION_END))
 
 
-def load_backbone(config: LLMConfig, texts: Iterable[str] | None = None, device: str | torch.device = "cpu",
-                  codebook_size: int | None = None
-                  ) -> tuple[PeftModel, PreTrainedTokenizerBase, MotionVocabulary | None]:
+def load_backbone(
+    config: LLMConfig,
+    texts: Iterable[str] | None = None,
+    device: str | torch.device = "cpu",
+    codebook_size: int | None = None,
+) -> tuple[PeftModel, PreTrainedTokenizerBase, MotionVocabulary | None]:
     """Model, tokenizer and motion vocabulary, ready to train: motion tokens added, then LoRA (QLoRA if quantized).
 
     `texts` train the tokenizer of a scratch backbone and are ignored by a pretrained one."""
@@ -149,8 +177,9 @@ def apply_lora(model: PreTrainedModel, config: LLMConfig, new_token_ids: list[in
     return model
 
 
-def save_stage(model: PeftModel, tokenizer: PreTrainedTokenizerBase, directory: str | Path,
-               metadata: dict[str, Any]) -> None:
+def save_stage(
+    model: PeftModel, tokenizer: PreTrainedTokenizerBase, directory: str | Path, metadata: dict[str, Any]
+) -> None:
     """Write a stage folder: adapter with new token rows, tokenizer, scratch base weights, metadata.json."""
     if not isinstance(model, PeftModel):
         raise TypeError(f"save_stage needs the peft model from load_backbone or load_stage, got {type(model).__name__}")
@@ -178,8 +207,11 @@ def save_stage(model: PeftModel, tokenizer: PreTrainedTokenizerBase, directory: 
     if own["base_model"] is None:
         (directory / "base").mkdir(exist_ok=True)
         base.config.save_pretrained(directory / "base")
-        save_file(_untied(get_base_model_state_dict(model)), directory / "base" / "model.safetensors",
-                  metadata={"format": "pt"})
+        save_file(
+            _untied(get_base_model_state_dict(model)),
+            directory / "base" / "model.safetensors",
+            metadata={"format": "pt"},
+        )
     # metadata.json last, through a rename: its presence means the folder is complete.
     partial = directory / "metadata.json.partial"
     partial.write_text(json.dumps({**own, **metadata}, indent=2, default=str))
@@ -196,17 +228,19 @@ def read_stage_metadata(directory: str | Path) -> dict[str, Any]:
     return metadata
 
 
-def load_stage(directory: str | Path, config: LLMConfig, device: str | torch.device = "cpu",
-               is_trainable: bool = False) -> tuple[PeftModel, PreTrainedTokenizerBase, MotionVocabulary | None,
-                                                     dict[str, Any]]:
+def load_stage(
+    directory: str | Path, config: LLMConfig, device: str | torch.device = "cpu", is_trainable: bool = False
+) -> tuple[PeftModel, PreTrainedTokenizerBase, MotionVocabulary | None, dict[str, Any]]:
     """Rebuild the base (pretrained id, or scratch weights from base/), resize it to the saved tokenizer, load the
     adapter. `config` gives quantization, dtype and training options; its backbone must be the stage's."""
     directory = Path(directory)
     metadata = read_stage_metadata(directory)
     stage_base = metadata["base_model"]
     if config.pretrained != stage_base:
-        raise ValueError(f"{directory} was trained on {stage_base or 'a scratch backbone'}, but llm.pretrained is "
-                         f"{config.pretrained!r}; use the same backbone")
+        raise ValueError(
+            f"{directory} was trained on {stage_base or 'a scratch backbone'}, but llm.pretrained is "
+            f"{config.pretrained!r}; use the same backbone"
+        )
     tokenizer = AutoTokenizer.from_pretrained(directory / "tokenizer", trust_remote_code=config.trust_remote_code)
     if tokenizer_fingerprint(tokenizer) != metadata["tokenizer_hash"]:
         raise ValueError(f"{directory / 'tokenizer'} does not match the tokenizer hash in metadata.json")
@@ -234,16 +268,30 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
 
 
 def _scratch_model(scratch: ScratchConfig, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
-    ids = {"vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id,
-           "eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id}
+    ids = {
+        "vocab_size": len(tokenizer),
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
     if scratch.architecture == "gpt2":
-        sizes = {"n_embd": scratch.hidden_size, "n_layer": scratch.num_layers, "n_head": scratch.num_heads,
-                 "n_inner": scratch.intermediate_size, "n_positions": scratch.max_positions}
+        sizes = {
+            "n_embd": scratch.hidden_size,
+            "n_layer": scratch.num_layers,
+            "n_head": scratch.num_heads,
+            "n_inner": scratch.intermediate_size,
+            "n_positions": scratch.max_positions,
+        }
     else:
-        sizes = {"hidden_size": scratch.hidden_size, "num_hidden_layers": scratch.num_layers,
-                 "num_attention_heads": scratch.num_heads, "num_key_value_heads": scratch.num_heads,
-                 "head_dim": scratch.hidden_size // scratch.num_heads, "intermediate_size": scratch.intermediate_size,
-                 "max_position_embeddings": scratch.max_positions}
+        sizes = {
+            "hidden_size": scratch.hidden_size,
+            "num_hidden_layers": scratch.num_layers,
+            "num_attention_heads": scratch.num_heads,
+            "num_key_value_heads": scratch.num_heads,
+            "head_dim": scratch.hidden_size // scratch.num_heads,
+            "intermediate_size": scratch.intermediate_size,
+            "max_position_embeddings": scratch.max_positions,
+        }
     model_config: PretrainedConfig = AutoConfig.for_model(scratch.architecture, **ids, **sizes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(scratch.seed)
@@ -264,8 +312,9 @@ def _from_pretrained(source: str, config: LLMConfig, device: str | torch.device)
     dtype = resolve_dtype(config.dtype, device)
     quantization = {
         None: None,
-        "4bit": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                   bnb_4bit_compute_dtype=dtype),
+        "4bit": BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype
+        ),
         "8bit": BitsAndBytesConfig(load_in_8bit=True),
     }[config.quantization]
     try:
@@ -273,8 +322,9 @@ def _from_pretrained(source: str, config: LLMConfig, device: str | torch.device)
         # An explicit quantization_config=None would load a checkpoint saved quantized as a plain model, with its
         # packed weights re-initialized; left out, such a checkpoint loads as it was saved.
         options = {"quantization_config": quantization} if quantization else {}
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, device_map={"": device},
-                                                     trust_remote_code=config.trust_remote_code, **options)
+        model = AutoModelForCausalLM.from_pretrained(
+            source, dtype=dtype, device_map={"": device}, trust_remote_code=config.trust_remote_code, **options
+        )
     except OSError as error:
         raise OSError(_load_error(source, error)) from None
     if config.quantization is None and getattr(model, "is_quantized", False):
@@ -286,8 +336,11 @@ def _from_pretrained(source: str, config: LLMConfig, device: str | torch.device)
 
 def _load_error(name: str, error: OSError) -> str:
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-    offline = " (HF_HUB_OFFLINE is set: use a local directory or a model already in the cache)" \
-        if hub_constants.HF_HUB_OFFLINE else ""
+    offline = (
+        " (HF_HUB_OFFLINE is set: use a local directory or a model already in the cache)"
+        if hub_constants.HF_HUB_OFFLINE
+        else ""
+    )
     return f"cannot load backbone {name!r}: {reason}{offline}"
 
 
@@ -306,8 +359,9 @@ def _prepare_for_training(model: PreTrainedModel, config: LLMConfig) -> None:
     checkpointing = {"use_reentrant": False}
     if getattr(model, "is_quantized", False):
         # QLoRA as peft prescribes: freeze, upcast the non-quantized weights, enable input grads.
-        prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
-                                        gradient_checkpointing_kwargs=checkpointing)
+        prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=config.gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing
+        )
     elif config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
     if config.gradient_checkpointing:
@@ -343,8 +397,9 @@ def _embedding_weights(model: PreTrainedModel) -> list[torch.Tensor]:
     return [model.get_input_embeddings().weight] + ([] if output is None else [output.weight])
 
 
-def _peft_config(model: PreTrainedModel, lora: LoRAConfig, new_token_training: str,
-                 new_token_ids: list[int]) -> PeftLoraConfig:
+def _peft_config(
+    model: PreTrainedModel, lora: LoRAConfig, new_token_training: str, new_token_ids: list[int]
+) -> PeftLoraConfig:
     model_type = model.config.model_type
     targets = lora.target_modules if lora.target_modules is not None else LORA_TARGETS.get(model_type, ["all-linear"])
     names = {module: name.rsplit(".", 1)[-1] for name, module in model.named_modules()}
@@ -360,8 +415,12 @@ def _peft_config(model: PreTrainedModel, lora: LoRAConfig, new_token_training: s
         options["modules_to_save"] = [input_name, names[output]]
         options["ensure_weight_tying"] = tied
     return PeftLoraConfig(
-        r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
         target_modules="all-linear" if targets == ["all-linear"] else list(targets),
         # GPT-2 stores its projections as Conv1D, whose weight is (in, out).
-        fan_in_fan_out=model_type == "gpt2", task_type="CAUSAL_LM", **options,
+        fan_in_fan_out=model_type == "gpt2",
+        task_type="CAUSAL_LM",
+        **options,
     )

@@ -27,17 +27,20 @@ class ScratchConfig:
 
     def __post_init__(self) -> None:
         if self.architecture not in SCRATCH_ARCHITECTURES:
-            raise ValueError(f"llm.scratch.architecture must be one of {', '.join(SCRATCH_ARCHITECTURES)}, "
-                             f"not {self.architecture!r}")
+            raise ValueError(
+                f"llm.scratch.architecture must be one of {', '.join(SCRATCH_ARCHITECTURES)}, not {self.architecture!r}"
+            )
         for name in ("hidden_size", "num_layers", "num_heads", "intermediate_size", "max_positions"):
             if getattr(self, name) < 1:
                 raise ValueError(f"llm.scratch.{name} must be at least 1, got {getattr(self, name)}")
         if self.hidden_size % self.num_heads:
-            raise ValueError(f"llm.scratch.hidden_size ({self.hidden_size}) must be a multiple of num_heads "
-                             f"({self.num_heads})")
+            raise ValueError(
+                f"llm.scratch.hidden_size ({self.hidden_size}) must be a multiple of num_heads ({self.num_heads})"
+            )
         if self.text_vocab_size < MIN_BPE_VOCAB:
-            raise ValueError(f"llm.scratch.text_vocab_size must be at least {MIN_BPE_VOCAB}, "
-                             f"got {self.text_vocab_size}")
+            raise ValueError(
+                f"llm.scratch.text_vocab_size must be at least {MIN_BPE_VOCAB}, got {self.text_vocab_size}"
+            )
 
 
 @dataclass
@@ -73,17 +76,24 @@ class LLMConfig:
         if self.dtype != "auto" and self.dtype not in DTYPE_NAMES:
             raise ValueError(f"llm.dtype must be auto or one of {', '.join(DTYPE_NAMES)}, not {self.dtype!r}")
         if self.new_token_training not in ("trainable_token_indices", "modules_to_save"):
-            raise ValueError("llm.new_token_training must be trainable_token_indices or modules_to_save, "
-                             f"not {self.new_token_training!r}")
+            raise ValueError(
+                "llm.new_token_training must be trainable_token_indices or modules_to_save, "
+                f"not {self.new_token_training!r}"
+            )
         if self.max_length < 2:
             raise ValueError(f"llm.max_length must be at least 2, got {self.max_length}")
         if self.pretrained is None and self.quantization and self.scratch.train_base:
             raise ValueError("a quantized scratch base cannot be trained: set llm.scratch.train_base=false")
-        if self.pretrained is None and self.quantization and (self.scratch.hidden_size % 64
-                                                              or self.scratch.intermediate_size % 64):
+        if (
+            self.pretrained is None
+            and self.quantization
+            and (self.scratch.hidden_size % 64 or self.scratch.intermediate_size % 64)
+        ):
             # bitsandbytes' packed CPU inference kernels fail on other widths (bitsandbytes 0.50).
-            raise ValueError("a quantized scratch base needs llm.scratch.hidden_size and intermediate_size that are "
-                             "multiples of 64")
+            raise ValueError(
+                "a quantized scratch base needs llm.scratch.hidden_size and intermediate_size that are multiples of 64"
+            )
         if self.pretrained is None and self.max_length > self.scratch.max_positions:
-            raise ValueError(f"llm.max_length ({self.max_length}) exceeds llm.scratch.max_positions "
-                             f"({self.scratch.max_positions})")
+            raise ValueError(
+                f"llm.max_length ({self.max_length}) exceeds llm.scratch.max_positions ({self.scratch.max_positions})"
+            )

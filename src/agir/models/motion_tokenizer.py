@@ -39,13 +39,13 @@ class MotionTokenizer:
 
     @property
     def frames_per_code(self) -> int:
-        return 2 ** self.model.config.down_t
+        return 2**self.model.config.down_t
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def to(self, device: str | torch.device) -> "MotionTokenizer":
+    def to(self, device: str | torch.device) -> MotionTokenizer:
         self.model.to(device)
         return self
 
@@ -63,13 +63,17 @@ class MotionTokenizer:
             by_bucket.setdefault(-(-len(sequence) // LENGTH_BUCKET) * LENGTH_BUCKET, []).append(i)
         for frames, indices in by_bucket.items():
             for start in range(0, len(indices), batch_size):
-                chunk = indices[start:start + batch_size]
-                batch = np.stack([np.concatenate([features[i], np.repeat(features[i][-1:], frames - len(features[i]),
-                                                                          axis=0)]) for i in chunk])
+                chunk = indices[start : start + batch_size]
+                batch = np.stack(
+                    [
+                        np.concatenate([features[i], np.repeat(features[i][-1:], frames - len(features[i]), axis=0)])
+                        for i in chunk
+                    ]
+                )
                 batch = ((batch - self.mean) / self.std).astype(np.float32)
                 out = self.model.encode(torch.from_numpy(batch).to(self.device)).cpu().numpy()
                 for row, i in enumerate(chunk):
-                    codes[i] = out[row, :-(-len(features[i]) // self.frames_per_code)]
+                    codes[i] = out[row, : -(-len(features[i]) // self.frames_per_code)]
         return codes
 
     def encode(self, joints: np.ndarray) -> np.ndarray:
@@ -89,15 +93,19 @@ class MotionTokenizer:
         directory.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         save_file(state, directory / WEIGHTS)
-        meta = {"model": dataclasses.asdict(self.model.config), "fps": self.fps,
-                "mean": self.mean.tolist(), "std": self.std.tolist()}
+        meta = {
+            "model": dataclasses.asdict(self.model.config),
+            "fps": self.fps,
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+        }
         (directory / META).write_text(json.dumps(meta) + "\n")
         digest = hashlib.sha256((directory / WEIGHTS).read_bytes() + (directory / META).read_bytes()).hexdigest()
         (directory / HASH).write_text(digest + "\n")
         return digest
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, device: str | torch.device = "cpu") -> "MotionTokenizer":
+    def from_pretrained(cls, directory: str | Path, device: str | torch.device = "cpu") -> MotionTokenizer:
         directory = Path(directory)
         for name in (WEIGHTS, META):
             if not (directory / name).is_file():

@@ -52,8 +52,14 @@ def _sample_rows(vectors: Tensor, count: int) -> Tensor:
 
 
 class EMAQuantizer(nn.Module):
-    def __init__(self, codebook_size: int, code_dim: int, decay: float = 0.99, dead_code_threshold: float = 1.0,
-                 eps: float = 1e-5):
+    def __init__(
+        self,
+        codebook_size: int,
+        code_dim: int,
+        decay: float = 0.99,
+        dead_code_threshold: float = 1.0,
+        eps: float = 1e-5,
+    ):
         super().__init__()
         self.codebook_size = codebook_size
         self.code_dim = code_dim
@@ -76,8 +82,9 @@ class EMAQuantizer(nn.Module):
         if codes.dtype not in (torch.int32, torch.int64) or codes.ndim != 2:
             raise ValueError(f"codes must be a (batch, length) integer tensor, got {codes.dtype} {tuple(codes.shape)}")
         if codes.numel() and (codes.min() < 0 or codes.max() >= self.codebook_size):
-            raise ValueError(f"codes must lie in [0, {self.codebook_size}), got range "
-                             f"[{codes.min().item()}, {codes.max().item()}]")
+            raise ValueError(
+                f"codes must lie in [0, {self.codebook_size}), got range [{codes.min().item()}, {codes.max().item()}]"
+            )
         return F.embedding(codes, self.codebook).transpose(1, 2)
 
     def forward(self, z: Tensor) -> QuantizerOutput:

@@ -50,7 +50,7 @@ class ScoreReader(LogitsProcessor):
         if input_ids.shape[1] <= self.prompt_length:
             return scores
         for row in torch.nonzero(self.ends_with_colon[input_ids[:, -1].cpu()], as_tuple=True)[0].tolist():
-            text = self.tokenizer.decode(input_ids[row, self.prompt_length:], skip_special_tokens=True)
+            text = self.tokenizer.decode(input_ids[row, self.prompt_length :], skip_special_tokens=True)
             if text.endswith(SCORE_PREFIX):
                 picked = scores[row, self.score_ids].float()
                 self.log_probabilities[row] = torch.log_softmax(picked, dim=-1).double().cpu()

@@ -65,14 +65,16 @@ class ResidualBlock(nn.Module):
 
 def residual_stack(width: int, depth: int, dilation_growth: int) -> nn.Sequential:
     # Widest receptive field first, as in T2M-GPT (reverse_dilation=True).
-    return nn.Sequential(*(ResidualBlock(width, dilation_growth ** d) for d in reversed(range(depth))))
+    return nn.Sequential(*(ResidualBlock(width, dilation_growth**d) for d in reversed(range(depth))))
 
 
 def encoder(config: VQVAEConfig) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Conv1d(config.input_dim, config.width, 3, padding=1), nn.ReLU()]
     for _ in range(config.down_t):
-        layers += [nn.Conv1d(config.width, config.width, kernel_size=4, stride=2, padding=1),
-                   residual_stack(config.width, config.depth, config.dilation_growth)]
+        layers += [
+            nn.Conv1d(config.width, config.width, kernel_size=4, stride=2, padding=1),
+            residual_stack(config.width, config.depth, config.dilation_growth),
+        ]
     layers.append(nn.Conv1d(config.width, config.code_dim, 3, padding=1))
     return nn.Sequential(*layers)
 
@@ -80,11 +82,16 @@ def encoder(config: VQVAEConfig) -> nn.Sequential:
 def decoder(config: VQVAEConfig) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Conv1d(config.code_dim, config.width, 3, padding=1), nn.ReLU()]
     for _ in range(config.down_t):
-        layers += [residual_stack(config.width, config.depth, config.dilation_growth),
-                   nn.Upsample(scale_factor=2, mode="nearest"),
-                   nn.Conv1d(config.width, config.width, 3, padding=1)]
-    layers += [nn.Conv1d(config.width, config.width, 3, padding=1), nn.ReLU(),
-               nn.Conv1d(config.width, config.input_dim, 3, padding=1)]
+        layers += [
+            residual_stack(config.width, config.depth, config.dilation_growth),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv1d(config.width, config.width, 3, padding=1),
+        ]
+    layers += [
+        nn.Conv1d(config.width, config.width, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv1d(config.width, config.input_dim, 3, padding=1),
+    ]
     return nn.Sequential(*layers)
 
 
@@ -92,11 +99,12 @@ class MotionVQVAE(nn.Module):
     def __init__(self, config: VQVAEConfig):
         super().__init__()
         self.config = config
-        self.frames_per_code = 2 ** config.down_t
+        self.frames_per_code = 2**config.down_t
         self.encoder = encoder(config)
         self.decoder = decoder(config)
-        self.quantizer = EMAQuantizer(config.codebook_size, config.code_dim, config.ema_decay,
-                                      config.dead_code_threshold)
+        self.quantizer = EMAQuantizer(
+            config.codebook_size, config.code_dim, config.ema_decay, config.dead_code_threshold
+        )
 
     def forward(self, x: Tensor) -> VQVAEOutput:
         """(B, T, input_dim) -> reconstruction of the same shape, codes and quantizer statistics.
@@ -104,8 +112,9 @@ class MotionVQVAE(nn.Module):
         In training mode the quantizer updates its codebook (and syncs it across ranks when distributed)."""
         quantized = self.quantizer(self._encode_latents(x))
         reconstruction = self._decode_latents(quantized.quantized)[:, : x.shape[1]]
-        return VQVAEOutput(reconstruction, quantized.codes, quantized.commitment_loss, quantized.perplexity,
-                           quantized.usage)
+        return VQVAEOutput(
+            reconstruction, quantized.codes, quantized.commitment_loss, quantized.perplexity, quantized.usage
+        )
 
     @torch.no_grad()
     def encode(self, x: Tensor) -> Tensor:

@@ -25,8 +25,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agir.motion.skeleton import (LEFT_ANKLE, LEFT_HIP, LEFT_SHOULDER, LEFT_TOE, NUM_JOINTS, PELVIS, RIGHT_ANKLE,
-                                  RIGHT_HIP, RIGHT_SHOULDER, RIGHT_TOE)
+from agir.motion.skeleton import (
+    LEFT_ANKLE,
+    LEFT_HIP,
+    LEFT_SHOULDER,
+    LEFT_TOE,
+    NUM_JOINTS,
+    PELVIS,
+    RIGHT_ANKLE,
+    RIGHT_HIP,
+    RIGHT_SHOULDER,
+    RIGHT_TOE,
+)
 
 ROOT_HEIGHT = slice(0, 1)
 ROOT_VELOCITY = slice(1, 3)
@@ -58,8 +68,9 @@ def facing_yaw(joints: np.ndarray) -> np.ndarray:
     forward_x, forward_z = -across[:, 2], across[:, 0]
     flat = np.hypot(forward_x, forward_z) < 1e-8
     if flat.any():
-        raise ValueError(f"cannot tell facing: hips and shoulders have no left-right extent at frame "
-                         f"{int(np.argmax(flat))}")
+        raise ValueError(
+            f"cannot tell facing: hips and shoulders have no left-right extent at frame {int(np.argmax(flat))}"
+        )
     return np.arctan2(forward_x, forward_z)
 
 

@@ -134,13 +134,13 @@ def turn_interval(heading: np.ndarray, measured: np.ndarray, fps: float) -> Inte
     total = heading[last] - heading[first]
     if abs(total) < MIN_TURN_RAD:
         return None
-    fraction = (heading[first:last + 1] - heading[first]) / total
+    fraction = (heading[first : last + 1] - heading[first]) / total
     half = int(np.argmax(fraction >= 0.5))
     low, high = TURN_FRACTIONS
     below = np.flatnonzero(fraction[:half] < low)[-1]
-    start = _crossing(below + np.arange(2), fraction[below:below + 2], low)
+    start = _crossing(below + np.arange(2), fraction[below : below + 2], low)
     above = half + np.flatnonzero(fraction[half:] > high)[0]
-    end = _crossing(above - np.arange(2)[::-1], fraction[above - 1:above + 1], high)
+    end = _crossing(above - np.arange(2)[::-1], fraction[above - 1 : above + 1], high)
     start, end = start + first, end + first
     return start / fps, end / fps
 
@@ -220,11 +220,11 @@ class FootEvents:
 
     @property
     def heel_strike(self) -> np.ndarray:
-        return np.array([start for (start, _), struck in zip(self.stance, self.struck) if struck])
+        return np.array([start for (start, _), struck in zip(self.stance, self.struck, strict=True) if struck])
 
     @property
     def toe_off(self) -> np.ndarray:
-        return np.array([end for (_, end), lifted in zip(self.stance, self.lifted) if lifted])
+        return np.array([end for (_, end), lifted in zip(self.stance, self.lifted, strict=True) if lifted])
 
 
 def contact_speed(heel: np.ndarray, toe: np.ndarray, fps: float) -> np.ndarray:
@@ -248,7 +248,7 @@ def _moved(toe: np.ndarray, before: tuple[int, int], after: tuple[int, int]) -> 
     Median positions over each stance ignore jitter; a step lands at least MIN_SWING_M away (an en-bloc pivot
     turns the toe by several cm), a heel tremor or a heel rise in place moves the toe not at all.
     """
-    rest = [np.median(horizontal(toe[first:last + 1]), axis=0) for first, last in (before, after)]
+    rest = [np.median(horizontal(toe[first : last + 1]), axis=0) for first, last in (before, after)]
     return float(np.linalg.norm(rest[1] - rest[0])) >= MIN_SWING_M
 
 
@@ -272,9 +272,13 @@ def foot_events(heel: np.ndarray, toe: np.ndarray, fps: float) -> FootEvents:
     last_frame = len(speed) - 1
     struck = [first > 0 for first, _ in stances]
     lifted = [last < last_frame for _, last in stances]
-    stance = [(_crossing_time(speed, level, first, -1, fps) if strike else 0.0,
-               _crossing_time(speed, level, last, +1, fps) if lift else last_frame / fps)
-              for (first, last), strike, lift in zip(stances, struck, lifted)]
+    stance = [
+        (
+            _crossing_time(speed, level, first, -1, fps) if strike else 0.0,
+            _crossing_time(speed, level, last, +1, fps) if lift else last_frame / fps,
+        )
+        for (first, last), strike, lift in zip(stances, struck, lifted, strict=True)
+    ]
     return FootEvents(stance, struck, lifted)
 
 

@@ -31,8 +31,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import butter, sosfiltfilt
 
-from agir.motion.skeleton import (JOINT_INDEX, LAYOUTS, LEFT_ANKLE, NUM_JOINTS, RIGHT_ANKLE, JointLayout,
-                                  get_layout)
+from agir.motion.skeleton import JOINT_INDEX, LAYOUTS, LEFT_ANKLE, NUM_JOINTS, RIGHT_ANKLE, JointLayout, get_layout
 
 # "in" and "cmu" occur in BVH files: CMU's mocap skeletons are in units of 1/0.45 inch (about 5.6 cm).
 UNIT_SCALES: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "cmu": 0.0254 / 0.45}
@@ -130,8 +129,7 @@ def read_npz(path: Path) -> RawMotion:
     layout, units, up = (_scalar(path, arrays, name, str) for name in ("layout", "units", "up"))
     measured = arrays.get("measured")
     if measured is not None and (measured.dtype != bool or measured.shape != (NUM_JOINTS,)):
-        raise MotionFileError(path, f"'measured' must be ({NUM_JOINTS},) bool, got {measured.dtype} "
-                                    f"{measured.shape}")
+        raise MotionFileError(path, f"'measured' must be ({NUM_JOINTS},) bool, got {measured.dtype} {measured.shape}")
     return RawMotion(arrays[key], fps, layout, units, up, measured)
 
 
@@ -150,20 +148,38 @@ def read_csv(path: Path) -> RawMotion:
     if len(columns) != len(header):
         raise MotionFileError(path, "CSV header repeats a column name")
     layout = _csv_layout(path, header)
-    joints = np.stack([np.stack([columns[f"{joint.lower()}_{axis}"] for axis in "xyz"], axis=-1)
-                       for joint in layout.joints], axis=1)
+    joints = np.stack(
+        [np.stack([columns[f"{joint.lower()}_{axis}"] for axis in "xyz"], axis=-1) for joint in layout.joints], axis=1
+    )
     fps = _fps_from_times(path, columns["time"]) if "time" in columns else None
     return RawMotion(joints, fps, layout.name)
 
 
-def load_motion(path: str | Path, *, fps: float | None = None, layout: str | None = None, units: str = "auto",
-                up: str = "auto", target_fps: float | None = None, min_frames: int = 8) -> Motion:
+def load_motion(
+    path: str | Path,
+    *,
+    fps: float | None = None,
+    layout: str | None = None,
+    units: str = "auto",
+    up: str = "auto",
+    target_fps: float | None = None,
+    min_frames: int = 8,
+) -> Motion:
     """Load a motion file as canonical joints. Flags fill metadata the file lacks; a flag contradicting it is an error.
 
-    units: "auto" (m, cm or mm from body size; BVH files also in or cmu) or one of UNIT_SCALES; up: "auto" (y or z, from where the head is) or y/z.
+    units: "auto" (m, cm or mm from body size; BVH files also in or cmu) or one of UNIT_SCALES;
+    up: "auto" (y or z, from where the head is) or y/z.
     """
-    return canonical_motion(path, read_raw(Path(path)), fps=fps, layout=layout, units=units, up=up,
-                            target_fps=target_fps, min_frames=min_frames)
+    return canonical_motion(
+        path,
+        read_raw(Path(path)),
+        fps=fps,
+        layout=layout,
+        units=units,
+        up=up,
+        target_fps=target_fps,
+        min_frames=min_frames,
+    )
 
 
 def read_raw(path: Path) -> RawMotion:
@@ -176,9 +192,17 @@ def read_raw(path: Path) -> RawMotion:
     return reader(path)
 
 
-def canonical_motion(path: str | Path, raw: RawMotion, *, fps: float | None = None, layout: str | None = None,
-                     units: str = "auto", up: str = "auto", target_fps: float | None = None,
-                     min_frames: int = 8) -> Motion:
+def canonical_motion(
+    path: str | Path,
+    raw: RawMotion,
+    *,
+    fps: float | None = None,
+    layout: str | None = None,
+    units: str = "auto",
+    up: str = "auto",
+    target_fps: float | None = None,
+    min_frames: int = 8,
+) -> Motion:
     """What load_motion does after reading: `raw` (read from `path` by any reader) to canonical joints."""
     path = Path(path)
     fps = _resolve(path, "fps", fps, raw.fps)
@@ -199,8 +223,9 @@ def canonical_motion(path: str | Path, raw: RawMotion, *, fps: float | None = No
     if target_fps is not None and not math.isclose(target_fps, fps):
         joints = resample(joints, fps, target_fps)
         if len(joints) < min_frames:
-            raise MotionFileError(path, f"only {len(joints)} frames after resampling to {target_fps:g} fps "
-                                        f"(at least {min_frames} needed)")
+            raise MotionFileError(
+                path, f"only {len(joints)} frames after resampling to {target_fps:g} fps (at least {min_frames} needed)"
+            )
         fps = float(target_fps)
     return Motion(joints.astype(np.float32), float(fps), layout_name, measured, str(path))
 
@@ -212,9 +237,15 @@ def save_motion(path: str | Path, motion: Motion) -> None:
         raise MotionFileError(path, "motions are saved as .npz")
     if motion.joints.ndim != 3 or motion.joints.shape[1:] != (NUM_JOINTS, 3):
         raise MotionFileError(path, f"cannot save joints shaped {motion.joints.shape}; expected (frames, 22, 3)")
-    np.savez_compressed(path, joints=motion.joints.astype(np.float32), fps=np.float64(motion.fps),
-                        layout=np.str_(motion.layout), measured=np.asarray(motion.measured, dtype=bool),
-                        units=np.str_("m"), up=np.str_("y"))
+    np.savez_compressed(
+        path,
+        joints=motion.joints.astype(np.float32),
+        fps=np.float64(motion.fps),
+        layout=np.str_(motion.layout),
+        measured=np.asarray(motion.measured, dtype=bool),
+        units=np.str_("m"),
+        up=np.str_("y"),
+    )
 
 
 def resample(joints: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
@@ -249,8 +280,9 @@ def numpy_errors(path: Path) -> Iterator[None]:
         raise
     except ValueError as error:
         if "allow_pickle" in str(error):
-            raise MotionFileError(path, "holds pickled Python objects, which are never loaded; "
-                                        "save a plain numeric array") from None
+            raise MotionFileError(
+                path, "holds pickled Python objects, which are never loaded; save a plain numeric array"
+            ) from None
         raise MotionFileError(path, f"corrupt or truncated file ({error})") from None
     except _UNREADABLE as error:
         raise MotionFileError(path, f"corrupt or truncated file ({error})") from None
@@ -307,8 +339,9 @@ def _known_layout(path: Path, name: str) -> JointLayout:
 
 def _map_layout(path: Path, source: np.ndarray, layout: JointLayout) -> tuple[np.ndarray, np.ndarray]:
     if source.shape[1] != layout.num_joints:
-        raise MotionFileError(path, f"{source.shape[1]} joints do not match layout {layout.name} "
-                                    f"({layout.num_joints} joints)")
+        raise MotionFileError(
+            path, f"{source.shape[1]} joints do not match layout {layout.name} ({layout.num_joints} joints)"
+        )
     # Only joints the mapping reads must be finite: a Kinect thumb that lost tracking harms nothing.
     used = _read_by_mapping(layout)
     _check_finite(path, source[:, used])
@@ -324,11 +357,14 @@ def _read_by_mapping(layout: JointLayout) -> np.ndarray:
     return np.isin(layout.joints, sorted(names))
 
 
-def _canonical_joints(path: Path, source: np.ndarray, layout_name: str,
-                      measured: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _canonical_joints(
+    path: Path, source: np.ndarray, layout_name: str, measured: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     if source.shape[1] != NUM_JOINTS:
-        raise MotionFileError(path, f"file has a 'measured' mask, so canonical joints, but {source.shape[1]} "
-                                    f"joints instead of {NUM_JOINTS}")
+        raise MotionFileError(
+            path,
+            f"file has a 'measured' mask, so canonical joints, but {source.shape[1]} joints instead of {NUM_JOINTS}",
+        )
     _known_layout(path, layout_name)
     _check_finite(path, source)
     return source, measured
@@ -337,8 +373,10 @@ def _canonical_joints(path: Path, source: np.ndarray, layout_name: str,
 def _check_finite(path: Path, joints: np.ndarray) -> None:
     bad = ~np.isfinite(joints).all(axis=(1, 2))
     if bad.any():
-        raise MotionFileError(path, f"{int(bad.sum())} of {len(joints)} frames contain NaN or inf values "
-                                    f"(first: frame {int(np.argmax(bad))})")
+        raise MotionFileError(
+            path,
+            f"{int(bad.sum())} of {len(joints)} frames contain NaN or inf values (first: frame {int(np.argmax(bad))})",
+        )
 
 
 def body_size(joints: np.ndarray) -> float:
@@ -352,8 +390,11 @@ def detect_units(path: Path, size: float, candidates: tuple[str, ...] = AUTO_UNI
     low, high = BODY_SIZE_RANGE_M
     plausible = [unit for unit in candidates if low <= size * UNIT_SCALES[unit] <= high]
     if not plausible:
-        raise MotionFileError(path, f"implausible body size: head-to-ankle distance {size:.4g} is no "
-                                    f"human's in {', '.join(candidates)} (expected {low}-{high} m); check the data")
+        raise MotionFileError(
+            path,
+            f"implausible body size: head-to-ankle distance {size:.4g} is no "
+            f"human's in {', '.join(candidates)} (expected {low}-{high} m); check the data",
+        )
     return min(plausible, key=lambda unit: abs(math.log(size * UNIT_SCALES[unit] / TYPICAL_BODY_SIZE_M)))
 
 
@@ -365,8 +406,11 @@ def _to_metres(path: Path, joints: np.ndarray, units: str, candidates: tuple[str
     elif units not in UNIT_SCALES:
         raise MotionFileError(path, f"unknown units {units!r}; use auto, {', '.join(UNIT_SCALES)}")
     elif not low <= size * UNIT_SCALES[units] <= high:
-        raise MotionFileError(path, f"implausible body size for units {units!r}: head-to-ankle distance "
-                                    f"{size * UNIT_SCALES[units]:.4g} m (expected {low}-{high} m)")
+        raise MotionFileError(
+            path,
+            f"implausible body size for units {units!r}: head-to-ankle distance "
+            f"{size * UNIT_SCALES[units]:.4g} m (expected {low}-{high} m)",
+        )
     return joints * UNIT_SCALES[units]
 
 
@@ -376,8 +420,11 @@ def _to_y_up(path: Path, joints: np.ndarray, up: str) -> np.ndarray:
     if up == "auto":
         axis = int(np.argmax(np.abs(head_above_ankles)))
         if axis == 0 or head_above_ankles[axis] <= 0:
-            raise MotionFileError(path, f"cannot tell the up axis: the head is not above the ankles along +y or +z "
-                                        f"(median head-minus-ankles {np.round(head_above_ankles, 3).tolist()})")
+            raise MotionFileError(
+                path,
+                f"cannot tell the up axis: the head is not above the ankles along +y or +z "
+                f"(median head-minus-ankles {np.round(head_above_ankles, 3).tolist()})",
+            )
         up = "xyz"[axis]
     elif up not in UP_AXES:
         raise MotionFileError(path, f"unknown up axis {up!r}; use auto, y or z")
@@ -392,7 +439,7 @@ def _csv_numbers(path: Path, line: int, row: list[str], header: list[str]) -> li
     try:
         return [float(cell) if cell.strip() else math.nan for cell in row]
     except ValueError:
-        column, cell = next((name, cell) for name, cell in zip(header, row) if not _is_number(cell))
+        column, cell = next((name, cell) for name, cell in zip(header, row, strict=True) if not _is_number(cell))
         raise MotionFileError(path, f"line {line}, column {column}: {cell!r} is not a number") from None
 
 
@@ -414,8 +461,11 @@ def _csv_layout(path: Path, header: list[str]) -> JointLayout:
     layout = min(LAYOUTS.values(), key=lambda lay: len(found ^ _layout_columns(lay)))
     missing, extra = sorted(_layout_columns(layout) - found), sorted(found - _layout_columns(layout))
     if missing or extra:
-        raise MotionFileError(path, f"joint columns match no known layout (closest {layout.name}: missing "
-                                    f"{missing[:6]}, unexpected {extra[:6]}); known: {', '.join(LAYOUTS)}")
+        raise MotionFileError(
+            path,
+            f"joint columns match no known layout (closest {layout.name}: missing "
+            f"{missing[:6]}, unexpected {extra[:6]}); known: {', '.join(LAYOUTS)}",
+        )
     return layout
 
 
@@ -429,8 +479,9 @@ def _fps_from_times(path: Path, times: np.ndarray) -> float:
         raise MotionFileError(path, "the time column must hold increasing numbers")
     step = (times[-1] - times[0]) / len(steps)
     if np.max(np.abs(steps - step)) > 0.25 * step:
-        raise MotionFileError(path, f"the time column is not evenly sampled (steps from {steps.min():.4g} to "
-                                    f"{steps.max():.4g} s)")
+        raise MotionFileError(
+            path, f"the time column is not evenly sampled (steps from {steps.min():.4g} to {steps.max():.4g} s)"
+        )
     return float(1.0 / step)
 
 

@@ -25,8 +25,16 @@ from agir.motion.synth_pose import pose
 from agir.motion.synth_profile import SCORES, Anthropometry, SubjectProfile, sample_subject
 from agir.motion.synth_truth import TRUTH_KEYS, measure_truth
 
-__all__ = ["Anthropometry", "SubjectProfile", "Trial", "TRUTH_KEYS", "add_observation_noise", "make_cohort",
-           "sample_subject", "simulate_trial"]
+__all__ = [
+    "Anthropometry",
+    "SubjectProfile",
+    "Trial",
+    "TRUTH_KEYS",
+    "add_observation_noise",
+    "make_cohort",
+    "sample_subject",
+    "simulate_trial",
+]
 
 TRUTH_HZ = 200.0  # the dense sampling the truth is measured on
 MIN_WALK_DISTANCE_M = 1.0
@@ -48,9 +56,13 @@ def _day_to_day(subject: SubjectProfile, rng: np.random.Generator) -> SubjectPro
     stride = subject.stride_length_m * stride_f
     cadence = subject.cadence_steps_min * cadence_f
     return dataclasses.replace(
-        subject, stride_length_m=stride, cadence_steps_min=cadence, speed_m_s=stride * cadence / 120.0,
+        subject,
+        stride_length_m=stride,
+        cadence_steps_min=cadence,
+        speed_m_s=stride * cadence / 120.0,
         arm_swing_left_deg=subject.arm_swing_left_deg * left_f,
-        arm_swing_right_deg=subject.arm_swing_right_deg * right_f, foot_lift_m=subject.foot_lift_m * lift_f,
+        arm_swing_right_deg=subject.arm_swing_right_deg * right_f,
+        foot_lift_m=subject.foot_lift_m * lift_f,
         trunk_flexion_deg=subject.trunk_flexion_deg + rng.normal(0.0, 1.0),
     )
 
@@ -59,8 +71,15 @@ def _to_frames(seconds: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
     return np.clip(np.round(np.asarray(seconds, dtype=float) * fps), 0, n_frames - 1).astype(np.int64)
 
 
-def simulate_trial(subject: SubjectProfile, rng: np.random.Generator, *, fps: float = 30.0,
-                   walk_distance_m: float = 10.0, turn: bool = True, heading_deg: float | None = None) -> Trial:
+def simulate_trial(
+    subject: SubjectProfile,
+    rng: np.random.Generator,
+    *,
+    fps: float = 30.0,
+    walk_distance_m: float = 10.0,
+    turn: bool = True,
+    heading_deg: float | None = None,
+) -> Trial:
     """One trial of `subject`: walk `walk_distance_m`, turn 180 degrees and walk back (or only walk, turn=False).
 
     `heading_deg` is the initial walking direction as a yaw about +y (0 = +z, 90 = +x); None draws one at random.
@@ -81,8 +100,9 @@ def simulate_trial(subject: SubjectProfile, rng: np.random.Generator, *, fps: fl
     truth["duration_s"] = n_frames / fps
 
     c, s = np.cos(heading), np.sin(heading)
-    world = np.stack([joints[..., 0] * c + joints[..., 2] * s, joints[..., 1],
-                      -joints[..., 0] * s + joints[..., 2] * c], axis=-1)
+    world = np.stack(
+        [joints[..., 0] * c + joints[..., 2] * s, joints[..., 1], -joints[..., 0] * s + joints[..., 2] * c], axis=-1
+    )
     events = {}
     for side, name in ((LEFT, "left"), (RIGHT, "right")):
         foot = plan.feet[side]
@@ -93,8 +113,9 @@ def simulate_trial(subject: SubjectProfile, rng: np.random.Generator, *, fps: fl
     return Trial(world.astype(np.float32), float(fps), truth, events, day)
 
 
-def add_observation_noise(joints: np.ndarray, sigma_m: float, rng: np.random.Generator,
-                          correlation: float = 0.6) -> np.ndarray:
+def add_observation_noise(
+    joints: np.ndarray, sigma_m: float, rng: np.random.Generator, correlation: float = 0.6
+) -> np.ndarray:
     """Pose-estimation jitter: Gaussian per joint and axis with std `sigma_m`, AR(1)-correlated in time.
 
     Bone lengths are no longer constant afterwards, on purpose (video-lifted poses are like that).
@@ -120,9 +141,15 @@ def _score_counts(n_subjects: int, weights: np.ndarray) -> np.ndarray:
     return counts
 
 
-def make_cohort(n_subjects: int, trials_per_subject: int, seed: int,
-                score_weights: tuple[float, float, float, float] = (0.3, 0.3, 0.25, 0.15), *,
-                walk_distance_m: float = 10.0, fps: float = 30.0) -> list[tuple[SubjectProfile, list[Trial]]]:
+def make_cohort(
+    n_subjects: int,
+    trials_per_subject: int,
+    seed: int,
+    score_weights: tuple[float, float, float, float] = (0.3, 0.3, 0.25, 0.15),
+    *,
+    walk_distance_m: float = 10.0,
+    fps: float = 30.0,
+) -> list[tuple[SubjectProfile, list[Trial]]]:
     """`n_subjects` virtual subjects (scores in proportion to `score_weights`, shuffled), each with its trials.
 
     Subject i draws from its own seed stream, so it is the same subject whatever `trials_per_subject`.
@@ -135,10 +162,11 @@ def make_cohort(n_subjects: int, trials_per_subject: int, seed: int,
     streams = np.random.SeedSequence(seed).spawn(n_subjects + 1)
     scores = np.random.default_rng(streams[0]).permutation(np.repeat(SCORES, _score_counts(n_subjects, weights)))
     cohort = []
-    for i, (score, stream) in enumerate(zip(scores, streams[1:])):
+    for i, (score, stream) in enumerate(zip(scores, streams[1:], strict=False)):
         rng = np.random.default_rng(stream)
         subject = sample_subject(f"S{i + 1:03d}", int(score), rng)
-        trials = [simulate_trial(subject, rng, fps=fps, walk_distance_m=walk_distance_m)
-                  for _ in range(trials_per_subject)]
+        trials = [
+            simulate_trial(subject, rng, fps=fps, walk_distance_m=walk_distance_m) for _ in range(trials_per_subject)
+        ]
         cohort.append((subject, trials))
     return cohort

@@ -100,8 +100,9 @@ class GaitPlan:
     duration_s: float
 
 
-def _step_lengths(mean: float, sides: np.ndarray, profile: SubjectProfile, noise: np.ndarray,
-                  distance: float) -> np.ndarray:
+def _step_lengths(
+    mean: float, sides: np.ndarray, profile: SubjectProfile, noise: np.ndarray, distance: float
+) -> np.ndarray:
     """Step lengths around `mean` with the subject's asymmetry and variability, summing to `distance`."""
     asymmetry = np.where(sides == LEFT, 0.5, -0.5) * profile.step_asymmetry
     lengths = mean * (1.0 + asymmetry) * (1.0 + profile.step_length_cv_pct / 100.0 * noise)
@@ -119,8 +120,9 @@ def _hermite_progress(times: np.ndarray, values: np.ndarray, steady: np.ndarray)
     derivative = PchipInterpolator(times, values).derivative()(times)
     for i in range(1, len(times) - 1):
         if steady[i - 1] != steady[i]:
-            derivative[i] = min(slopes[i - 1] if steady[i - 1] else slopes[i],
-                                3.0 * (slopes[i] if steady[i - 1] else slopes[i - 1]))
+            derivative[i] = min(
+                slopes[i - 1] if steady[i - 1] else slopes[i], 3.0 * (slopes[i] if steady[i - 1] else slopes[i - 1])
+            )
     return CubicHermiteSpline(times, values, derivative)
 
 
@@ -143,8 +145,9 @@ def plan_walk(profile: SubjectProfile, rng: np.random.Generator, walk_distance_m
     sides = (first_side + np.arange(n_steps)) % 2
     time_noise, own_length_noise, width_noise = rng.standard_normal((3, n_steps))
     # A longer step also takes a little longer, so speed varies less from step to step than either does.
-    length_noise = _STEP_LENGTH_TIME_CORRELATION * time_noise \
-        + np.sqrt(1.0 - _STEP_LENGTH_TIME_CORRELATION**2) * own_length_noise
+    length_noise = (
+        _STEP_LENGTH_TIME_CORRELATION * time_noise + np.sqrt(1.0 - _STEP_LENGTH_TIME_CORRELATION**2) * own_length_noise
+    )
     holds = _freezing_holds(kinds, n_bout, profile, rng)
     kinds[holds > 0] = CLOSE
 
@@ -152,13 +155,12 @@ def plan_walk(profile: SubjectProfile, rng: np.random.Generator, walk_distance_m
     bouts = [np.arange(n_bout)] + ([np.arange(n_bout) + n_bout + n_turn] if turn else [])
     for bout in bouts:
         walking = bout[kinds[bout] == WALK]
-        lengths[walking] = _step_lengths(step_length, sides[walking], profile, length_noise[walking],
-                                         walk_distance_m)
+        lengths[walking] = _step_lengths(step_length, sides[walking], profile, length_noise[walking], walk_distance_m)
     if turn:
         inner = (1.0 - 2.0 * _TURN_END_FRACTION) / max(n_turn - 2, 1)
         fractions = np.full(n_turn, inner) if n_turn > 2 else np.full(2, 0.5)
         fractions[[0, -1]] = _TURN_END_FRACTION if n_turn > 2 else 0.5
-        lengths[n_bout:n_bout + n_turn] = fractions * path.arc_length
+        lengths[n_bout : n_bout + n_turn] = fractions * path.arc_length
     arc = np.cumsum(lengths)
     heading = path.heading(arc)
     side_sign = np.where(sides == LEFT, 1.0, -1.0)
@@ -176,10 +178,14 @@ def plan_walk(profile: SubjectProfile, rng: np.random.Generator, walk_distance_m
     toe_offs = strikes - swing  # the toe-off that starts the swing ending at each strike
     end = strikes[-1] + _SETTLE_S + QUIET_S + rng.uniform(0.0, 0.1)
 
-    feet = tuple(_foot_contacts(side, sides, strikes, toe_offs, ankles, heading, profile, durations, onset)
-                 for side in (LEFT, RIGHT))
-    trembles = [Tremble(strikes[k] + 0.2, strikes[k] + holds[k] - 0.1, rng.uniform(4.0, 6.0), rng.uniform(1.5, 3.0))
-                for k in np.flatnonzero(holds)]
+    feet = tuple(
+        _foot_contacts(side, sides, strikes, toe_offs, ankles, heading, profile, durations, onset)
+        for side in (LEFT, RIGHT)
+    )
+    trembles = [
+        Tremble(strikes[k] + 0.2, strikes[k] + holds[k] - 0.1, rng.uniform(4.0, 6.0), rng.uniform(1.5, 3.0))
+        for k in np.flatnonzero(holds)
+    ]
 
     # Pelvis anchors: still until onset, at the feet's midpoint at each strike, still through each hold, still at the
     # end. An interval between two regular walking strikes (no hold) is steady.
@@ -196,9 +202,12 @@ def plan_walk(profile: SubjectProfile, rng: np.random.Generator, walk_distance_m
     progress = _hermite_progress(np.array(anchor_t), np.array(anchor_s), steady)
 
     phase_values = np.pi * (np.arange(n_steps) + (first_side == RIGHT))
-    phase = PchipInterpolator(np.concatenate([[0.0, onset], strikes, [end]]),
-                              np.concatenate([[phase_values[0] - 1.2 * np.pi, phase_values[0] - np.pi],
-                                              phase_values, [phase_values[-1] + np.pi]]))
+    phase = PchipInterpolator(
+        np.concatenate([[0.0, onset], strikes, [end]]),
+        np.concatenate(
+            [[phase_values[0] - 1.2 * np.pi, phase_values[0] - np.pi], phase_values, [phase_values[-1] + np.pi]]
+        ),
+    )
     envelope = _swing_envelope(kinds, strikes, holds, onset, end, profile.turn_swing)
     return GaitPlan(path, feet, strikes, sides, kinds, ankles, progress, phase, envelope, trembles, end)
 
@@ -222,8 +231,17 @@ def _freezing_holds(kinds: np.ndarray, n_bout: int, profile: SubjectProfile, rng
     return holds
 
 
-def _foot_contacts(side: int, sides: np.ndarray, strikes: np.ndarray, toe_offs: np.ndarray, ankles: np.ndarray,
-                   heading: np.ndarray, profile: SubjectProfile, durations: np.ndarray, onset: float) -> FootContacts:
+def _foot_contacts(
+    side: int,
+    sides: np.ndarray,
+    strikes: np.ndarray,
+    toe_offs: np.ndarray,
+    ankles: np.ndarray,
+    heading: np.ndarray,
+    profile: SubjectProfile,
+    durations: np.ndarray,
+    onset: float,
+) -> FootContacts:
     """The start stance of one foot, then one contact per step it takes."""
     mine = np.flatnonzero(sides == side)
     start = np.array([(1.0 if side == LEFT else -1.0) * profile.step_width_m / 2.0, 0.0])
@@ -234,12 +252,14 @@ def _foot_contacts(side: int, sides: np.ndarray, strikes: np.ndarray, toe_offs: 
     # Heel rise lasts half a step, begins after foot flat, and not before the walker starts moving.
     heel_rise = 0.5 * np.concatenate([durations[mine], [0.0]])
     heel_off = np.maximum(np.maximum(toe_off - heel_rise, flat + 0.02), onset)
-    return FootContacts(strike, flat, heel_off, toe_off, np.vstack([start, ankles[mine]]),
-                        np.concatenate([[0.0], heading[mine]]))
+    return FootContacts(
+        strike, flat, heel_off, toe_off, np.vstack([start, ankles[mine]]), np.concatenate([[0.0], heading[mine]])
+    )
 
 
-def _swing_envelope(kinds: np.ndarray, strikes: np.ndarray, holds: np.ndarray, onset: float, end: float,
-                    turn_swing: float) -> PchipInterpolator:
+def _swing_envelope(
+    kinds: np.ndarray, strikes: np.ndarray, holds: np.ndarray, onset: float, end: float, turn_swing: float
+) -> PchipInterpolator:
     """0 standing, 1 at every straight-walking strike, `turn_swing` in the turn, back to 0 through freezing."""
     level = np.where(kinds == TURN, turn_swing, 1.0)
     level[kinds == CLOSE] = 0.2

@@ -77,15 +77,17 @@ def _tremble_pitch(trembles: list[Tremble], side: int, times: np.ndarray) -> np.
     return pitch
 
 
-def foot_positions(contacts: FootContacts, side: int, profile: SubjectProfile, trembles: list[Tremble],
-                   times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def foot_positions(
+    contacts: FootContacts, side: int, profile: SubjectProfile, trembles: list[Tremble], times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(n, 3) ankle and (n, 3) toe of one foot."""
     heel_strike, push_off = np.radians(profile.heel_strike_deg), np.radians(profile.push_off_deg)
     toe_out = np.radians(profile.toe_out_deg) * (1.0 if side == LEFT else -1.0)
     c = np.searchsorted(contacts.strike, times, side="right") - 1  # the contact of the last heel strike
     nxt = np.minimum(c + 1, len(contacts.strike) - 1)
-    floor_ankle = np.column_stack([contacts.ankle[:, 0], np.full(len(contacts.ankle), profile.body.ankle_height_m),
-                                   contacts.ankle[:, 1]])
+    floor_ankle = np.column_stack(
+        [contacts.ankle[:, 0], np.full(len(contacts.ankle), profile.body.ankle_height_m), contacts.ankle[:, 1]]
+    )
     yaw = contacts.yaw + toe_out
     toe_fixed = floor_ankle + _foot_vector(profile, yaw, np.zeros_like(yaw))
 
@@ -143,8 +145,9 @@ def _pelvis_bob(profile: SubjectProfile, swing: np.ndarray, phase: np.ndarray) -
     body = profile.body
     leg = body.thigh_m + body.shank_m
     standing = body.ankle_height_m + profile.knee_extension * leg - body.hip[1]
-    double_support = body.ankle_height_m + np.sqrt((_REACH * leg) ** 2 - (profile.stride_length_m / 4.0) ** 2) \
-        - body.hip[1]
+    double_support = (
+        body.ankle_height_m + np.sqrt((_REACH * leg) ** 2 - (profile.stride_length_m / 4.0) ** 2) - body.hip[1]
+    )
     top = standing - _WALK_CROUCH_M
     bob = max(profile.pelvis_bob_m, top - double_support + _BOB_MARGIN_M)
     return standing - swing * (_WALK_CROUCH_M + bob * (1.0 + np.cos(2.0 * phase)) / 2.0)
@@ -161,26 +164,36 @@ def pose(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray) -> np.ndarr
     return joints
 
 
-def _pelvis_and_legs(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray, joints: np.ndarray,
-                     arc: np.ndarray, walk_yaw: np.ndarray, phase: np.ndarray, swing: np.ndarray) -> None:
+def _pelvis_and_legs(
+    plan: GaitPlan,
+    profile: SubjectProfile,
+    times: np.ndarray,
+    joints: np.ndarray,
+    arc: np.ndarray,
+    walk_yaw: np.ndarray,
+    phase: np.ndarray,
+    swing: np.ndarray,
+) -> None:
     """Feet from their contacts, the pelvis above them (low enough for both legs to reach), knees by IK."""
     body = profile.body
     feet = [foot_positions(plan.feet[side], side, profile, plan.trembles, times) for side in (LEFT, RIGHT)]
     centre = plan.path.point(arc) + (profile.pelvis_sway_m * swing * np.sin(phase))[:, None] * left_of(walk_yaw)
     pelvis_yaw = walk_yaw - np.radians(profile.pelvis_rotation_deg) * swing * np.cos(phase)
-    hip_offsets = [_yaw_rotate(np.broadcast_to(np.multiply(body.hip, mirror), (len(times), 3)), pelvis_yaw)
-                   for mirror in ([1.0, 1.0, 1.0], [-1.0, 1.0, 1.0])]
+    hip_offsets = [
+        _yaw_rotate(np.broadcast_to(np.multiply(body.hip, mirror), (len(times), 3)), pelvis_yaw)
+        for mirror in ([1.0, 1.0, 1.0], [-1.0, 1.0, 1.0])
+    ]
 
     heights = [_pelvis_bob(profile, swing, phase)]
     reach = _REACH * (body.thigh_m + body.shank_m)
-    for (ankle, _), hip_offset in zip(feet, hip_offsets):
+    for (ankle, _), hip_offset in zip(feet, hip_offsets, strict=True):
         apart = np.linalg.norm(centre + hip_offset[:, [0, 2]] - ankle[:, [0, 2]], axis=-1)
         heights.append(ankle[:, 1] + np.sqrt(np.maximum(reach**2 - apart**2, 0.0)) - body.hip[1])
     pelvis = np.column_stack([centre[:, 0], _softmin(np.stack(heights), _SOFTMIN_M), centre[:, 1]])
     joints[:, JOINT_INDEX["pelvis"]] = pelvis
 
     knee_forward = _forward(pelvis_yaw)
-    for prefix, hip_offset, (ankle, toe) in zip(("left", "right"), hip_offsets, feet):
+    for prefix, hip_offset, (ankle, toe) in zip(("left", "right"), hip_offsets, feet, strict=True):
         hip = pelvis + hip_offset
         joints[:, JOINT_INDEX[f"{prefix}_hip"]] = hip
         joints[:, JOINT_INDEX[f"{prefix}_knee"]] = _knee(hip, ankle, body.thigh_m, body.shank_m, knee_forward)
@@ -188,8 +201,15 @@ def _pelvis_and_legs(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray,
         joints[:, JOINT_INDEX[f"{prefix}_foot"]] = toe
 
 
-def _upper_body(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray, joints: np.ndarray,
-                walk_yaw: np.ndarray, phase: np.ndarray, swing: np.ndarray) -> None:
+def _upper_body(
+    plan: GaitPlan,
+    profile: SubjectProfile,
+    times: np.ndarray,
+    joints: np.ndarray,
+    walk_yaw: np.ndarray,
+    phase: np.ndarray,
+    swing: np.ndarray,
+) -> None:
     """Spine, head and arms by forward kinematics on top of the pelvis already in `joints`."""
     body = profile.body
     index = JOINT_INDEX
@@ -206,11 +226,12 @@ def _upper_body(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray, join
     pitch = flexion - rest_lean + np.radians(_TRUNK_PITCH_SWAY_DEG) * swing * np.cos(2.0 * phase)
     roll = np.radians(_TRUNK_ROLL_DEG) * swing * np.sin(phase)
     trunk = _body_rotation(heading_ahead(profile.head_lead_s / 2.0) + counter_rotation, roll, pitch)
-    head = _body_rotation(heading_ahead(profile.head_lead_s), np.zeros_like(times),
-                          np.full_like(times, _HEAD_FLEXION_SHARE * flexion))
+    head = _body_rotation(
+        heading_ahead(profile.head_lead_s), np.zeros_like(times), np.full_like(times, _HEAD_FLEXION_SHARE * flexion)
+    )
 
     position = joints[:, index["pelvis"]]
-    for name, offset in zip(("spine1", "spine2", "spine3", "neck"), body.spine):
+    for name, offset in zip(("spine1", "spine2", "spine3", "neck"), body.spine, strict=True):
         position = position + trunk @ np.array(offset)
         joints[:, index[name]] = position
     joints[:, index["head"]] = position + head @ np.array(body.head)
@@ -228,18 +249,21 @@ def _upper_body(plan: GaitPlan, profile: SubjectProfile, times: np.ndarray, join
         collar = joints[:, index["spine3"]] + trunk @ (np.array(body.collar) * [mirror, 1.0, 1.0])
         shoulder = collar + trunk @ (np.array(body.shoulder) * [mirror, 1.0, 1.0])
         relative = neutral + sign * np.radians(amplitudes[prefix]) / 2.0 * swing * np.cos(phase)
-        elbow_flexion = np.maximum(np.radians(profile.elbow_flexion_deg)
-                                   + _ELBOW_SWING_SHARE * (relative - neutral), np.radians(3.0))
+        elbow_flexion = np.maximum(
+            np.radians(profile.elbow_flexion_deg) + _ELBOW_SWING_SHARE * (relative - neutral), np.radians(3.0)
+        )
         elbow = shoulder + body.upper_arm_m * _limb(relative - lean, abduction, mirror, forward, up, left)
-        forearm = _limb(relative - lean + elbow_flexion, abduction - np.radians(_FOREARM_INWARD_DEG), mirror, forward,
-                        up, left)
+        forearm = _limb(
+            relative - lean + elbow_flexion, abduction - np.radians(_FOREARM_INWARD_DEG), mirror, forward, up, left
+        )
         wrist = elbow + body.forearm_m * forearm
         for name, value in (("collar", collar), ("shoulder", shoulder), ("elbow", elbow), ("wrist", wrist)):
             joints[:, index[f"{prefix}_{name}"]] = value
 
 
-def _limb(angle: np.ndarray, abduction: float, mirror: float, forward: np.ndarray, up: np.ndarray,
-          left: np.ndarray) -> np.ndarray:
+def _limb(
+    angle: np.ndarray, abduction: float, mirror: float, forward: np.ndarray, up: np.ndarray, left: np.ndarray
+) -> np.ndarray:
     """Unit vector hanging down, swung forward by `angle` in the sagittal plane and out to its side by `abduction`."""
     sagittal = np.sin(angle)[:, None] * forward - np.cos(angle)[:, None] * up
     return np.cos(abduction) * sagittal + np.sin(abduction) * mirror * left

@@ -42,10 +42,17 @@ class Anthropometry:
 # A 1.70 m adult close to the SMPL neutral body; every subject is this, scaled to its height, each segment jittered.
 _REFERENCE_HEIGHT_M = 1.70
 _REFERENCE_BODY = Anthropometry(
-    height_m=_REFERENCE_HEIGHT_M, hip=(0.06, -0.085, 0.0), thigh_m=0.39, shank_m=0.40, ankle_height_m=0.07,
+    height_m=_REFERENCE_HEIGHT_M,
+    hip=(0.06, -0.085, 0.0),
+    thigh_m=0.39,
+    shank_m=0.40,
+    ankle_height_m=0.07,
     foot_forward_m=0.125,
     spine=((0.0, 0.105, -0.008), (0.0, 0.135, 0.005), (0.0, 0.055, 0.003), (0.0, 0.215, -0.02)),
-    head=(0.0, 0.085, 0.035), collar=(0.075, 0.115, -0.01), shoulder=(0.11, 0.03, -0.01), upper_arm_m=0.27,
+    head=(0.0, 0.085, 0.035),
+    collar=(0.075, 0.115, -0.01),
+    shoulder=(0.11, 0.03, -0.01),
+    upper_arm_m=0.27,
     forearm_m=0.25,
 )
 
@@ -147,11 +154,18 @@ def _sample_body(rng: np.random.Generator) -> Anthropometry:
 
     ref = _REFERENCE_BODY
     return Anthropometry(
-        height_m=height, hip=offset(ref.hip), thigh_m=length(ref.thigh_m), shank_m=length(ref.shank_m),
-        ankle_height_m=length(ref.ankle_height_m), foot_forward_m=length(ref.foot_forward_m),
+        height_m=height,
+        hip=offset(ref.hip),
+        thigh_m=length(ref.thigh_m),
+        shank_m=length(ref.shank_m),
+        ankle_height_m=length(ref.ankle_height_m),
+        foot_forward_m=length(ref.foot_forward_m),
         spine=tuple(offset(v) for v in ref.spine),  # type: ignore[arg-type]
-        head=offset(ref.head), collar=offset(ref.collar), shoulder=offset(ref.shoulder),
-        upper_arm_m=length(ref.upper_arm_m), forearm_m=length(ref.forearm_m),
+        head=offset(ref.head),
+        collar=offset(ref.collar),
+        shoulder=offset(ref.shoulder),
+        upper_arm_m=length(ref.upper_arm_m),
+        forearm_m=length(ref.forearm_m),
     )
 
 
@@ -163,7 +177,7 @@ def sample_subject(subject_id: str, score: int, rng: np.random.Generator) -> Sub
     independent = rng.standard_normal(len(_SPECS))
     mix = np.sqrt(1.0 - SEVERITY_CORRELATION**2)
     values = {}
-    for (name, spec), noise in zip(_SPECS.items(), independent):
+    for (name, spec), noise in zip(_SPECS.items(), independent, strict=True):
         shared = SEVERITY_CORRELATION * severity * spec.direction
         draw = shared + (mix * noise if spec.direction else noise)
         values[name] = float(np.clip(spec.means[score] + spec.sd * draw, spec.low, spec.high))
@@ -174,21 +188,35 @@ def sample_subject(subject_id: str, score: int, rng: np.random.Generator) -> Sub
     left_worse = rng.random() < 0.5
     freezes = rng.random() < _FREEZER_SHARE[score]
     return SubjectProfile(
-        subject_id=subject_id, score=score, body=body,
-        speed_m_s=stride * values["cadence_steps_min"] / 120.0, cadence_steps_min=values["cadence_steps_min"],
-        stride_length_m=stride, step_asymmetry=values["step_asymmetry_pct"] / 100.0 * rng.choice((-1.0, 1.0)),
-        step_width_m=values["step_width_m"], step_length_cv_pct=values["step_length_cv_pct"],
-        stride_time_cv_pct=values["stride_time_cv_pct"], double_support_pct=values["double_support_pct"],
-        foot_lift_m=values["foot_lift_m"], heel_strike_deg=values["heel_strike_deg"],
-        push_off_deg=values["push_off_deg"], toe_out_deg=float(np.clip(rng.normal(6.0, 3.0), 0.0, 15.0)),
+        subject_id=subject_id,
+        score=score,
+        body=body,
+        speed_m_s=stride * values["cadence_steps_min"] / 120.0,
+        cadence_steps_min=values["cadence_steps_min"],
+        stride_length_m=stride,
+        step_asymmetry=values["step_asymmetry_pct"] / 100.0 * rng.choice((-1.0, 1.0)),
+        step_width_m=values["step_width_m"],
+        step_length_cv_pct=values["step_length_cv_pct"],
+        stride_time_cv_pct=values["stride_time_cv_pct"],
+        double_support_pct=values["double_support_pct"],
+        foot_lift_m=values["foot_lift_m"],
+        heel_strike_deg=values["heel_strike_deg"],
+        push_off_deg=values["push_off_deg"],
+        toe_out_deg=float(np.clip(rng.normal(6.0, 3.0), 0.0, 15.0)),
         arm_swing_left_deg=arm_worse if left_worse else arm_better,
         arm_swing_right_deg=arm_better if left_worse else arm_worse,
         arm_abduction_deg=float(np.clip(rng.normal(6.0, 2.0), 2.0, 12.0)),
-        elbow_flexion_deg=values["elbow_flexion_deg"], trunk_flexion_deg=values["trunk_flexion_deg"],
-        knee_extension=values["knee_extension"], pelvis_sway_m=values["pelvis_sway_m"],
-        pelvis_bob_m=values["pelvis_bob_m"], pelvis_rotation_deg=values["pelvis_rotation_deg"],
-        turn_steps=values["turn_steps"], turn_step_time=values["turn_step_time"],
-        turn_radius_m=values["turn_radius_m"], turn_swing=values["turn_swing"], head_lead_s=values["head_lead_s"],
+        elbow_flexion_deg=values["elbow_flexion_deg"],
+        trunk_flexion_deg=values["trunk_flexion_deg"],
+        knee_extension=values["knee_extension"],
+        pelvis_sway_m=values["pelvis_sway_m"],
+        pelvis_bob_m=values["pelvis_bob_m"],
+        pelvis_rotation_deg=values["pelvis_rotation_deg"],
+        turn_steps=values["turn_steps"],
+        turn_step_time=values["turn_step_time"],
+        turn_radius_m=values["turn_radius_m"],
+        turn_swing=values["turn_swing"],
+        head_lead_s=values["head_lead_s"],
         freezing_per_trial=_FREEZER_RATE[score] if freezes else 0.0,
         trial_variability=float(rng.uniform(0.015, 0.035)),
     )

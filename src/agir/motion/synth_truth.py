@@ -25,9 +25,23 @@ from agir.motion.skeleton import JOINT_INDEX
 from agir.motion.synth_plan import LEFT, RIGHT, GaitPlan
 
 TRUTH_KEYS: tuple[str, ...] = (
-    "speed_m_s", "cadence_steps_min", "stride_length_m", "step_length_left_m", "step_length_right_m", "step_width_m",
-    "stride_time_cv_pct", "double_support_pct", "foot_clearance_m", "arm_swing_left_deg", "arm_swing_right_deg",
-    "arm_swing_asymmetry_pct", "trunk_flexion_deg", "turn_duration_s", "turn_steps", "freezing_episodes", "n_strides",
+    "speed_m_s",
+    "cadence_steps_min",
+    "stride_length_m",
+    "step_length_left_m",
+    "step_length_right_m",
+    "step_width_m",
+    "stride_time_cv_pct",
+    "double_support_pct",
+    "foot_clearance_m",
+    "arm_swing_left_deg",
+    "arm_swing_right_deg",
+    "arm_swing_asymmetry_pct",
+    "trunk_flexion_deg",
+    "turn_duration_s",
+    "turn_steps",
+    "freezing_episodes",
+    "n_strides",
     "duration_s",
 )
 SLOW_M_S = 0.1
@@ -49,7 +63,7 @@ def _crossing(times: np.ndarray, values: np.ndarray, level: float) -> float:
     i = int(np.argmax(values >= level))
     if i == 0:
         return float(times[0])
-    return float(np.interp(level, values[i - 1:i + 1], times[i - 1:i + 1]))
+    return float(np.interp(level, values[i - 1 : i + 1], times[i - 1 : i + 1]))
 
 
 def turn_interval(plan: GaitPlan, times: np.ndarray) -> Interval | None:
@@ -99,8 +113,9 @@ def _periods(plan: GaitPlan, times: np.ndarray, pelvis: np.ndarray) -> _Periods:
     return _Periods(turn, freezes, ~(in_turn | frozen | quiet))
 
 
-def measure_truth(plan: GaitPlan, times: np.ndarray, joints: np.ndarray
-                  ) -> tuple[dict[str, float | int | None], Interval | None, list[Interval]]:
+def measure_truth(
+    plan: GaitPlan, times: np.ndarray, joints: np.ndarray
+) -> tuple[dict[str, float | int | None], Interval | None, list[Interval]]:
     """Truth (every key of TRUTH_KEYS but duration_s), the turn interval and the freezing episodes, in seconds.
 
     `times` must be evenly spaced and `joints` the trial's pose at those times.
@@ -125,8 +140,9 @@ def measure_truth(plan: GaitPlan, times: np.ndarray, joints: np.ndarray
     return truth, periods.turn, [(float(times[a]), float(times[b - 1])) for a, b in periods.freezes]
 
 
-def _stride_truth(plan: GaitPlan, times: np.ndarray, joints: np.ndarray, forward: np.ndarray,
-                  periods: _Periods) -> dict[str, float | int]:
+def _stride_truth(
+    plan: GaitPlan, times: np.ndarray, joints: np.ndarray, forward: np.ndarray, periods: _Periods
+) -> dict[str, float | int]:
     """Parameters averaged over straight strides (heel strike to the next heel strike of the same foot)."""
     firsts, lasts = [], []
     for side in (LEFT, RIGHT):
@@ -138,7 +154,7 @@ def _stride_truth(plan: GaitPlan, times: np.ndarray, joints: np.ndarray, forward
         return {"n_strides": 0}
     stride_times = plan.step_time[last] - plan.step_time[first]
     arm, trunk = _arm_and_trunk_angles(joints, forward)
-    windows = [slice(*np.searchsorted(times, plan.step_time[[a, b]])) for a, b in zip(first, last)]
+    windows = [slice(*np.searchsorted(times, plan.step_time[[a, b]])) for a, b in zip(first, last, strict=True)]
     truth: dict[str, float | int] = {
         "n_strides": len(first),
         "cadence_steps_min": float(120.0 / stride_times.mean()),
@@ -199,10 +215,10 @@ def _arm_and_trunk_angles(joints: np.ndarray, forward: np.ndarray) -> tuple[dict
 def _foot_clearance(plan: GaitPlan, times: np.ndarray, joints: np.ndarray) -> float | None:
     """Mean over swings of the peak toe height above the toe's height at the end of the preceding stance."""
     lifts = []
-    for foot, toe_joint in zip(plan.feet, ("left_foot", "right_foot")):
+    for foot, toe_joint in zip(plan.feet, ("left_foot", "right_foot"), strict=True):
         toe_height = joints[:, JOINT_INDEX[toe_joint], 1]
-        for lift_off, strike in zip(foot.toe_off[:-1], foot.strike[1:]):
+        for lift_off, strike in zip(foot.toe_off[:-1], foot.strike[1:], strict=False):
             a, b = np.searchsorted(times, [lift_off, strike])
             if b > a:
-                lifts.append(toe_height[a:b + 1].max() - toe_height[a])
+                lifts.append(toe_height[a : b + 1].max() - toe_height[a])
     return float(np.mean(lifts)) if lifts else None

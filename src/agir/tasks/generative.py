@@ -13,6 +13,7 @@ from agir.config import GenerativeStageConfig
 from agir.models.generate import generate_texts
 from agir.tasks.sft import SFTModule
 
+
 class GenerativeSFTModule(SFTModule):
     @staticmethod
     def task_shares(config: GenerativeStageConfig) -> dict[str, float]:
@@ -30,20 +31,31 @@ class GenerativeSFTModule(SFTModule):
             self._samples = self._generate_samples(batch)
 
     def _generate_samples(self, batch: dict) -> list[str]:
-        picked = [i for task in self.eval_tasks for i in [j for j, t in enumerate(batch["tasks"]) if t == task]
-                  [: self.config.samples_per_validation]]
-        texts = generate_texts(self.model, self.tokenizer, [batch["prompt_ids"][i] for i in picked],
-                               self.config.max_new_tokens, self.config.generation_batch_size)
+        picked = [
+            i
+            for task in self.eval_tasks
+            for i in [j for j, t in enumerate(batch["tasks"]) if t == task][: self.config.samples_per_validation]
+        ]
+        texts = generate_texts(
+            self.model,
+            self.tokenizer,
+            [batch["prompt_ids"][i] for i in picked],
+            self.config.max_new_tokens,
+            self.config.generation_batch_size,
+        )
         samples = []
-        for i, text in zip(picked, texts):
+        for i, text in zip(picked, texts, strict=True):
             if batch["tasks"][i] == "description_to_motion":
                 codes = self.vocabulary.tokens_to_codes(self.tokenizer.encode(text, add_special_tokens=False))
-                target = self.vocabulary.tokens_to_codes(self.tokenizer.encode(batch["answers"][i],
-                                                                               add_special_tokens=False))
+                target = self.vocabulary.tokens_to_codes(
+                    self.tokenizer.encode(batch["answers"][i], add_special_tokens=False)
+                )
                 text = f"{len(codes)} motion codes generated (reference: {len(target)}): {text[:200]}"
-            samples.append(f"### {batch['item_ids'][i]} ({batch['tasks'][i]})\n\n**prompt**: "
-                           f"{batch['prompts'][i][:300]}\n\n**generated**: {text}\n\n**reference**: "
-                           f"{batch['answers'][i][:300]}\n")
+            samples.append(
+                f"### {batch['item_ids'][i]} ({batch['tasks'][i]})\n\n**prompt**: "
+                f"{batch['prompts'][i][:300]}\n\n**generated**: {text}\n\n**reference**: "
+                f"{batch['answers'][i][:300]}\n"
+            )
         return samples
 
     def log_evaluation(self, prefix: str) -> None:

@@ -17,6 +17,7 @@ from agir.tasks.score_metrics import ScoreConfusion
 from agir.tasks.sft import SFTModule
 from agir.text.score import parse_score
 
+
 class ReasoningSFTModule(SFTModule):
     @staticmethod
     def task_shares(config: ReasoningStageConfig) -> dict[str, float]:
@@ -32,13 +33,28 @@ class ReasoningSFTModule(SFTModule):
     def predict_batch(self, batch: dict) -> list[dict]:
         """Rationale, parsed score and score probabilities for every sample of `batch`."""
         rationales, probabilities = rationales_and_probabilities(
-            self.model, self.tokenizer, batch["prompts"], self.config.max_new_tokens, self.llm.max_length,
-            self.llm.use_chat_template, self.config.generation_batch_size,
-            batch["parameters"] if self.config.grounded_numbers else None)
-        return [{"id": item_id, "target": int(target), "score": parse_score(text), "rationale": text,
-                 "probabilities": [round(float(p), 6) for p in row], "reference": reference}
-                for item_id, target, text, row, reference in zip(batch["item_ids"], batch["scores"], rationales,
-                                                                 probabilities, batch["answers"])]
+            self.model,
+            self.tokenizer,
+            batch["prompts"],
+            self.config.max_new_tokens,
+            self.llm.max_length,
+            self.llm.use_chat_template,
+            self.config.generation_batch_size,
+            batch["parameters"] if self.config.grounded_numbers else None,
+        )
+        return [
+            {
+                "id": item_id,
+                "target": int(target),
+                "score": parse_score(text),
+                "rationale": text,
+                "probabilities": [round(float(p), 6) for p in row],
+                "reference": reference,
+            }
+            for item_id, target, text, row, reference in zip(
+                batch["item_ids"], batch["scores"], rationales, probabilities, batch["answers"], strict=True
+            )
+        ]
 
     def evaluate_batch(self, batch: dict, batch_idx: int) -> None:
         super().evaluate_batch(batch, batch_idx)
@@ -50,8 +66,12 @@ class ReasoningSFTModule(SFTModule):
         super().log_evaluation(prefix)
         metrics = self.confusion.compute()
         self.confusion.reset()
-        self.log_dict({f"{prefix}/{name}": float(metrics[name])
-                       for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")})
+        self.log_dict(
+            {
+                f"{prefix}/{name}": float(metrics[name])
+                for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
+            }
+        )
         gathered = [self._predictions]
         if dist.is_available() and dist.is_initialized():
             gathered = [None] * dist.get_world_size()

@@ -22,14 +22,15 @@ class ScoreConfusion(Metric):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_state("counts", default=torch.zeros(NUM_SCORES, NUM_SCORES + 1, dtype=torch.long),
-                       dist_reduce_fx="sum")
+        self.add_state(
+            "counts", default=torch.zeros(NUM_SCORES, NUM_SCORES + 1, dtype=torch.long), dist_reduce_fx="sum"
+        )
 
     def update(self, targets: torch.Tensor | list[int], predictions: list[int | None]) -> None:
         targets = torch.as_tensor(targets, dtype=torch.long).flatten().tolist()
         if len(targets) != len(predictions):
             raise ValueError(f"{len(targets)} targets but {len(predictions)} predictions")
-        for target, prediction in zip(targets, predictions):
+        for target, prediction in zip(targets, predictions, strict=True):
             if target not in SCORES:
                 raise ValueError(f"target score {target} is outside 0-3")
             self.counts[target, INVALID if prediction is None else prediction] += 1
@@ -64,8 +65,11 @@ def score_metrics(counts: torch.Tensor) -> dict[str, float]:
         raise ValueError("no predictions to score")
     valid = counts[:, :NUM_SCORES]
     correct = int(valid.diagonal().sum())
-    metrics: dict[str, float] = {"n": total, "accuracy": correct / total,
-                                 "invalid_rate": float(counts[:, INVALID].sum()) / total}
+    metrics: dict[str, float] = {
+        "n": total,
+        "accuracy": correct / total,
+        "invalid_rate": float(counts[:, INVALID].sum()) / total,
+    }
     f1s = []
     for score in SCORES:
         support = int(counts[score].sum())
@@ -76,8 +80,12 @@ def score_metrics(counts: torch.Tensor) -> dict[str, float]:
         precision = hits / predicted if predicted else 0.0
         recall = hits / support
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        metrics |= {f"precision_{score}": precision, f"recall_{score}": recall, f"f1_{score}": f1,
-                    f"support_{score}": support}
+        metrics |= {
+            f"precision_{score}": precision,
+            f"recall_{score}": recall,
+            f"f1_{score}": f1,
+            f"support_{score}": support,
+        }
         f1s.append(f1)
     metrics["macro_f1"] = sum(f1s) / len(f1s)
     n_valid = int(valid.sum())

@@ -99,8 +99,11 @@ class SFTModule(L.LightningModule):
         logged = {}
         for task in self.eval_tasks:
             loss = self.eval_loss[task].compute()
-            logged |= {f"{prefix}/{task}/loss": loss, f"{prefix}/{task}/perplexity": loss.exp(),
-                       f"{prefix}/{task}/token_accuracy": self.eval_accuracy[task].compute()}
+            logged |= {
+                f"{prefix}/{task}/loss": loss,
+                f"{prefix}/{task}/perplexity": loss.exp(),
+                f"{prefix}/{task}/token_accuracy": self.eval_accuracy[task].compute(),
+            }
             self.eval_loss[task].reset()
             self.eval_accuracy[task].reset()
         self.log_dict(logged)

@@ -7,6 +7,7 @@ de-normalized joints, and codebook usage and perplexity over the whole validatio
 from __future__ import annotations
 
 import dataclasses
+
 import lightning as L
 import numpy as np
 import torch
@@ -33,8 +34,11 @@ class CodebookUsage(Metric):
         probs = self.counts / self.counts.sum().clamp_min(1)
         entropy = -(probs * probs.clamp_min(1e-12).log()).sum()
         # The summed histogram is only in `counts` during compute: torchmetrics restores the rank's own afterwards.
-        return {"usage_pct": 100 * (self.counts > 0).double().mean(), "perplexity": entropy.exp(),
-                "counts": self.counts.clone()}
+        return {
+            "usage_pct": 100 * (self.counts > 0).double().mean(),
+            "perplexity": entropy.exp(),
+            "counts": self.counts.clone(),
+        }
 
 
 def mpjpe_mm(predicted: np.ndarray, target: np.ndarray, root_aligned: bool = True) -> np.ndarray:

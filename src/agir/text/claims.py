@@ -23,8 +23,26 @@ _CV, _DOUBLE, _CLEARANCE = "stride_time_cv_pct", "double_support_pct", "foot_cle
 _ARM_LEFT, _ARM_RIGHT, _ASYMMETRY = "arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"
 _TRUNK, _TURN_TIME, _TURN_STEPS, _FREEZING = "trunk_flexion_deg", "turn_duration_s", "turn_steps", "freezing_episodes"
 SIDES = {_STEP_LEFT: "left", _STEP_RIGHT: "right", _ARM_LEFT: "left", _ARM_RIGHT: "right"}
-_ALL_KEYS = frozenset({_SPEED, _CADENCE, _STRIDE, _STEP_LEFT, _STEP_RIGHT, _WIDTH, _CV, _DOUBLE, _CLEARANCE, _ARM_LEFT,
-                       _ARM_RIGHT, _ASYMMETRY, _TRUNK, _TURN_TIME, _TURN_STEPS, _FREEZING})
+_ALL_KEYS = frozenset(
+    {
+        _SPEED,
+        _CADENCE,
+        _STRIDE,
+        _STEP_LEFT,
+        _STEP_RIGHT,
+        _WIDTH,
+        _CV,
+        _DOUBLE,
+        _CLEARANCE,
+        _ARM_LEFT,
+        _ARM_RIGHT,
+        _ASYMMETRY,
+        _TRUNK,
+        _TURN_TIME,
+        _TURN_STEPS,
+        _FREEZING,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -38,28 +56,37 @@ class Claim:
 
 
 # Label patterns and the parameters each can name. Overlapping matches resolve to the earliest, then the longest.
-_LABELS: tuple[tuple[str, frozenset[str]], ...] = tuple((pattern, frozenset(keys)) for pattern, keys in (
-    (r"(?:walking |gait )?speed|velocity", {_SPEED}),
-    (r"cadence|step (?:rate|frequency)|steps per minute", {_CADENCE}),
-    (r"stride[- ]?(?:to[- ]stride|time) variability|(?:rhythm |timing |gait )?variability"
-     r"|coefficient of variation|\bcv\b", {_CV}),
-    (r"stride (?:length|amplitude)|strides?", {_STRIDE}),
-    (r"left step(?: length)?s?|step length on the left", {_STEP_LEFT}),
-    (r"right step(?: length)?s?|step length on the right", {_STEP_RIGHT}),
-    (r"step lengths?", {_STEP_LEFT, _STEP_RIGHT}),
-    (r"step width|base of support|stance width", {_WIDTH}),
-    (r"double[- ]support(?: time| phase)?", {_DOUBLE}),
-    (r"(?:foot|toe) (?:clearance|lift)|clearance", {_CLEARANCE}),
-    (r"left arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the left arm", {_ARM_LEFT}),
-    (r"right arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the right arm", {_ARM_RIGHT}),
-    (r"arm[- ]swing|arm angular displacement|angular displacement", {_ARM_LEFT, _ARM_RIGHT}),
-    (r"(?:left[- ]right )?(?:arm[- ]swing )?asymmetry(?: (?:of|in) (?:the )?arm[- ]swing)?", {_ASYMMETRY}),
-    (r"(?:forward )?trunk (?:flexion|lean)|trunk|stoop\w*|forward lean", {_TRUNK}),
-    (r"turn(?:ing)? (?:duration|time)", {_TURN_TIME}),
-    (r"turn(?:ing)? steps|steps (?:in|of) the turn", {_TURN_STEPS}),
-    (r"turn(?:ing|s)?", {_TURN_TIME, _TURN_STEPS}),
-    (r"freezing(?: episodes?)?|episodes? of freezing", {_FREEZING}),
-))
+_LABELS: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (pattern, frozenset(keys))
+    for pattern, keys in (
+        (r"(?:walking |gait )?speed|velocity", {_SPEED}),
+        (r"cadence|step (?:rate|frequency)|steps per minute", {_CADENCE}),
+        (
+            r"stride[- ]?(?:to[- ]stride|time) variability|(?:rhythm |timing |gait )?variability"
+            r"|coefficient of variation|\bcv\b",
+            {_CV},
+        ),
+        (r"stride (?:length|amplitude)|strides?", {_STRIDE}),
+        (r"left step(?: length)?s?|step length on the left", {_STEP_LEFT}),
+        (r"right step(?: length)?s?|step length on the right", {_STEP_RIGHT}),
+        (r"step lengths?", {_STEP_LEFT, _STEP_RIGHT}),
+        (r"step width|base of support|stance width", {_WIDTH}),
+        (r"double[- ]support(?: time| phase)?", {_DOUBLE}),
+        (r"(?:foot|toe) (?:clearance|lift)|clearance", {_CLEARANCE}),
+        (r"left arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the left arm", {_ARM_LEFT}),
+        (
+            r"right arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the right arm",
+            {_ARM_RIGHT},
+        ),
+        (r"arm[- ]swing|arm angular displacement|angular displacement", {_ARM_LEFT, _ARM_RIGHT}),
+        (r"(?:left[- ]right )?(?:arm[- ]swing )?asymmetry(?: (?:of|in) (?:the )?arm[- ]swing)?", {_ASYMMETRY}),
+        (r"(?:forward )?trunk (?:flexion|lean)|trunk|stoop\w*|forward lean", {_TRUNK}),
+        (r"turn(?:ing)? (?:duration|time)", {_TURN_TIME}),
+        (r"turn(?:ing)? steps|steps (?:in|of) the turn", {_TURN_STEPS}),
+        (r"turn(?:ing|s)?", {_TURN_TIME, _TURN_STEPS}),
+        (r"freezing(?: episodes?)?|episodes? of freezing", {_FREEZING}),
+    )
+)
 _LABEL_RE = [(re.compile(rf"\b(?:{pattern})", re.IGNORECASE), keys) for pattern, keys in _LABELS]
 
 _LENGTH_KEYS = frozenset({_STRIDE, _STEP_LEFT, _STEP_RIGHT, _WIDTH, _CLEARANCE})
@@ -78,12 +105,17 @@ _UNITS: tuple[tuple[str, frozenset[str], float], ...] = (
 )
 _UNIT_ALTERNATIVES = "|".join(f"(?P<u{i}>{pattern})" for i, (pattern, _, _) in enumerate(_UNITS))
 # A number (unicode minus allowed) not glued to a word or another number, then an optional unit.
-_NUMBER_RE = re.compile(rf"(?<![\w.])(?P<number>[-−]?\d+(?:\.\d+)?)(?:\s*(?:{_UNIT_ALTERNATIVES})(?!\w))?",
-                        re.IGNORECASE)
-_SIDE_AFTER_RE = re.compile(r"\s*\(?\s*(?:on |for )?(?:the )?(?P<side>left|right)\b(?: side| arm| leg| foot)?\)?",
-                            re.IGNORECASE)
-_NO_FREEZING_RE = re.compile(r"\b(?:no|without)\s+(?:(?:signs?|episodes?|evidence)\s+of\s+)?freezing\b"
-                             r"|\bfreezing\s+(?:is|was)\s+(?:absent|not\s+observed)\b", re.IGNORECASE)
+_NUMBER_RE = re.compile(
+    rf"(?<![\w.])(?P<number>[-−]?\d+(?:\.\d+)?)(?:\s*(?:{_UNIT_ALTERNATIVES})(?!\w))?", re.IGNORECASE
+)
+_SIDE_AFTER_RE = re.compile(
+    r"\s*\(?\s*(?:on |for )?(?:the )?(?P<side>left|right)\b(?: side| arm| leg| foot)?\)?", re.IGNORECASE
+)
+_NO_FREEZING_RE = re.compile(
+    r"\b(?:no|without)\s+(?:(?:signs?|episodes?|evidence)\s+of\s+)?freezing\b"
+    r"|\bfreezing\s+(?:is|was)\s+(?:absent|not\s+observed)\b",
+    re.IGNORECASE,
+)
 _SCORE_LINE_RE = re.compile(r"^[ \t]*Score:[ \t]*\d+[ \t]*$", re.MULTILINE)
 # Sentence ends: . ! ? ; followed by a space or the end (not a decimal point), and line breaks.
 _BOUNDARY_RE = re.compile(r"[.;!?](?=\s|$)|\n")
@@ -173,27 +205,34 @@ def pending_claim_keys(text: str, number_start: int) -> frozenset[str]:
     no label names a parameter, or inside a `Score:` line."""
     start = sentence_start(text, number_start)
     last = None
-    for last in _numbers(_blank_score_lines(text[start:])):
-        pass
-    if (last is None or last[0].start() < number_start - start or last[0].end("number") != len(text) - start
-            or last[1] is None):
+    for number in _numbers(_blank_score_lines(text[start:])):
+        last = number
+    if (
+        last is None
+        or last[0].start() < number_start - start
+        or last[0].end("number") != len(text) - start
+        or last[1] is None
+    ):
         return frozenset()
     return frozenset(last[1])
 
 
 # Overall severity vocabulary of MDS-UPDRS 3.10 and the scores each phrase is compatible with. Per-parameter grades
 # (agir.text.norms) use none of these words; "normal range/limits/values" is a per-parameter phrase, not a verdict.
-_SEVERITY: tuple[tuple[str, frozenset[int]], ...] = tuple((p, frozenset(s)) for p, s in (
-    (r"(?:no|without)\s+(?:\w+\s+)?(?:problems?|impairment|abnormalit(?:y|ies))|unimpaired", {0}),
-    (r"not\s+normal|abnormal(?:ly)?", {1, 2, 3}),
-    (r"normal(?:ly)?(?!\s+(?:range|limits?|values?|bounds?|reference))", {0}),
-    (r"slight(?:ly)?|minor", {1}),
-    (r"mild(?:ly)?|substantial(?:ly)?", {2}),
-    (r"moderate(?:ly)?|assistive\s+device|walking\s+aid|cane", {3}),
-    (r"severe(?:ly)?|cannot\s+walk|unable\s+to\s+walk|help\s+of\s+another\s+person", {4}),
-    (r"independent(?:ly)?", {0, 1, 2}),
-    (r"impair(?:ed|ment)?", {1, 2, 3}),
-))
+_SEVERITY: tuple[tuple[str, frozenset[int]], ...] = tuple(
+    (p, frozenset(s))
+    for p, s in (
+        (r"(?:no|without)\s+(?:\w+\s+)?(?:problems?|impairment|abnormalit(?:y|ies))|unimpaired", {0}),
+        (r"not\s+normal|abnormal(?:ly)?", {1, 2, 3}),
+        (r"normal(?:ly)?(?!\s+(?:range|limits?|values?|bounds?|reference))", {0}),
+        (r"slight(?:ly)?|minor", {1}),
+        (r"mild(?:ly)?|substantial(?:ly)?", {2}),
+        (r"moderate(?:ly)?|assistive\s+device|walking\s+aid|cane", {3}),
+        (r"severe(?:ly)?|cannot\s+walk|unable\s+to\s+walk|help\s+of\s+another\s+person", {4}),
+        (r"independent(?:ly)?", {0, 1, 2}),
+        (r"impair(?:ed|ment)?", {1, 2, 3}),
+    )
+)
 _SEVERITY_RE = [(re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE), scores) for pattern, scores in _SEVERITY]
 
 

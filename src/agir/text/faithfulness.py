@@ -12,7 +12,6 @@ reduced speed`) against the grade its measured value has under `agir.text.norms`
 from __future__ import annotations
 
 import math
-
 import numbers
 from collections.abc import Mapping
 
@@ -21,8 +20,10 @@ from agir.text.grades import check_grades
 from agir.text.rationale import FORMATS
 
 RELATIVE_TOLERANCE = 0.02
-TOLERANCE = (f"a claim matches when it equals the measured value as text rounds it, or lies within "
-             f"{RELATIVE_TOLERANCE:.0%} of it; unmeasured and unmapped claims do not match")
+TOLERANCE = (
+    f"a claim matches when it equals the measured value as text rounds it, or lies within "
+    f"{RELATIVE_TOLERANCE:.0%} of it; unmeasured and unmapped claims do not match"
+)
 
 
 def measured_value(claim: Claim, parameters: Mapping) -> float | None:
@@ -35,7 +36,7 @@ def measured_value(claim: Claim, parameters: Mapping) -> float | None:
 def claim_matches(claim: Claim, measured: float) -> bool:
     written = FORMATS.get(claim.key)
     # Half the last written digit, in the parameter's own unit: what rounding to text can move a value by.
-    resolution = 0.5 * 10 ** -written.decimals / written.scale if written else 0.0
+    resolution = 0.5 * 10**-written.decimals / written.scale if written else 0.0
     return abs(claim.value - measured) <= max(resolution + 1e-9, RELATIVE_TOLERANCE * abs(measured))
 
 
@@ -50,10 +51,14 @@ def check_faithfulness(rationale: str, parameters: Mapping, score: int | None) -
         entry = {"text": claim.text, "key": claim.key, "claimed": claim.value, "measured": measured}
         (matched if measured is not None and claim_matches(claim, measured) else mismatches).append(entry)
     n_claims = len(matched) + len(mismatches)
-    return {"fraction": len(matched) / n_claims if n_claims else None, "n_claims": n_claims, "matched": matched,
-            "mismatches": mismatches,
-            "contradictions": [] if score is None else severity_contradictions(rationale, score),
-            "tolerance": TOLERANCE} | check_grades(rationale, parameters)
+    return {
+        "fraction": len(matched) / n_claims if n_claims else None,
+        "n_claims": n_claims,
+        "matched": matched,
+        "mismatches": mismatches,
+        "contradictions": [] if score is None else severity_contradictions(rationale, score),
+        "tolerance": TOLERANCE,
+    } | check_grades(rationale, parameters)
 
 
 def summarize_faithfulness(checks: list[dict]) -> dict[str, float]:
@@ -63,10 +68,13 @@ def summarize_faithfulness(checks: list[dict]) -> dict[str, float]:
     claims = sum(check["n_claims"] for check in checks)
     graded = sum(check["n_graded"] for check in checks)
     fractions = [check["fraction"] for check in checks if check["fraction"] is not None]
-    return {"faithfulness": sum(len(check["matched"]) for check in checks) / claims if claims else math.nan,
-            "faithfulness_mean": sum(fractions) / len(fractions) if fractions else math.nan,
-            "numeric_claims": claims,
-            "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks),
-            "grade_agreement": (1.0 - sum(len(check["grade_mismatches"]) for check in checks) / graded
-                                if graded else math.nan),
-            "graded_findings": graded}
+    return {
+        "faithfulness": sum(len(check["matched"]) for check in checks) / claims if claims else math.nan,
+        "faithfulness_mean": sum(fractions) / len(fractions) if fractions else math.nan,
+        "numeric_claims": claims,
+        "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks),
+        "grade_agreement": (
+            1.0 - sum(len(check["grade_mismatches"]) for check in checks) / graded if graded else math.nan
+        ),
+        "graded_findings": graded,
+    }

@@ -27,8 +27,9 @@ _PHRASES: dict[str, tuple[str, str | None]] = {
     **{phrase: (word, None) for word, phrases in GRADE_PHRASES.items() for phrase in phrases},
     **{phrase: (word, key) for (key, word), phrases in KEY_GRADE_PHRASES.items() for phrase in phrases},
 }
-_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True)) + r")\b",
-                        re.IGNORECASE)
+_PHRASE_RE = re.compile(
+    r"\b(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
 _NEGATED_RE = re.compile(r"\b(?:not|no|never)\s+$", re.IGNORECASE)
 _BEFORE_NAME_RE = re.compile(r"\s+(?:the\s+)?")
 _NAME_SEPARATOR_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
@@ -66,7 +67,7 @@ def extract_grades(text: str) -> list[GradeClaim]:
     bound: set[tuple[int, int]] = set()
     previous_end, previous_sentence = 0, -1
     phrases = list(_PHRASE_RE.finditer(text))
-    for match, following in zip(phrases, phrases[1:] + [None]):
+    for match, following in zip(phrases, phrases[1:] + [None], strict=True):
         word, only = _PHRASES[match.group().lower()]
         sentence = sentence_start(text, match.start())
         if sentence != previous_sentence:
@@ -77,14 +78,21 @@ def extract_grades(text: str) -> list[GradeClaim]:
         if not keys:
             pending = [c for c in claims if previous_end <= c.span[0] < match.start() and c.span not in bound]
             before_next = len(text) if following is None else following.start()
-            after = [c for c in claims if match.end() <= c.span[0] < before_next
-                     and sentence_start(text, c.span[0]) == sentence
-                     and last_label(text, match.end(), c.span[0]) is None]
+            after = [
+                c
+                for c in claims
+                if match.end() <= c.span[0] < before_next
+                and sentence_start(text, c.span[0]) == sentence
+                and last_label(text, match.end(), c.span[0]) is None
+            ]
             targets = pending or after[:1]
             bound.update(c.span for c in targets)
             keys = [] if negated else [c.key for c in targets]
-        graded += [GradeClaim(key, word, match.span(), match.group()) for key in keys
-                   if key != UNMAPPED and only in (None, key)]
+        graded += [
+            GradeClaim(key, word, match.span(), match.group())
+            for key in keys
+            if key != UNMAPPED and only in (None, key)
+        ]
         previous_end = match.end()
     return graded
 
@@ -93,10 +101,22 @@ def check_grades(text: str, parameters: Mapping) -> dict:
     """`grade_agreement`: the share of the text's grades of measured parameters that are the measured value's grade
     (None without any); `n_graded`; `grade_mismatches` (`text`, `key`, `said`, `measured_grade`, `measured`)."""
     values = measured_values(parameters)
-    checked = [(claim, values[claim.key]) for claim in extract_grades(text)
-               if claim.key in values and claim.key in NORMS]
-    mismatches = [{"text": claim.text, "key": claim.key, "said": claim.grade,
-                   "measured_grade": grade(claim.key, value), "measured": value}
-                  for claim, value in checked if grade(claim.key, value) != claim.grade]
-    return {"grade_agreement": 1.0 - len(mismatches) / len(checked) if checked else None, "n_graded": len(checked),
-            "grade_mismatches": mismatches}
+    checked = [
+        (claim, values[claim.key]) for claim in extract_grades(text) if claim.key in values and claim.key in NORMS
+    ]
+    mismatches = [
+        {
+            "text": claim.text,
+            "key": claim.key,
+            "said": claim.grade,
+            "measured_grade": grade(claim.key, value),
+            "measured": value,
+        }
+        for claim, value in checked
+        if grade(claim.key, value) != claim.grade
+    ]
+    return {
+        "grade_agreement": 1.0 - len(mismatches) / len(checked) if checked else None,
+        "n_graded": len(checked),
+        "grade_mismatches": mismatches,
+    }

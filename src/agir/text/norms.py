@@ -4,7 +4,8 @@ Grade words describe one parameter; none of them is an overall severity word of 
 slight, mild, moderate, severe), so the verdict of a rationale stays unambiguous (see `agir.text.claims`).
 Ranges are for healthy older adults; the "marked" bounds sit near the Parkinson's anchors of
 shared/reference/UPDRS_GAIT.md. Where a parameter's definition (docs/gait_parameters.md) is our own, its range is
-checked against what `agir.motion.gait` measures on the synthetic cohort's score-0 walkers (10th-90th percentile).
+checked against what `agir.motion.gait_parameters` measures on the synthetic cohort's score-0 walkers (10th-90th
+percentile).
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ import math
 from dataclasses import dataclass
 
 TYPICAL = "typical"
-GRADES = (TYPICAL, "somewhat reduced", "reduced", "markedly reduced", "somewhat increased", "increased",
-          "markedly increased")
+GRADES = (
+    TYPICAL,
+    "somewhat reduced",
+    "reduced",
+    "markedly reduced",
+    "somewhat increased",
+    "increased",
+    "markedly increased",
+)
 # A value within the typical range but this close to a bound (share of the range, or of the bound when the range is
 # one-sided) is "at the lower/upper end": what a rationale can honestly cite when nothing is out of range.
 _NEAR_LIMIT_SHARE = 0.15
@@ -100,15 +108,17 @@ def is_abnormal(key: str, value: float | None) -> bool:
 
 
 def near_limit(key: str, value: float) -> str | None:
-    """"lower" or "upper" for a typical value close to that end of its range, else None."""
+    """ "lower" or "upper" for a typical value close to that end of its range, else None."""
     norm = _norm(key, value)
     if grade(key, value) != TYPICAL:
         return None
     width = norm.high - norm.low
     if math.isfinite(norm.low) and value < norm.low + _NEAR_LIMIT_SHARE * (
-            width if math.isfinite(width) else abs(norm.low)):
+        width if math.isfinite(width) else abs(norm.low)
+    ):
         return "lower"
     if math.isfinite(norm.high) and value > norm.high - _NEAR_LIMIT_SHARE * (
-            width if math.isfinite(width) else abs(norm.high)):
+        width if math.isfinite(width) else abs(norm.high)
+    ):
         return "upper"
     return None

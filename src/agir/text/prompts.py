@@ -45,8 +45,11 @@ INSTRUCTIONS: dict[str, list[str]] = {
     ],
 }
 # The one input each task's phrasings embed.
-TASK_INPUTS = {"motion_to_description": "motion", "description_to_motion": "description",
-               "motion_to_rationale": "motion"}
+TASK_INPUTS = {
+    "motion_to_description": "motion",
+    "description_to_motion": "description",
+    "motion_to_rationale": "motion",
+}
 
 # Appended to a motion prompt when the stage grounds its answer in the gait parameters measured from the motion.
 MEASUREMENTS_LINE = "\nMeasured gait parameters: {measurements}."
@@ -55,9 +58,12 @@ PLAIN_PROMPT = "### Instruction:\n{prompt}\n### Response:\n"
 PLAIN_SYSTEM = "{system}\n\n"
 
 # Changes whenever an instruction or a format changes, so a stage trained on other prompts can be recognised.
-PROMPT_VERSION = "1-" + hashlib.sha256(
-    json.dumps([INSTRUCTIONS, MEASUREMENTS_LINE, PLAIN_PROMPT, PLAIN_SYSTEM], sort_keys=True).encode()
-).hexdigest()[:10]
+PROMPT_VERSION = (
+    "1-"
+    + hashlib.sha256(
+        json.dumps([INSTRUCTIONS, MEASUREMENTS_LINE, PLAIN_PROMPT, PLAIN_SYSTEM], sort_keys=True).encode()
+    ).hexdigest()[:10]
+)
 
 
 @dataclass
@@ -70,12 +76,18 @@ class SFTExample:
             raise ValueError(f"SFTExample has {len(self.input_ids)} input ids but {len(self.labels)} labels")
         if all(label == IGNORE_INDEX for label in self.labels):
             raise ValueError("SFTExample has no supervised token: every label is -100")
-        if any(label not in (IGNORE_INDEX, token) for label, token in zip(self.labels, self.input_ids)):
+        if any(label not in (IGNORE_INDEX, token) for label, token in zip(self.labels, self.input_ids, strict=True)):
             raise ValueError("SFTExample labels must be -100 or equal to the input id at the same position")
 
 
-def build_prompt(task: str, rng: random.Random | None, *, motion: str | None = None, description: str | None = None,
-                 measurements: str | None = None) -> str:
+def build_prompt(
+    task: str,
+    rng: random.Random | None,
+    *,
+    motion: str | None = None,
+    description: str | None = None,
+    measurements: str | None = None,
+) -> str:
     """One phrasing of `task`, drawn with `rng`, with its input (a motion-token span or a description) inserted,
     and the measured gait parameters (`agir.text.rationale.measurements`) after it when given.
 
@@ -97,8 +109,9 @@ def build_prompt(task: str, rng: random.Random | None, *, motion: str | None = N
     return prompt if measurements is None else prompt + MEASUREMENTS_LINE.format(measurements=measurements)
 
 
-def encode_prompt(tokenizer, prompt: str, use_chat_template: bool = True, system: str | None = None,
-                  max_length: int | None = None) -> list[int]:
+def encode_prompt(
+    tokenizer, prompt: str, use_chat_template: bool = True, system: str | None = None, max_length: int | None = None
+) -> list[int]:
     """The generation prompt: exactly the prompt part of `encode_example`, truncated to `max_length` if given."""
     if _chat(tokenizer, use_chat_template):
         ids = _chat_ids(tokenizer, _messages(prompt, system), add_generation_prompt=True)
@@ -109,8 +122,9 @@ def encode_prompt(tokenizer, prompt: str, use_chat_template: bool = True, system
     return ids if max_length is None else truncate_prompt(tokenizer, ids, max_length)
 
 
-def encode_example(tokenizer, prompt: str, answer: str, max_length: int, use_chat_template: bool = True,
-                   system: str | None = None) -> SFTExample:
+def encode_example(
+    tokenizer, prompt: str, answer: str, max_length: int, use_chat_template: bool = True, system: str | None = None
+) -> SFTExample:
     """Prompt + answer + EOS in at most `max_length` tokens; only the answer and EOS are supervised."""
     if not answer.strip():
         raise ValueError("empty answer: an SFT example needs at least one answer token to supervise")
@@ -121,9 +135,11 @@ def encode_example(tokenizer, prompt: str, answer: str, max_length: int, use_cha
         conversation = _chat_ids(tokenizer, _messages(prompt, system) + [{"role": "assistant", "content": answer}])
         # As trl does: the answer is what the full conversation adds after the generation prompt.
         if conversation[: len(prompt_ids)] != prompt_ids:
-            raise ValueError("the chat template does not render the prompt as a prefix of the whole conversation; "
-                             "set llm.use_chat_template=false")
-        answer_ids = conversation[len(prompt_ids):]
+            raise ValueError(
+                "the chat template does not render the prompt as a prefix of the whole conversation; "
+                "set llm.use_chat_template=false"
+            )
+        answer_ids = conversation[len(prompt_ids) :]
     else:
         answer_ids = tokenizer.encode(answer, add_special_tokens=False)
     # Chat templates often end the turn with EOS plus a newline; add EOS only where the turn lacks it.
@@ -131,8 +147,10 @@ def encode_example(tokenizer, prompt: str, answer: str, max_length: int, use_cha
         answer_ids.append(tokenizer.eos_token_id)
     room = max_length - len(answer_ids)
     if room < 1:
-        raise ValueError(f"the answer and EOS take {len(answer_ids)} tokens, leaving no room for the prompt "
-                         f"within max_length={max_length}")
+        raise ValueError(
+            f"the answer and EOS take {len(answer_ids)} tokens, leaving no room for the prompt "
+            f"within max_length={max_length}"
+        )
     prompt_ids = truncate_prompt(tokenizer, prompt_ids, room)
     return SFTExample(prompt_ids + answer_ids, [IGNORE_INDEX] * len(prompt_ids) + answer_ids)
 
@@ -146,11 +164,11 @@ def truncate_prompt(tokenizer, ids: list[int], max_length: int) -> list[int]:
     if excess <= 0:
         return list(ids)
     codes = _motion_code_positions(tokenizer, ids)
-    dropped = set(codes[len(codes) - min(excess, len(codes)):])
+    dropped = set(codes[len(codes) - min(excess, len(codes)) :])
     ids = [token for position, token in enumerate(ids) if position not in dropped]
     if len(ids) > max_length:
         head = (max_length + 1) // 2
-        ids = ids[:head] + ids[len(ids) - (max_length - head):]
+        ids = ids[:head] + ids[len(ids) - (max_length - head) :]
     return ids
 
 
@@ -171,8 +189,10 @@ def collate_prompts(prompts: list[list[int]], pad_id: int) -> dict[str, Tensor]:
     """Left-padded generation batch (input_ids, attention_mask), so every prompt ends where generation starts."""
     if not prompts or not all(prompts):
         raise ValueError("collate_prompts needs at least one prompt and no empty prompt")
-    return {"input_ids": _pad(prompts, pad_id, "left"),
-            "attention_mask": _pad([[1] * len(prompt) for prompt in prompts], 0, "left")}
+    return {
+        "input_ids": _pad(prompts, pad_id, "left"),
+        "attention_mask": _pad([[1] * len(prompt) for prompt in prompts], 0, "left"),
+    }
 
 
 def _pad(rows: list[list[int]], value: int, side: str) -> Tensor:
@@ -182,7 +202,7 @@ def _pad(rows: list[list[int]], value: int, side: str) -> Tensor:
     batch = torch.full((len(rows), width), value, dtype=torch.long)
     for index, row in enumerate(rows):
         start = 0 if side == "right" else width - len(row)
-        batch[index, start:start + len(row)] = torch.tensor(row, dtype=torch.long)
+        batch[index, start : start + len(row)] = torch.tensor(row, dtype=torch.long)
     return batch
 
 
@@ -195,8 +215,9 @@ def _messages(prompt: str, system: str | None) -> list[dict[str, str]]:
 
 
 def _chat_ids(tokenizer, messages: list[dict[str, str]], add_generation_prompt: bool = False) -> list[int]:
-    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True,
-                                        return_dict=False)
+    ids = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=add_generation_prompt, tokenize=True, return_dict=False
+    )
     return list(ids)
 
 

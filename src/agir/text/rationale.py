@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import numbers
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
 
 from agir.text.norms import NORMS, TYPICAL, grade, grade_level, near_limit
 from agir.text.score import with_score
@@ -68,12 +68,21 @@ LABELS: dict[str, tuple[str, ...]] = {
 }
 # How a rationale's overall sentence names a parameter, without its number.
 NAMES: dict[str, str] = {
-    "speed_m_s": "speed", "cadence_steps_min": "cadence", "stride_length_m": "stride length",
-    "step_length_left_m": "left step length", "step_length_right_m": "right step length", "step_width_m": "step width",
-    "stride_time_cv_pct": "stride-time variability", "double_support_pct": "double support",
-    "foot_clearance_m": "foot clearance", "arm_swing_left_deg": "left arm swing",
-    "arm_swing_right_deg": "right arm swing", "arm_swing_asymmetry_pct": "arm-swing asymmetry",
-    "trunk_flexion_deg": "trunk flexion", "turn_duration_s": "turn duration", "turn_steps": "steps in the turn",
+    "speed_m_s": "speed",
+    "cadence_steps_min": "cadence",
+    "stride_length_m": "stride length",
+    "step_length_left_m": "left step length",
+    "step_length_right_m": "right step length",
+    "step_width_m": "step width",
+    "stride_time_cv_pct": "stride-time variability",
+    "double_support_pct": "double support",
+    "foot_clearance_m": "foot clearance",
+    "arm_swing_left_deg": "left arm swing",
+    "arm_swing_right_deg": "right arm swing",
+    "arm_swing_asymmetry_pct": "arm-swing asymmetry",
+    "trunk_flexion_deg": "trunk flexion",
+    "turn_duration_s": "turn duration",
+    "turn_steps": "steps in the turn",
     "freezing_episodes": "freezing",
 }
 GRADE_PHRASES: dict[str, tuple[str, ...]] = {
@@ -91,20 +100,35 @@ KEY_GRADE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {("speed_m_s", "redu
 # The MDS-UPDRS 3.10 verdict per score: the only clauses with overall severity words.
 VERDICTS: dict[int, tuple[str, ...]] = {
     0: ("gait is normal, with no problems", "the gait is normal and shows no impairment", "walking is normal"),
-    1: ("the person walks independently with slight, minor impairment",
+    1: (
+        "the person walks independently with slight, minor impairment",
         "gait is slightly impaired while walking stays independent",
-        "there is slight impairment, with independent walking"),
-    2: ("the person walks independently but the impairment is substantial, a mild gait disorder",
+        "there is slight impairment, with independent walking",
+    ),
+    2: (
+        "the person walks independently but the impairment is substantial, a mild gait disorder",
         "walking is independent, yet the impairment is substantial (mild)",
-        "gait is mildly impaired: independent walking with substantial impairment"),
-    3: ("the impairment is moderate and safe walking requires an assistive device",
+        "gait is mildly impaired: independent walking with substantial impairment",
+    ),
+    3: (
+        "the impairment is moderate and safe walking requires an assistive device",
         "gait is moderately impaired, so an assistive device is needed for safe walking",
-        "there is moderate impairment, and walking safely needs an assistive device"),
+        "there is moderate impairment, and walking safely needs an assistive device",
+    ),
 }
 
 # In the order a tie in deviation is broken: step lengths add little next to stride length.
-FOOT_KEYS = ("speed_m_s", "stride_length_m", "foot_clearance_m", "stride_time_cv_pct", "cadence_steps_min",
-             "double_support_pct", "step_width_m", "step_length_left_m", "step_length_right_m")
+FOOT_KEYS = (
+    "speed_m_s",
+    "stride_length_m",
+    "foot_clearance_m",
+    "stride_time_cv_pct",
+    "cadence_steps_min",
+    "double_support_pct",
+    "step_width_m",
+    "step_length_left_m",
+    "step_length_right_m",
+)
 ARM_KEYS = ("arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct")
 TURN_KEYS = ("turn_duration_s", "turn_steps")
 # What the 3.10 examiner weighs first (stride amplitude and speed, then arm swing): reported whenever measured,
@@ -128,8 +152,14 @@ class _Budget:
 
 
 # Secondary findings go before core ones; level 4 is beyond any grade (never reported).
-_BUDGETS = (_Budget(4, 1, 0.4, 3), _Budget(3, 2, 0.0, 2), _Budget(3, 3, 0.0, 2), _Budget(3, 4, 0.0, 2),
-            _Budget(2, 4, 0.0, 2), _Budget(1, 4, 0.0, 1))
+_BUDGETS = (
+    _Budget(4, 1, 0.4, 3),
+    _Budget(3, 2, 0.0, 2),
+    _Budget(3, 3, 0.0, 2),
+    _Budget(3, 4, 0.0, 2),
+    _Budget(2, 4, 0.0, 2),
+    _Budget(1, 4, 0.0, 1),
+)
 
 
 def _is_number(value: object) -> bool:
@@ -181,8 +211,7 @@ def measured_values(parameters: Mapping) -> dict[str, float]:
 def _sentences(clauses: list[str], rng: random.Random) -> str:
     """Clauses joined into one sentence, or into several, capitalised and closed."""
     joiner = rng.choice(("; ", ". "))
-    return joiner.join(c[:1].upper() + c[1:] if joiner == ". " or i == 0 else c
-                       for i, c in enumerate(clauses)) + "."
+    return joiner.join(c[:1].upper() + c[1:] if joiner == ". " or i == 0 else c for i, c in enumerate(clauses)) + "."
 
 
 def _join(items: list[str]) -> str:
@@ -212,7 +241,8 @@ def _finding_clause(keys: list[str], values: dict[str, float], rng: random.Rando
         key = keys[0]
         label, word = rng.choice(LABELS[key]), _grade_phrase(key, values[key], rng)
         return rng.choice(("{l} is {v}, {g}", "{l} of {v} is {g}", "{l} is {g} at {v}", "{l} ({v}) is {g}")).format(
-            l=label, v=format_value(key, values[key]), g=word)
+            l=label, v=format_value(key, values[key]), g=word
+        )
     item = rng.choice(("{l} ({v})", "{l} of {v}"))
     items = [item.format(l=rng.choice(LABELS[k]), v=format_value(k, values[k])) for k in keys]
     return f"{_join(items)} are {rng.choice(GRADE_PHRASES[grade(keys[0], values[keys[0]])])}"
@@ -245,8 +275,11 @@ def _foot_keys(values: dict[str, float], budget: _Budget, rng: random.Random) ->
     Step lengths repeat the stride length; they are only reported by chance or when the stride is not measured.
     """
     redundant = STEP_KEYS if "stride_length_m" in values else ()
-    candidates = ["speed_m_s"] + [k for k in _by_deviation(FOOT_KEYS, values) if k not in redundant] \
+    candidates = (
+        ["speed_m_s"]
+        + [k for k in _by_deviation(FOOT_KEYS, values) if k not in redundant]
         + [k for k in _near_limits(values) if k in FOOT_KEYS and k not in redundant]
+    )
     chosen: list[str] = []
     for key in candidates + list(CORE_FOOT_KEYS):
         if key in values and key not in chosen and len(chosen) < budget.foot_findings:
@@ -264,10 +297,12 @@ def _turn_clause(values: dict[str, float], rng: random.Random) -> str:
         shown = " and ".join(format_value(k, values[k]) for k in measured)
         both = "both " if len(measured) == 2 else ""
         clause = rng.choice(("the turn takes {v} ({b}{g})", "turning takes {v}, {b}{g}")).format(
-            v=shown, b=both, g=rng.choice(GRADE_PHRASES[grades.pop()]))
+            v=shown, b=both, g=rng.choice(GRADE_PHRASES[grades.pop()])
+        )
     else:
-        shown = " and ".join(f"{format_value(k, values[k])} ({rng.choice(GRADE_PHRASES[grade(k, values[k])])})"
-                             for k in measured)
+        shown = " and ".join(
+            f"{format_value(k, values[k])} ({rng.choice(GRADE_PHRASES[grade(k, values[k])])})" for k in measured
+        )
         clause = rng.choice(("the turn takes ", "turning takes ")) + shown
     if _level("turn_steps", values) >= 2:
         clause += rng.choice((", en bloc", " with an en-bloc turn"))
@@ -304,11 +339,16 @@ def _foot_part(parameters: Mapping, values: dict[str, float], budget: _Budget, r
 
 def _arm_part(parameters: Mapping, values: dict[str, float], budget: _Budget, rng: random.Random) -> str:
     sides = [k for k in ARM_KEYS[:2] if k in values]
-    if len(sides) == 2 and grade(sides[0], values[sides[0]]) == grade(sides[1], values[sides[1]]) \
-            and rng.random() < 0.3:
+    if (
+        len(sides) == 2
+        and grade(sides[0], values[sides[0]]) == grade(sides[1], values[sides[1]])
+        and rng.random() < 0.3
+    ):
         left, right = (format_value(k, values[k]) for k in sides)
-        clauses = [f"arm swing is {left} on the left and {right} on the right, "
-                   f"{rng.choice(GRADE_PHRASES[grade(sides[0], values[sides[0]])])}"]
+        clauses = [
+            f"arm swing is {left} on the left and {right} on the right, "
+            f"{rng.choice(GRADE_PHRASES[grade(sides[0], values[sides[0]])])}"
+        ]
     else:
         clauses = _graded_clauses(sides, values, rng)
     if _reported(ASYMMETRY, values, budget, rng):
@@ -354,29 +394,48 @@ def _reasoning(values: dict[str, float], score: int, budget: _Budget, rng: rando
         return f"with no gait parameter measured, only the rating can be given: {verdict}"
     abnormal = _by_deviation(FOOT_KEYS + ARM_KEYS + TURN_KEYS + (TRUNK,), values)
     freezing = values.get("freezing_episodes", 0) > 0
-    typical_core = [k for k in ("speed_m_s", "stride_length_m", "arm_swing_left_deg")
-                    if k in values and _level(k, values) == 0]
+    typical_core = [
+        k for k in ("speed_m_s", "stride_length_m", "arm_swing_left_deg") if k in values and _level(k, values) == 0
+    ]
     if score == 0:
         if abnormal or freezing:
             named = _cited(abnormal, values, min(budget.cited, 2)) if abnormal else "freezing"
-            return rng.choice((f"apart from {named}, the findings are typical and {verdict}",
-                               f"despite {named}, {verdict}"))
+            return rng.choice(
+                (f"apart from {named}, the findings are typical and {verdict}", f"despite {named}, {verdict}")
+            )
         support = ["arm swing" if k == "arm_swing_left_deg" else NAMES[k] for k in typical_core]
         no_freezing = ", and no freezing" if values.get("freezing_episodes") == 0 else ""
         if not support:
             return verdict
-        return rng.choice((f"with typical {_join(support)}{no_freezing}, {verdict}",
-                           f"given typical findings ({_join(support)}{no_freezing}), {verdict}",
-                           f"{verdict}, as {_join(support)} {'are' if len(support) > 1 else 'is'} typical"))
+        return rng.choice(
+            (
+                f"with typical {_join(support)}{no_freezing}, {verdict}",
+                f"given typical findings ({_join(support)}{no_freezing}), {verdict}",
+                f"{verdict}, as {_join(support)} {'are' if len(support) > 1 else 'is'} typical",
+            )
+        )
     if abnormal or freezing:
-        named = _join([n for n in (_cited(abnormal, values, budget.cited) if abnormal else "",
-                                   "freezing episodes" if freezing else "") if n])
-        reason = rng.choice((f"the findings ({named}) indicate that {verdict}", f"given the {named}, {verdict}",
-                             f"with {named}, {verdict}"))
+        named = _join(
+            [
+                n
+                for n in (
+                    _cited(abnormal, values, budget.cited) if abnormal else "",
+                    "freezing episodes" if freezing else "",
+                )
+                if n
+            ]
+        )
+        reason = rng.choice(
+            (
+                f"the findings ({named}) indicate that {verdict}",
+                f"given the {named}, {verdict}",
+                f"with {named}, {verdict}",
+            )
+        )
         if typical_core and score >= 2 and rng.random() < 0.7:
             return f"although {NAMES[typical_core[0]]} is within the typical range, {reason}"
         return reason
-    ends = list(_near_limits(values).items())[:budget.cited]
+    ends = list(_near_limits(values).items())[: budget.cited]
     if ends:
         by_end: dict[str, list[str]] = {}
         for key, end in ends:
@@ -392,11 +451,17 @@ def _summary(values: dict[str, float], budget: _Budget, rng: random.Random) -> s
         return "no gait parameter could be measured"
     abnormal = _by_deviation(FOOT_KEYS + ARM_KEYS + TURN_KEYS, values)
     if not abnormal:
-        return rng.choice(("all measured values lie within typical ranges",
-                           "no measured value falls outside its reference range"))
+        return rng.choice(
+            ("all measured values lie within typical ranges", "no measured value falls outside its reference range")
+        )
     named = _cited(abnormal, values, budget.cited + 1)
-    return rng.choice((f"outside the typical range: {named}", f"the deviations from reference values are {named}",
-                       f"in summary, {named}"))
+    return rng.choice(
+        (
+            f"outside the typical range: {named}",
+            f"the deviations from reference values are {named}",
+            f"in summary, {named}",
+        )
+    )
 
 
 def _fitted(write: Callable[[_Budget], str], rng: random.Random) -> str:

@@ -48,8 +48,16 @@ def frame_indices(frames: int, fps: float, gif_fps: float, max_frames: int) -> n
     return np.arange(0, frames, step)
 
 
-def animate(joints: np.ndarray, fps: float, path: str | Path, *, gif_fps: float = 10.0, max_frames: int = 150,
-            size_in: float = 3.2, dpi: int = 80) -> Path:
+def animate(
+    joints: np.ndarray,
+    fps: float,
+    path: str | Path,
+    *,
+    gif_fps: float = 10.0,
+    max_frames: int = 150,
+    size_in: float = 3.2,
+    dpi: int = 80,
+) -> Path:
     """Write an animated GIF of canonical (frames, 22, 3) joints; returns its path."""
     joints = np.asarray(joints, dtype=np.float64)
     if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3) or len(joints) < 2:
@@ -73,8 +81,10 @@ def animate(joints: np.ndarray, fps: float, path: str | Path, *, gif_fps: float 
         pose = joints[frame]
         centre = np.array([pose[PELVIS, 0], floor_level, pose[PELVIS, 2]])
         grid = np.arange(-3, 4) * FLOOR_SPACING_M
-        xs, zs = np.meshgrid(np.round(centre[0] / FLOOR_SPACING_M) * FLOOR_SPACING_M + grid,
-                             np.round(centre[2] / FLOOR_SPACING_M) * FLOOR_SPACING_M + grid)
+        xs, zs = np.meshgrid(
+            np.round(centre[0] / FLOOR_SPACING_M) * FLOOR_SPACING_M + grid,
+            np.round(centre[2] / FLOOR_SPACING_M) * FLOOR_SPACING_M + grid,
+        )
         dots = np.stack([xs.ravel(), np.full(xs.size, floor_level), zs.ravel()], axis=-1)
         offset = _project(centre) - np.array([0.0, -0.1])
         screen = _project(pose) - offset

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from agir.motion.gait import UNITS  # noqa: E402
+from agir.motion.gait_parameters import UNITS  # noqa: E402
 from agir.viz.bands import PD_BANDS, healthy_band  # noqa: E402
 
 COLUMNS = 4
@@ -26,15 +26,18 @@ def _label(key: str) -> str:
 
 def parameter_chart_png(parameters: Mapping[str, object]) -> bytes:
     """PNG bytes of the chart of every charted parameter that was measured; b"" when none was."""
-    measured = [(key, float(parameters[key])) for key in PD_BANDS
-                if isinstance(parameters.get(key), (int, float)) and math.isfinite(parameters[key])]
+    measured = [
+        (key, float(parameters[key]))
+        for key in PD_BANDS
+        if isinstance(parameters.get(key), (int, float)) and math.isfinite(parameters[key])
+    ]
     if not measured:
         return b""
     rows = math.ceil(len(measured) / COLUMNS)
     figure, axes = plt.subplots(rows, COLUMNS, figsize=(10, 1.25 * rows + 0.5), dpi=80, squeeze=False)
-    for axis in axes.ravel()[len(measured):]:
+    for axis in axes.ravel()[len(measured) :]:
         axis.set_axis_off()
-    for axis, (key, value) in zip(axes.ravel(), measured):
+    for axis, (key, value) in zip(axes.ravel(), measured, strict=True):
         bands = (("healthy", healthy_band(key), HEALTHY_COLOUR, 0.6), ("PD", PD_BANDS[key], PD_COLOUR, 0.2))
         for _, (low, high), colour, y in bands:
             axis.barh(y, high - low, left=low, height=0.32, color=colour, alpha=0.45)
@@ -47,9 +50,14 @@ def parameter_chart_png(parameters: Mapping[str, object]) -> bytes:
         axis.set_yticks([])
         axis.set_title(f"{_label(key)}: {value:.3g}", fontsize=8)
         axis.tick_params(axis="x", labelsize=7)
-    figure.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.45) for c in (HEALTHY_COLOUR, PD_COLOUR)],
-                  labels=["healthy older adults", "Parkinson's disease (approx.)"], loc="lower center", ncol=2,
-                  fontsize=8, frameon=False)
+    figure.legend(
+        handles=[plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.45) for c in (HEALTHY_COLOUR, PD_COLOUR)],
+        labels=["healthy older adults", "Parkinson's disease (approx.)"],
+        loc="lower center",
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
     figure.tight_layout(rect=(0, 0.06, 1, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

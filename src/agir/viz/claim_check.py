@@ -29,8 +29,11 @@ def _listed(claim: Claim, entries: list) -> bool:
             return True
         if isinstance(entry, Mapping):
             value = entry.get("value", entry.get("claimed"))
-            if entry.get("text") == claim.text or (entry.get("key") == claim.key and isinstance(value, (int, float))
-                                                   and math.isclose(value, claim.value, rel_tol=1e-6, abs_tol=1e-9)):
+            if entry.get("text") == claim.text or (
+                entry.get("key") == claim.key
+                and isinstance(value, (int, float))
+                and math.isclose(value, claim.value, rel_tol=1e-6, abs_tol=1e-9)
+            ):
                 return True
     return False
 

@@ -80,10 +80,13 @@ def parse_bvh(path: Path) -> BVH:
     if frames != int(frames) or frames < 1 or not frame_time > 0:
         raise MotionFileError(path, f"malformed BVH: {frames:g} frames of {frame_time:g} s")
     width = sum(len(joint.channels) for joint in joints)
-    values = tokens.words[tokens.at:]
+    values = tokens.words[tokens.at :]
     if len(values) != int(frames) * width:
-        raise MotionFileError(path, f"MOTION holds {len(values)} values, expected {int(frames)} frames x {width} "
-                                    f"channels = {int(frames) * width}")
+        raise MotionFileError(
+            path,
+            f"MOTION holds {len(values)} values, expected {int(frames)} frames x {width} "
+            f"channels = {int(frames) * width}",
+        )
     try:
         motion = np.array(values, dtype=np.float64).reshape(int(frames), width)
     except ValueError:

@@ -31,11 +31,15 @@ def read_c3d(path: Path) -> RawMotion:
     index = {label.split(":")[-1].strip().upper(): i for i, label in enumerate(labels)}
     missing = [marker for marker in PLUG_IN_GAIT_MARKERS if marker not in index]
     if missing:
-        raise MotionFileError(path, f"markers {', '.join(missing)} of the Plug-in Gait set are missing "
-                                    f"(found: {', '.join(labels[:12]) or 'none'})")
+        raise MotionFileError(
+            path,
+            f"markers {', '.join(missing)} of the Plug-in Gait set are missing "
+            f"(found: {', '.join(labels[:12]) or 'none'})",
+        )
     points = content["data"]["points"][:3, [index[marker] for marker in PLUG_IN_GAIT_MARKERS]]  # (3, M, frames)
     units = str(point["UNITS"]["value"][0]).strip().lower() if "UNITS" in point else None
     if units is not None and units not in UNIT_SCALES:
         raise MotionFileError(path, f"POINT:UNITS {units!r} is not one of {', '.join(UNIT_SCALES)}")
-    return RawMotion(np.transpose(points, (2, 1, 0)), float(content["header"]["points"]["frame_rate"]),
-                     "plug_in_gait", units)
+    return RawMotion(
+        np.transpose(points, (2, 1, 0)), float(content["header"]["points"]["frame_rate"]), "plug_in_gait", units
+    )

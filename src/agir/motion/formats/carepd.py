@@ -37,8 +37,10 @@ def read_cohort(path: Path) -> dict[str, dict[str, dict]]:
         raise MotionFileError(path, f"expected subject -> walk -> dict, got {type(content).__name__}")
     for subject, walks in content.items():
         if not isinstance(walks, dict) or not all(_is_walk(walk) for walk in walks.values()):
-            raise MotionFileError(path, f"subject {subject!r}: expected walk -> dict with {', '.join(SMPL_KEYS)} "
-                                        f"or {' or '.join(JOINT_KEYS)}")
+            raise MotionFileError(
+                path,
+                f"subject {subject!r}: expected walk -> dict with {', '.join(SMPL_KEYS)} or {' or '.join(JOINT_KEYS)}",
+            )
     return {str(subject): {str(name): walk for name, walk in walks.items()} for subject, walks in content.items()}
 
 
@@ -49,13 +51,17 @@ def walk_motion(path: Path, walk: dict, model: SMPLModel | None) -> RawMotion:
     if key is not None:
         return RawMotion(_array(path, walk, key), fps)
     if model is None:
-        raise MotionFileError(path, "SMPL parameters but no joints: give an SMPL model file "
-                                    "(data.recordings.smpl_model) to compute them")
+        raise MotionFileError(
+            path, "SMPL parameters but no joints: give an SMPL model file (data.recordings.smpl_model) to compute them"
+        )
     pose, trans, beta = (_array(path, walk, name) for name in SMPL_KEYS)
     if pose.ndim != 2 or pose.shape[1] != 3 * model.num_joints or trans.shape != (len(pose), 3):
-        raise MotionFileError(path, f"pose {pose.shape} and trans {trans.shape} do not fit an SMPL model of "
-                                    f"{model.num_joints} joints: expected (frames, {3 * model.num_joints}) and "
-                                    f"(frames, 3)")
+        raise MotionFileError(
+            path,
+            f"pose {pose.shape} and trans {trans.shape} do not fit an SMPL model of "
+            f"{model.num_joints} joints: expected (frames, {3 * model.num_joints}) and "
+            f"(frames, 3)",
+        )
     for name, values in (("pose", pose), ("trans", trans), ("beta", beta)):
         if not np.isfinite(values).all():
             raise MotionFileError(path, f"{name} contains NaN or inf values")
@@ -76,8 +82,11 @@ def walk_labels(walk: dict) -> dict:
 def read_walk_pickle(path: Path) -> RawMotion:
     walks = [walk for walks in read_cohort(path).values() for walk in walks.values()]
     if len(walks) != 1:
-        raise MotionFileError(path, f"a cohort of {len(walks)} walks; build a corpus from it "
-                                    f"(python -m agir.data build --config configs/data/carepd.yaml)")
+        raise MotionFileError(
+            path,
+            f"a cohort of {len(walks)} walks; build a corpus from it "
+            f"(python -m agir.data build --config configs/data/carepd.yaml)",
+        )
     return walk_motion(path, walks[0], None)
 
 

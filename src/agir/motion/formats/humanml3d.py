@@ -29,8 +29,7 @@ FPS = 20.0
 RIC = slice(4, 4 + (JOINTS - 1) * 3)
 
 
-def recover_joints(features: np.ndarray, mean: np.ndarray | None = None,
-                   std: np.ndarray | None = None) -> np.ndarray:
+def recover_joints(features: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> np.ndarray:
     """(frames, 263) features (normalised ones with their mean and std) -> (frames, 22, 3) joints."""
     features = np.asarray(features, dtype=np.float64)
     if mean is not None and std is not None:
@@ -63,14 +62,18 @@ def load_stats(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_feature_decoder(FEATURE_DIM)
-def decode_features(path: Path, features: np.ndarray, mean: np.ndarray | None = None,
-                    std: np.ndarray | None = None) -> RawMotion:
+def decode_features(
+    path: Path, features: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray | None = None
+) -> RawMotion:
     if features.dtype.kind not in "iuf" or features.ndim != 2 or features.shape[1] != FEATURE_DIM:
-        raise MotionFileError(path, f"feature array {features.dtype} {features.shape}, expected numbers shaped "
-                                    f"(frames, {FEATURE_DIM})")
+        raise MotionFileError(
+            path, f"feature array {features.dtype} {features.shape}, expected numbers shaped (frames, {FEATURE_DIM})"
+        )
     bad = ~np.isfinite(features).all(axis=1)
     if bad.any():
-        raise MotionFileError(path, f"{int(bad.sum())} of {len(features)} feature vectors contain NaN or inf "
-                                    f"(first: frame {int(np.argmax(bad))})")
+        raise MotionFileError(
+            path,
+            f"{int(bad.sum())} of {len(features)} feature vectors contain NaN or inf "
+            f"(first: frame {int(np.argmax(bad))})",
+        )
     return RawMotion(recover_joints(features, mean, std), FPS, "smpl22", units="m", up="y")
-

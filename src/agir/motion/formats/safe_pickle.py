@@ -66,8 +66,20 @@ def load_pickle(path: Path, extra_globals: dict[tuple[str, str], object] | None 
         with open(path, "rb") as file:
             return RestrictedUnpickler(file, allowed).load()
     except RefusedGlobal as refused:
-        raise MotionFileError(path, f"pickle refused: it needs the global {refused.qualified_name}, and only plain "
-                                    f"containers and numpy arrays are loaded") from None
-    except (pickle.UnpicklingError, EOFError, OSError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, MemoryError) as error:
+        raise MotionFileError(
+            path,
+            f"pickle refused: it needs the global {refused.qualified_name}, and only plain "
+            f"containers and numpy arrays are loaded",
+        ) from None
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        OSError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        MemoryError,
+    ) as error:
         raise MotionFileError(path, f"corrupt or truncated pickle ({type(error).__name__}: {error})") from None

@@ -67,10 +67,17 @@ def load_smpl_model(path: str | Path) -> SMPLModel:
     shapedirs = np.asarray(content["shapedirs"], dtype=np.float64)
     parents = np.asarray(content["kintree_table"])[0].astype(np.int64)
     vertices, joints = len(v_template), len(parents)
-    if (v_template.shape != (vertices, 3) or shapedirs.ndim != 3 or shapedirs.shape[:2] != (vertices, 3)
-            or regressor.shape != (joints, vertices)):
-        raise MotionFileError(path, f"SMPL model arrays do not fit together: v_template {v_template.shape}, "
-                                    f"shapedirs {shapedirs.shape}, J_regressor {regressor.shape}, {joints} joints")
+    if (
+        v_template.shape != (vertices, 3)
+        or shapedirs.ndim != 3
+        or shapedirs.shape[:2] != (vertices, 3)
+        or regressor.shape != (joints, vertices)
+    ):
+        raise MotionFileError(
+            path,
+            f"SMPL model arrays do not fit together: v_template {v_template.shape}, "
+            f"shapedirs {shapedirs.shape}, J_regressor {regressor.shape}, {joints} joints",
+        )
     parents[0] = -1  # the root's entry is a sentinel (2**32 - 1 in SMPL files)
     if np.any(parents[1:] >= np.arange(1, joints)) or np.any(parents[1:] < 0):
         raise MotionFileError(path, "kintree_table: every joint's parent must come before it")

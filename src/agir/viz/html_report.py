@@ -58,8 +58,10 @@ def write_report(out_dir: str | Path, assessments: Sequence[Mapping], motions: M
 
 
 def _document(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )
 
 
 def _data_uri(kind: str, content: bytes) -> str:
@@ -76,8 +78,10 @@ def _probability_bars(probabilities: Mapping | None) -> str:
     rows = []
     for score in SCORES:
         p = float(probabilities.get(score, 0.0))
-        rows.append(f'<tr><td>{score}</td><td style="width:300px"><div class="bar" style="width:{100 * p:.1f}%">'
-                    f"</div></td><td>{p:.2f}</td></tr>")
+        rows.append(
+            f'<tr><td>{score}</td><td style="width:300px"><div class="bar" style="width:{100 * p:.1f}%">'
+            f"</div></td><td>{p:.2f}</td></tr>"
+        )
     return f'<h2>Score probabilities</h2><table class="bars">{"".join(rows)}</table>'
 
 
@@ -86,8 +90,10 @@ def _highlighted(rationale: str, parameters: Mapping, faithfulness: Mapping | No
     for checked in check_claims(rationale, parameters, faithfulness):
         start, end = checked.claim.span
         kind = "match" if checked.matches else "mismatch"
-        parts += [html.escape(rationale[at:start]),
-                  f'<mark class="{kind}" title="{html.escape(checked.note)}">{html.escape(rationale[start:end])}</mark>']
+        parts += [
+            html.escape(rationale[at:start]),
+            f'<mark class="{kind}" title="{html.escape(checked.note)}">{html.escape(rationale[start:end])}</mark>',
+        ]
         at = end
     return "".join(parts) + html.escape(rationale[at:])
 
@@ -99,10 +105,14 @@ def _grade_notes(rationale: str, parameters: Mapping, faithfulness: Mapping | No
     if not grades["n_graded"]:
         return ""
     agreeing = grades["n_graded"] - len(grades["grade_mismatches"])
-    items = "".join(f"<li>&ldquo;{html.escape(m['text'])}&rdquo; for {html.escape(m['key'])}: measured "
-                    f"{m['measured']:g}, {html.escape(m['measured_grade'])}</li>" for m in grades["grade_mismatches"])
-    return (f"<p>Grade words: {agreeing} of {grades['n_graded']} are the measured values' grades.</p>"
-            + (f'<ul class="grades">{items}</ul>' if items else ""))
+    items = "".join(
+        f"<li>&ldquo;{html.escape(m['text'])}&rdquo; for {html.escape(m['key'])}: measured "
+        f"{m['measured']:g}, {html.escape(m['measured_grade'])}</li>"
+        for m in grades["grade_mismatches"]
+    )
+    return f"<p>Grade words: {agreeing} of {grades['n_graded']} are the measured values' grades.</p>" + (
+        f'<ul class="grades">{items}</ul>' if items else ""
+    )
 
 
 def _figures(motion: Motion | None, parameters: Mapping) -> str:
@@ -113,14 +123,18 @@ def _figures(motion: Motion | None, parameters: Mapping) -> str:
         images.append(f'<img alt="skeleton animation" src="{_data_uri("image/gif", gif)}">')
     chart = parameter_chart_png(parameters)
     if chart:
-        images.append(f'<img class="chart" alt="gait parameters against reference bands" '
-                      f'src="{_data_uri("image/png", chart)}">')
+        images.append(
+            f'<img class="chart" alt="gait parameters against reference bands" src="{_data_uri("image/png", chart)}">'
+        )
     return f'<div class="figures">{"".join(images)}</div>' if images else ""
 
 
 def _parameter_table(parameters: Mapping) -> str:
-    rows = "".join(f"<tr><td>{html.escape(key)}</td><td>{html.escape(str(value))}</td></tr>"
-                   for key, value in parameters.items() if key != "reasons")
+    rows = "".join(
+        f"<tr><td>{html.escape(key)}</td><td>{html.escape(str(value))}</td></tr>"
+        for key, value in parameters.items()
+        if key != "reasons"
+    )
     return f'<h2>Measured gait parameters</h2><table class="params">{rows}</table>' if rows else ""
 
 
@@ -135,12 +149,15 @@ def _page(name: str, assessment: Mapping, motion: Motion | None) -> str:
     body.append(_probability_bars(assessment.get("probabilities")))
     body.append(_figures(motion, parameters))
     rationale = str(assessment.get("rationale") or "")
-    legend = ('<p><mark class="match">supported by the measurements</mark> '
-              '<mark class="mismatch">not supported</mark></p>')
+    legend = (
+        '<p><mark class="match">supported by the measurements</mark> <mark class="mismatch">not supported</mark></p>'
+    )
     if faithfulness and faithfulness.get("fraction") is not None:
         legend += f"<p>Faithfulness: {100 * float(faithfulness['fraction']):.0f}% of the claims match.</p>"
-    body.append(f'<h2>Rationale</h2>{legend}<div class="rationale">{_highlighted(rationale, parameters, faithfulness)}'
-                f"</div>{_grade_notes(rationale, parameters, faithfulness)}")
+    body.append(
+        f'<h2>Rationale</h2>{legend}<div class="rationale">{_highlighted(rationale, parameters, faithfulness)}'
+        f"</div>{_grade_notes(rationale, parameters, faithfulness)}"
+    )
     body.append(_parameter_table(parameters))
     return _document(name, "\n".join(part for part in body if part))
 
@@ -148,8 +165,11 @@ def _page(name: str, assessment: Mapping, motion: Motion | None) -> str:
 def _index(rows: list[tuple[str, str, Mapping]]) -> str:
     lines = []
     for name, page, assessment in rows:
-        verdict = (f'<span class="error">error: {html.escape(str(assessment["error"]))}</span>'
-                   if assessment.get("error") else html.escape(_score_text(assessment.get("score"))))
+        verdict = (
+            f'<span class="error">error: {html.escape(str(assessment["error"]))}</span>'
+            if assessment.get("error")
+            else html.escape(_score_text(assessment.get("score")))
+        )
         lines.append(f'<tr><td><a href="{page}">{html.escape(name)}</a></td><td>{verdict}</td></tr>')
     table = f'<table class="index"><tr><th>file</th><th>assessment</th></tr>{"".join(lines)}</table>'
     return _document("AGIR report", f"<h1>AGIR report: {len(rows)} files</h1>{table}")

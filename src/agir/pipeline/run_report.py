@@ -11,10 +11,10 @@ import json
 
 from omegaconf import DictConfig
 
-from agir.baseline import fit_baseline, predict_baseline
 from agir.data.corpus import read_manifest
 from agir.data.splits import SubjectSplit
-from agir.runs import run_dir
+from agir.pipeline.baseline import fit_baseline, predict_baseline
+from agir.pipeline.runs import run_dir
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 
@@ -37,8 +37,11 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
 def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     """The report of a run whose reasoning stage has finished, and its printed form."""
     run = run_dir(config)
-    predictions = [json.loads(line) for line in (run / "reasoning" / "predictions_test.jsonl").read_text().splitlines()
-                   if line.strip()]
+    predictions = [
+        json.loads(line)
+        for line in (run / "reasoning" / "predictions_test.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     split = SubjectSplit.load(run / "splits.json")
     items = read_manifest(config.data.corpus_dir)
     train = [item for item in items if item.subject in split.train]
@@ -46,25 +49,36 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     baseline = fit_baseline(train, config.seed)
     agir = confusion_metrics([p["target"] for p in predictions], [p["score"] for p in predictions])
     parameters = {item.id: item.parameters for item in test}
-    agir |= summarize_faithfulness([check_faithfulness(p["rationale"], parameters[p["id"]], p["score"])
-                                    for p in predictions])
-    reference = confusion_metrics([item.score for item in test],
-                                  predict_baseline(baseline, [item.parameters for item in test]))
+    agir |= summarize_faithfulness(
+        [check_faithfulness(p["rationale"], parameters[p["id"]], p["score"]) for p in predictions]
+    )
+    reference = confusion_metrics(
+        [item.score for item in test], predict_baseline(baseline, [item.parameters for item in test])
+    )
     example = predictions[0]
     report = {
-        "agir": agir, "baseline": reference,
-        "split": {"scheme": split.scheme, "train_subjects": len(split.train), "test_subjects": len(split.test),
-                  "test_trials": len(predictions)},
-        "steps": {stage: json.loads((run / stage / "metrics.json").read_text())["steps"]
-                  for stage in config.pipeline},
+        "agir": agir,
+        "baseline": reference,
+        "split": {
+            "scheme": split.scheme,
+            "train_subjects": len(split.train),
+            "test_subjects": len(split.test),
+            "test_trials": len(predictions),
+        },
+        "steps": {stage: json.loads((run / stage / "metrics.json").read_text())["steps"] for stage in config.pipeline},
         "example": example,
     }
-    text = "\n".join([
-        "", format_table({"AGIR": agir, "baseline (RF)": reference}),
-        f"AGIR rationales: {agir['faithfulness']:.1%} of {agir['numeric_claims']} numeric claims match the measured "
-        f"parameters; {agir['grade_agreement']:.1%} of {agir['graded_findings']} grade words are the measured "
-        f"values' grades; {agir['contradiction_rate']:.1%} contradict their score in words", "",
-        f"example rationale ({example['id']}, true score {example['target']}, predicted {example['score']}):",
-        example["rationale"], "",
-    ])
+    text = "\n".join(
+        [
+            "",
+            format_table({"AGIR": agir, "baseline (RF)": reference}),
+            f"AGIR rationales: {agir['faithfulness']:.1%} of {agir['numeric_claims']} numeric claims match the "
+            f"measured parameters; {agir['grade_agreement']:.1%} of {agir['graded_findings']} grade words are the "
+            f"measured values' grades; {agir['contradiction_rate']:.1%} contradict their score in words",
+            "",
+            f"example rationale ({example['id']}, true score {example['target']}, predicted {example['score']}):",
+            example["rationale"],
+            "",
+        ]
+    )
     return report, text

@@ -25,8 +25,12 @@ def run_dir(config: DictConfig) -> Path:
 
 def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.Trainer:
     """A Lightning Trainer from `trainer.*` and the stage's budget, logging to CSV, keeping `last.ckpt`."""
-    checkpoint = ModelCheckpoint(dirpath=stage_dir / "checkpoints", save_last=True, save_top_k=0,
-                                 every_n_train_steps=config.run.checkpoint_every_n_steps)
+    checkpoint = ModelCheckpoint(
+        dirpath=stage_dir / "checkpoints",
+        save_last=True,
+        save_top_k=0,
+        every_n_train_steps=config.run.checkpoint_every_n_steps,
+    )
     callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), RNGStateCheckpoint()]
     if config.run.rank_fingerprints:
         callbacks.append(RankFingerprint(stage_dir))

@@ -12,23 +12,71 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agir.motion.gait_events import (PELVIS_CUTOFF_HZ, POSITION_CUTOFF_HZ, FootEvents, Periods, detect_feet,
-                                     forward_vectors, horizontal, lowpass, pelvis_centre, walking_periods)
-from agir.motion.skeleton import (LEFT_ANKLE, LEFT_ELBOW, LEFT_SHOULDER, LEFT_TOE, NECK, NUM_JOINTS,
-                                  PELVIS, RIGHT_ANKLE, RIGHT_ELBOW, RIGHT_SHOULDER, RIGHT_TOE)
+from agir.motion.gait_events import (
+    PELVIS_CUTOFF_HZ,
+    POSITION_CUTOFF_HZ,
+    FootEvents,
+    Periods,
+    detect_feet,
+    forward_vectors,
+    horizontal,
+    lowpass,
+    pelvis_centre,
+    walking_periods,
+)
+from agir.motion.skeleton import (
+    LEFT_ANKLE,
+    LEFT_ELBOW,
+    LEFT_SHOULDER,
+    LEFT_TOE,
+    NECK,
+    NUM_JOINTS,
+    PELVIS,
+    RIGHT_ANKLE,
+    RIGHT_ELBOW,
+    RIGHT_SHOULDER,
+    RIGHT_TOE,
+)
 
 PARAMETER_KEYS: tuple[str, ...] = (
-    "speed_m_s", "cadence_steps_min", "stride_length_m", "step_length_left_m", "step_length_right_m", "step_width_m",
-    "stride_time_cv_pct", "double_support_pct", "foot_clearance_m", "arm_swing_left_deg", "arm_swing_right_deg",
-    "arm_swing_asymmetry_pct", "trunk_flexion_deg", "turn_duration_s", "turn_steps", "freezing_episodes", "n_strides",
+    "speed_m_s",
+    "cadence_steps_min",
+    "stride_length_m",
+    "step_length_left_m",
+    "step_length_right_m",
+    "step_width_m",
+    "stride_time_cv_pct",
+    "double_support_pct",
+    "foot_clearance_m",
+    "arm_swing_left_deg",
+    "arm_swing_right_deg",
+    "arm_swing_asymmetry_pct",
+    "trunk_flexion_deg",
+    "turn_duration_s",
+    "turn_steps",
+    "freezing_episodes",
+    "n_strides",
     "duration_s",
 )
 UNITS: dict[str, str] = {
-    "speed_m_s": "m/s", "cadence_steps_min": "steps/min", "stride_length_m": "m", "step_length_left_m": "m",
-    "step_length_right_m": "m", "step_width_m": "m", "stride_time_cv_pct": "%", "double_support_pct": "%",
-    "foot_clearance_m": "m", "arm_swing_left_deg": "deg", "arm_swing_right_deg": "deg",
-    "arm_swing_asymmetry_pct": "%", "trunk_flexion_deg": "deg", "turn_duration_s": "s", "turn_steps": "steps",
-    "freezing_episodes": "count", "n_strides": "count", "duration_s": "s",
+    "speed_m_s": "m/s",
+    "cadence_steps_min": "steps/min",
+    "stride_length_m": "m",
+    "step_length_left_m": "m",
+    "step_length_right_m": "m",
+    "step_width_m": "m",
+    "stride_time_cv_pct": "%",
+    "double_support_pct": "%",
+    "foot_clearance_m": "m",
+    "arm_swing_left_deg": "deg",
+    "arm_swing_right_deg": "deg",
+    "arm_swing_asymmetry_pct": "%",
+    "trunk_flexion_deg": "deg",
+    "turn_duration_s": "s",
+    "turn_steps": "steps",
+    "freezing_episodes": "count",
+    "n_strides": "count",
+    "duration_s": "s",
 }
 MIN_DURATION_S = 0.8  # about the shortest stride: a shorter clip cannot hold one
 MIN_FRAMES = 8
@@ -72,12 +120,16 @@ def _check_input(joints: np.ndarray, fps: float, measured: np.ndarray | None) ->
         raise ValueError(f"fps must be a positive number, got {fps!r}")
     needed = max(MIN_FRAMES, math.ceil(MIN_DURATION_S * fps))
     if len(joints) < needed:
-        raise ValueError(f"{len(joints)} frames at {fps:g} fps are too few for one stride "
-                         f"(at least {needed} frames, {MIN_DURATION_S} s)")
+        raise ValueError(
+            f"{len(joints)} frames at {fps:g} fps are too few for one stride "
+            f"(at least {needed} frames, {MIN_DURATION_S} s)"
+        )
     bad = ~np.isfinite(joints).all(axis=(1, 2))
     if bad.any():
-        raise ValueError(f"joints contain NaN or inf in {int(bad.sum())} of {len(joints)} frames "
-                         f"(first: frame {int(np.argmax(bad))})")
+        raise ValueError(
+            f"joints contain NaN or inf in {int(bad.sum())} of {len(joints)} frames "
+            f"(first: frame {int(np.argmax(bad))})"
+        )
     if measured is None:
         measured = np.ones(NUM_JOINTS, dtype=bool)
     measured = np.asarray(measured)
@@ -149,7 +201,7 @@ def _straight_strides(feet: dict[str, FootEvents], periods: Periods) -> list[_St
     strides = []
     for side, foot in feet.items():
         starts, ends = foot.heel_strike[:-1], foot.heel_strike[1:]
-        for start, end, ok in zip(starts, ends, periods.covers(starts, ends)):
+        for start, end, ok in zip(starts, ends, periods.covers(starts, ends), strict=True):
             if ok:
                 strides.append(_Stride(side, float(start), float(end)))
     return strides
@@ -159,8 +211,10 @@ def _stride_timing(strides: list[_Stride]) -> dict[str, float]:
     if not strides:
         return {}
     times = np.array([s.end - s.start for s in strides])
-    return {"cadence_steps_min": float(120.0 / times.mean()),
-            "stride_time_cv_pct": float(100.0 * times.std() / times.mean())}
+    return {
+        "cadence_steps_min": float(120.0 / times.mean()),
+        "stride_time_cv_pct": float(100.0 * times.std() / times.mean()),
+    }
 
 
 def _overlap(intervals: list[tuple[float, float]], start: float, end: float) -> list[tuple[float, float]]:
@@ -180,7 +234,7 @@ def _strike_positions(ankle: np.ndarray, foot: FootEvents, fps: float) -> np.nda
     The heel rests there until heel off; the average steadies the position against pose jitter.
     """
     positions = []
-    for (start, stop), struck in zip(foot.stance, foot.struck):
+    for (start, stop), struck in zip(foot.stance, foot.struck, strict=True):
         if not struck:
             continue
         first = int(math.ceil(start * fps))
@@ -201,8 +255,8 @@ def _progression_line(places: np.ndarray, sides: list[str], straight: np.ndarray
         if first < 0:
             continue
         window = slice(first, first + 2 * span + 1)
-        alternating = all(a != b for a, b in zip(sides[window], sides[window][1:]))
-        if not (alternating and straight[first:first + 2 * span].all()):
+        alternating = all(a != b for a, b in zip(sides[window], sides[window][1:], strict=False))
+        if not (alternating and straight[first : first + 2 * span].all()):
             continue
         points = places[window] - places[window].mean(axis=0)
         direction = np.linalg.svd(points, full_matrices=False)[2][0]
@@ -222,8 +276,10 @@ class _Strikes:
 
 
 def _strikes(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods) -> _Strikes:
-    place = {side: _strike_positions(filtered[:, ankle], feet[side], periods.fps)
-             for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))}
+    place = {
+        side: _strike_positions(filtered[:, ankle], feet[side], periods.fps)
+        for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))
+    }
     order = sorted((t, side, i) for side in place for i, t in enumerate(feet[side].heel_strike))
     times = np.array([t for t, _, _ in order])
     sides = [side for _, side, _ in order]
@@ -305,12 +361,13 @@ def _mean_cycle(angle: np.ndarray, strides: list[_Stride], fps: float) -> np.nda
     cycle = _mean_curve(angle, [(s.start, s.end) for s in strides], fps)
     cycle -= np.linspace(0.0, cycle[-1] - cycle[0], CYCLE_SAMPLES + 1)  # close the cycle: no drift into the harmonics
     spectrum = np.fft.rfft(cycle[:-1])
-    spectrum[CYCLE_HARMONICS + 1:] = 0.0
+    spectrum[CYCLE_HARMONICS + 1 :] = 0.0
     return np.fft.irfft(spectrum, CYCLE_SAMPLES)
 
 
-def _arm_swing(filtered: np.ndarray, forward: np.ndarray, strides: list[_Stride], fps: float,
-               measured: np.ndarray) -> dict[str, float]:
+def _arm_swing(
+    filtered: np.ndarray, forward: np.ndarray, strides: list[_Stride], fps: float, measured: np.ndarray
+) -> dict[str, float]:
     """Peak-to-peak sagittal upper-arm angle relative to the trunk axis over the mean stride, and the asymmetry."""
     if not strides:
         return {}
@@ -337,8 +394,11 @@ def _trunk_flexion(filtered: np.ndarray, forward: np.ndarray, periods: Periods) 
 
 def _swings(foot: FootEvents) -> list[tuple[float, float]]:
     """(toe off, next heel strike) of every complete swing of one foot, in seconds."""
-    return [(end, foot.stance[k + 1][0]) for k, ((_, end), lifted) in enumerate(zip(foot.stance, foot.lifted))
-            if lifted and k + 1 < len(foot.stance) and foot.struck[k + 1]]
+    return [
+        (end, foot.stance[k + 1][0])
+        for k, ((_, end), lifted) in enumerate(zip(foot.stance, foot.lifted, strict=True))
+        if lifted and k + 1 < len(foot.stance) and foot.struck[k + 1]
+    ]
 
 
 def _foot_clearance(filtered: np.ndarray, feet: dict[str, FootEvents], fps: float) -> float | None:
@@ -376,23 +436,27 @@ def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> N
             reasons[key] = NO_TURN
         elif key in ("speed_m_s", "trunk_flexion_deg") and not periods.straight.any():
             reasons[key] = no_straight
-        elif key == "arm_swing_asymmetry_pct" and values["arm_swing_left_deg"] is not None \
-                and values["arm_swing_right_deg"] is not None:
+        elif (
+            key == "arm_swing_asymmetry_pct"
+            and values["arm_swing_left_deg"] is not None
+            and values["arm_swing_right_deg"] is not None
+        ):
             reasons[key] = "neither arm swings"
         elif key.startswith("arm_swing") and values["n_strides"]:
             reasons[key] = "layout has no shoulder or elbow joints for this arm"
         elif key.startswith("step_"):
-            reasons[key] = "no step of straight walking ending on this side" if "length" in key \
-                else "no step of straight walking"
+            reasons[key] = (
+                "no step of straight walking ending on this side" if "length" in key else "no step of straight walking"
+            )
         elif key == "foot_clearance_m":
             reasons[key] = "no complete swing (toe off to heel strike)"
         else:
             reasons[key] = NO_STRIDE
 
 
-def _event_frames(feet: dict[str, FootEvents], periods: Periods, fps: float,
-                  has_toes: bool) -> dict[str, np.ndarray]:
+def _event_frames(feet: dict[str, FootEvents], periods: Periods, fps: float, has_toes: bool) -> dict[str, np.ndarray]:
     """Events as frame indices; without toe joints there are no toe-off events (what the ankle shows is heel off)."""
+
     def frames(seconds) -> np.ndarray:
         return np.round(np.asarray(seconds, dtype=float) * fps).astype(np.int64)
 

@@ -13,7 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from agir.data.corpus import CorpusItem
-from agir.motion.gait import PARAMETER_KEYS
+from agir.motion.gait_parameters import PARAMETER_KEYS
 
 # Counts of what was analysed, not properties of the gait.
 FEATURE_KEYS = tuple(key for key in PARAMETER_KEYS if key not in ("n_strides", "duration_s"))
@@ -26,8 +26,10 @@ def feature_matrix(parameters: list[dict]) -> np.ndarray:
 def fit_baseline(items: list[CorpusItem], seed: int, trees: int = 300) -> Pipeline:
     if not items:
         raise ValueError("the baseline needs at least one training item")
-    model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                          RandomForestClassifier(n_estimators=trees, random_state=seed, n_jobs=1))
+    model = make_pipeline(
+        SimpleImputer(strategy="median", keep_empty_features=True),
+        RandomForestClassifier(n_estimators=trees, random_state=seed, n_jobs=1),
+    )
     return model.fit(feature_matrix([item.parameters for item in items]), [item.score for item in items])
 
 

@@ -20,8 +20,8 @@ from omegaconf import DictConfig
 from agir.config import SplitConfig, load_config, save_config
 from agir.data.corpus import ensure_corpus, read_manifest
 from agir.data.splits import num_folds, subject_scores
-from agir.report import HEADLINE
-from agir.runs import StageError, run_dir, write_json
+from agir.pipeline.run_report import HEADLINE
+from agir.pipeline.runs import StageError, run_dir, write_json
 
 MODELS = {"agir": "AGIR", "baseline": "baseline (RF)"}
 
@@ -34,10 +34,18 @@ def fold_count(config: DictConfig) -> int:
 
 
 def fold_config(paths: Sequence[str], overrides: Sequence[str], config: DictConfig, fold: int) -> DictConfig:
-    return load_config(paths, [*overrides, "cv.scheme=none", f"data.split.scheme={config.cv.scheme}",
-                               f"data.split.folds={config.cv.folds}", f"data.split.fold={fold}",
-                               f"run.out_dir={run_dir(config) / f'fold_{fold}'}",
-                               f"data.corpus_dir={config.data.corpus_dir}"])
+    return load_config(
+        paths,
+        [
+            *overrides,
+            "cv.scheme=none",
+            f"data.split.scheme={config.cv.scheme}",
+            f"data.split.folds={config.cv.folds}",
+            f"data.split.fold={fold}",
+            f"run.out_dir={run_dir(config) / f'fold_{fold}'}",
+            f"data.corpus_dir={config.data.corpus_dir}",
+        ],
+    )
 
 
 def summarize(reports: list[dict]) -> dict:
@@ -50,7 +58,9 @@ def summarize(reports: list[dict]) -> dict:
             summary[model][name] = {
                 "mean": statistics.fmean(defined) if defined else math.nan,
                 "std": statistics.stdev(defined) if len(defined) > 1 else math.nan,
-                "folds": values, "undefined_folds": len(values) - len(defined)}
+                "folds": values,
+                "undefined_folds": len(values) - len(defined),
+            }
     return summary
 
 
@@ -63,12 +73,15 @@ def format_summary(summary: dict, scheme: str) -> str:
     return "\n".join(lines)
 
 
-def fit_cross_validation(paths: Sequence[str], overrides: Sequence[str], config: DictConfig,
-                         fit_pipeline: Callable[[DictConfig], dict]) -> dict:
+def fit_cross_validation(
+    paths: Sequence[str], overrides: Sequence[str], config: DictConfig, fit_pipeline: Callable[[DictConfig], dict]
+) -> dict:
     """Run `fit_pipeline` on every fold, write `<run>/cv.json` and print the table; returns the summary."""
     if config.stage != "pipeline" or "reasoning" not in config.pipeline:
-        raise StageError("cross-validation runs the pipeline and compares its reasoning stage: set stage=pipeline "
-                         "with reasoning in pipeline")
+        raise StageError(
+            "cross-validation runs the pipeline and compares its reasoning stage: set stage=pipeline "
+            "with reasoning in pipeline"
+        )
     reports = []
     for fold in range(fold_count(config)):
         fold_run = fold_config(paths, overrides, config, fold)

@@ -19,10 +19,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from agir.config import SFTStageConfig
 from agir.data.datamodule import GaitDataModule
-from agir.data.sft import SFTView
+from agir.data.sft_samples import SFTView
 from agir.models.llm import LLMConfig, load_backbone, load_stage, save_stage
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
+from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
 from agir.tasks.generative import GenerativeSFTModule
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION
@@ -32,14 +32,23 @@ MODULES = {"generative": GenerativeSFTModule, "reasoning": ReasoningSFTModule}
 
 def sft_view(stage: str, config: SFTStageConfig, llm: LLMConfig, tokenizer, vocabulary) -> SFTView:
     """The DataModule view a stage trains and evaluates on (`agir.evaluate` rebuilds it from the stage's config)."""
-    return SFTView(MODULES[stage].task_shares(config), tokenizer, vocabulary, llm.max_length, llm.use_chat_template,
-                   config.batch_size, config.code_offsets, config.measured_parameters)
+    return SFTView(
+        MODULES[stage].task_shares(config),
+        tokenizer,
+        vocabulary,
+        llm.max_length,
+        llm.use_chat_template,
+        config.batch_size,
+        config.code_offsets,
+        config.measured_parameters,
+    )
 
 
 def backbone_device(config: DictConfig) -> torch.device:
     """Where this process builds its backbone: its own GPU under DDP (never device_map='auto'), else the CPU."""
-    if config.trainer.accelerator in ("gpu", "cuda") or (config.trainer.accelerator == "auto"
-                                                         and torch.cuda.is_available()):
+    if config.trainer.accelerator in ("gpu", "cuda") or (
+        config.trainer.accelerator == "auto" and torch.cuda.is_available()
+    ):
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     return torch.device("cpu")
 
@@ -47,45 +56,63 @@ def backbone_device(config: DictConfig) -> torch.device:
 def tokenizer_texts(datamodule: GaitDataModule) -> list[str]:
     """What a scratch backbone's BPE learns from: the training items' texts and every instruction phrasing."""
     items = datamodule.items["train"]
-    return ([item.description for item in items] + [item.rationale for item in items]
-            + [phrasing for phrasings in INSTRUCTIONS.values() for phrasing in phrasings])
+    return (
+        [item.description for item in items]
+        + [item.rationale for item in items]
+        + [phrasing for phrasings in INSTRUCTIONS.values() for phrasing in phrasings]
+    )
 
 
-def check_continuation(metadata: dict, init_dir: Path, motion_tokenizer_dir: Path, motion_hash: str,
-                       codebook_size: int) -> None:
+def check_continuation(
+    metadata: dict, init_dir: Path, motion_tokenizer_dir: Path, motion_hash: str, codebook_size: int
+) -> None:
     """Refuse a previous stage trained against another motion tokenizer, codebook or prompt set."""
     problems = []
     if metadata.get("motion_tokenizer_hash") != motion_hash:
-        problems.append(f"its motion tokenizer hash is {str(metadata.get('motion_tokenizer_hash'))[:12]}, but "
-                        f"{motion_tokenizer_dir} has {motion_hash[:12]}")
+        problems.append(
+            f"its motion tokenizer hash is {str(metadata.get('motion_tokenizer_hash'))[:12]}, but "
+            f"{motion_tokenizer_dir} has {motion_hash[:12]}"
+        )
     if metadata.get("codebook_size") != codebook_size:
-        problems.append(f"its codebook has {metadata.get('codebook_size')} codes, the motion tokenizer "
-                        f"{codebook_size}")
+        problems.append(f"its codebook has {metadata.get('codebook_size')} codes, the motion tokenizer {codebook_size}")
     if metadata.get("prompt_version") != PROMPT_VERSION:
         problems.append(f"its prompts are version {metadata.get('prompt_version')}, this code's {PROMPT_VERSION}")
     if problems:
-        raise StageError(f"{init_dir} does not fit this run: {'; '.join(problems)}. Retrain it with this code and "
-                         "motion tokenizer, or point the stage at the matching one")
+        raise StageError(
+            f"{init_dir} does not fit this run: {'; '.join(problems)}. Retrain it with this code and "
+            "motion tokenizer, or point the stage at the matching one"
+        )
 
 
-def _backbone(config: DictConfig, stage: str, stage_config: SFTStageConfig, llm: LLMConfig,
-              motion_tokenizer: MotionTokenizer, motion_hash: str, datamodule: GaitDataModule):
+def _backbone(
+    config: DictConfig,
+    stage: str,
+    stage_config: SFTStageConfig,
+    llm: LLMConfig,
+    motion_tokenizer: MotionTokenizer,
+    motion_hash: str,
+    datamodule: GaitDataModule,
+):
     device = backbone_device(config)
     init_from = getattr(stage_config, "init_from", None)
     if init_from is None:
-        model, tokenizer, vocabulary = load_backbone(llm, tokenizer_texts(datamodule), device,
-                                                     codebook_size=motion_tokenizer.codebook_size)
+        model, tokenizer, vocabulary = load_backbone(
+            llm, tokenizer_texts(datamodule), device, codebook_size=motion_tokenizer.codebook_size
+        )
         return model, tokenizer, vocabulary
     init_dir = Path(init_from)
     if not (init_dir / "metadata.json").is_file():
-        raise StageError(f"{init_dir}: no finished stage to continue (no metadata.json); train the generative stage "
-                         f"first or set {stage}.init_from=null")
+        raise StageError(
+            f"{init_dir}: no finished stage to continue (no metadata.json); train the generative stage "
+            f"first or set {stage}.init_from=null"
+        )
     try:
         model, tokenizer, vocabulary, metadata = load_stage(init_dir, llm, device, is_trainable=True)
     except ValueError as error:
         raise StageError(str(error)) from None
-    check_continuation(metadata, init_dir, Path(stage_config.motion_tokenizer), motion_hash,
-                       motion_tokenizer.codebook_size)
+    check_continuation(
+        metadata, init_dir, Path(stage_config.motion_tokenizer), motion_hash, motion_tokenizer.codebook_size
+    )
     return model, tokenizer, vocabulary
 
 
@@ -102,8 +129,9 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
     datamodule = GaitDataModule(config.data, config.seed, split_file=run_dir(config) / "splits.json")
     datamodule.prepare_data()
     datamodule.setup()
-    model, tokenizer, vocabulary = _backbone(config, stage, stage_config, llm, motion_tokenizer, motion_hash,
-                                             datamodule)
+    model, tokenizer, vocabulary = _backbone(
+        config, stage, stage_config, llm, motion_tokenizer, motion_hash, datamodule
+    )
     try:
         datamodule.connect(motion_tokenizer, sft_view(stage, stage_config, llm, tokenizer, vocabulary))
     except ValueError as error:
@@ -120,20 +148,32 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
             # Validated at its final step already: the same weights would give the same numbers.
             logged = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
         else:
-            logged = (trainer.validate if part == "val" else trainer.test)(module, datamodule=datamodule,
-                                                                             verbose=False)[0]
+            logged = (trainer.validate if part == "val" else trainer.test)(
+                module, datamodule=datamodule, verbose=False
+            )[0]
         metrics |= {key.replace("/", "_"): float(value) for key, value in logged.items()}
         if stage == "reasoning" and trainer.is_global_zero:
             lines = [json.dumps(prediction) for prediction in module.predictions]
             (stage_dir / f"predictions_{part}.jsonl").write_text("\n".join(lines) + "\n")
     if trainer.is_global_zero:
-        save_stage(module.model, tokenizer, stage_dir, {
-            "stage": stage, "motion_tokenizer_hash": motion_hash, "motion_tokenizer": str(motion_dir),
-            "fps": motion_tokenizer.fps, "frames_per_code": motion_tokenizer.frames_per_code,
-            "init_from": getattr(stage_config, "init_from", None), "steps": trainer.global_step,
-            "measured_parameters": stage_config.measured_parameters, "max_new_tokens": stage_config.max_new_tokens,
-            "grounded_numbers": getattr(stage_config, "grounded_numbers", False),
-            "llm": OmegaConf.to_container(config.llm)})
+        save_stage(
+            module.model,
+            tokenizer,
+            stage_dir,
+            {
+                "stage": stage,
+                "motion_tokenizer_hash": motion_hash,
+                "motion_tokenizer": str(motion_dir),
+                "fps": motion_tokenizer.fps,
+                "frames_per_code": motion_tokenizer.frames_per_code,
+                "init_from": getattr(stage_config, "init_from", None),
+                "steps": trainer.global_step,
+                "measured_parameters": stage_config.measured_parameters,
+                "max_new_tokens": stage_config.max_new_tokens,
+                "grounded_numbers": getattr(stage_config, "grounded_numbers", False),
+                "llm": OmegaConf.to_container(config.llm),
+            },
+        )
         OmegaConf.save(config, stage_dir / "config.yaml", resolve=True)
         write_json(stage_dir / "metrics.json", metrics)
     return metrics

@@ -23,8 +23,8 @@ from torch.utils.data import Dataset
 
 from agir.data.corpus import CorpusItem
 from agir.models.llm_vocab import MotionVocabulary
-from agir.text.rationale import measurements
 from agir.text.prompts import IGNORE_INDEX, TASK_INPUTS, SFTExample, build_prompt, collate, encode_example
+from agir.text.rationale import measurements
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ class SFTView:
     def __post_init__(self) -> None:
         unknown = [task for task in self.tasks if task not in TASK_INPUTS]
         if unknown or not any(share > 0 for share in self.tasks.values()):
-            raise ValueError(f"SFTView needs tasks among {', '.join(TASK_INPUTS)} with a positive share, "
-                             f"got {self.tasks}")
+            raise ValueError(
+                f"SFTView needs tasks among {', '.join(TASK_INPUTS)} with a positive share, got {self.tasks}"
+            )
 
 
 @dataclass(frozen=True)
@@ -63,45 +64,57 @@ def check_answer_lengths(view: SFTView, items: list[CorpusItem], codes: dict[str
     """Fail before training when an answer cannot fit `max_length` with a prompt: answers are never truncated."""
     too_long = []
     for item in items:
-        answers = {"motion_to_description": [item.description], "motion_to_rationale": [item.rationale],
-                   "description_to_motion": [view.vocabulary.as_text(c.tolist()) for c in codes[item.id]]}
+        answers = {
+            "motion_to_description": [item.description],
+            "motion_to_rationale": [item.rationale],
+            "description_to_motion": [view.vocabulary.as_text(c.tolist()) for c in codes[item.id]],
+        }
         for task, share in view.tasks.items():
             longest = max(len(view.tokenizer.encode(a, add_special_tokens=False)) for a in answers[task])
             # + EOS, + at least one prompt token; a chat template's own tokens come on top.
             if share > 0 and longest + 2 > view.max_length:
                 too_long.append(f"{item.id} {task} ({longest} answer tokens)")
     if too_long:
-        raise ValueError(f"{len(too_long)} answers do not fit llm.max_length={view.max_length} with a prompt, e.g. "
-                         f"{'; '.join(too_long[:3])}: raise llm.max_length (answers are never truncated)")
+        raise ValueError(
+            f"{len(too_long)} answers do not fit llm.max_length={view.max_length} with a prompt, e.g. "
+            f"{'; '.join(too_long[:3])}: raise llm.max_length (answers are never truncated)"
+        )
 
 
-def task_prompt(task: str, rng: random.Random | None, inputs: Mapping[str, str], parameters: Mapping,
-                measured_parameters: bool) -> str:
+def task_prompt(
+    task: str, rng: random.Random | None, inputs: Mapping[str, str], parameters: Mapping, measured_parameters: bool
+) -> str:
     """The prompt of `task` with its input taken from `inputs`, followed by the measured `parameters` when the stage
-    grounds motion prompts in them. `agir.inference` builds a new file's prompt here too, with rng=None."""
+    grounds motion prompts in them. `agir.pipeline.inference` builds a new file's prompt here too, with rng=None."""
     needed = TASK_INPUTS[task]
     grounded = measured_parameters and needed == "motion"
-    return build_prompt(task, rng, **{needed: inputs[needed]},
-                        measurements=measurements(parameters) if grounded else None)
+    return build_prompt(
+        task, rng, **{needed: inputs[needed]}, measurements=measurements(parameters) if grounded else None
+    )
 
 
-def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random | None
-                ) -> SFTSample:
+def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random | None) -> SFTSample:
     """The sample of `task` for `item`; `rng` draws the phrasing (None: the canonical one)."""
     motion = view.vocabulary.as_text(codes.tolist())
-    answers = {"motion_to_description": item.description, "description_to_motion": motion,
-               "motion_to_rationale": item.rationale}
-    prompt = task_prompt(task, rng, {"motion": motion, "description": item.description}, item.parameters,
-                         view.measured_parameters)
+    answers = {
+        "motion_to_description": item.description,
+        "description_to_motion": motion,
+        "motion_to_rationale": item.rationale,
+    }
+    prompt = task_prompt(
+        task, rng, {"motion": motion, "description": item.description}, item.parameters, view.measured_parameters
+    )
     example = encode_example(view.tokenizer, prompt, answers[task], view.max_length, view.use_chat_template)
     prompt_length = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
-    return SFTSample(example, prompt, example.input_ids[:prompt_length], answers[task], item.id, task, item.score,
-                     item.parameters)
+    return SFTSample(
+        example, prompt, example.input_ids[:prompt_length], answers[task], item.id, task, item.score, item.parameters
+    )
 
 
 class SFTDataset(Dataset):
-    def __init__(self, view: SFTView, items: list[CorpusItem], codes: dict[str, list[np.ndarray]], seed: int,
-                 train: bool):
+    def __init__(
+        self, view: SFTView, items: list[CorpusItem], codes: dict[str, list[np.ndarray]], seed: int, train: bool
+    ):
         self.view, self.items, self.codes, self.seed, self.train = view, items, codes, seed, train
         tasks = [task for task, share in view.tasks.items() if share > 0]
         self.tasks, self.shares = tasks, [view.tasks[task] for task in tasks]
@@ -124,8 +137,13 @@ class SFTDataset(Dataset):
 def collate_samples(samples: list[SFTSample], pad_id: int) -> dict[str, object]:
     """The padded training tensors plus what evaluation needs to generate and score each sample."""
     batch: dict[str, object] = dict(collate([s.example for s in samples], pad_id))
-    batch |= {"prompts": [s.prompt for s in samples], "prompt_ids": [s.prompt_ids for s in samples],
-              "answers": [s.answer for s in samples], "item_ids": [s.item_id for s in samples],
-              "tasks": [s.task for s in samples], "scores": torch.tensor([s.score for s in samples]),
-              "parameters": [s.parameters for s in samples]}
+    batch |= {
+        "prompts": [s.prompt for s in samples],
+        "prompt_ids": [s.prompt_ids for s in samples],
+        "answers": [s.answer for s in samples],
+        "item_ids": [s.item_id for s in samples],
+        "tasks": [s.task for s in samples],
+        "scores": torch.tensor([s.score for s in samples]),
+        "parameters": [s.parameters for s in samples],
+    }
     return batch

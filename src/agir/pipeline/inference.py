@@ -28,14 +28,20 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from agir.data.sft import task_prompt
+from agir.data.sft_samples import task_prompt
 from agir.models.generate import rationales_and_probabilities
-from agir.models.llm import (LLMConfig, load_stage, motion_vocabulary_of, read_stage_metadata, resolve_dtype,
-                             tokenizer_fingerprint)
+from agir.models.llm import (
+    LLMConfig,
+    load_stage,
+    motion_vocabulary_of,
+    read_stage_metadata,
+    resolve_dtype,
+    tokenizer_fingerprint,
+)
 from agir.models.llm_vocab import MotionVocabulary
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.motion.features import joints_to_features
-from agir.motion.gait import extract_gait_parameters
+from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import Motion, MotionFileError, load_motion
 from agir.text.faithfulness import check_faithfulness
 from agir.text.score import SCORES, parse_score
@@ -43,8 +49,10 @@ from agir.text.score import SCORES, parse_score
 EXPORT_METADATA = "agir.json"
 # `--numbers` of agir.assess and agir.evaluate: whether rationales cite the measured values (agir.models.grounding).
 NUMBER_MODES = {"grounded": True, "free": False}
-NUMBER_MODES_HELP = ("grounded: rationales cite the measured values; free: the model writes its own numbers "
-                     "(default: as the reasoning stage was validated)")
+NUMBER_MODES_HELP = (
+    "grounded: rationales cite the measured values; free: the model writes its own numbers "
+    "(default: as the reasoning stage was validated)"
+)
 TASK = "motion_to_rationale"
 
 
@@ -71,8 +79,10 @@ def stage_llm_config(metadata: dict) -> LLMConfig:
 def _motion_tokenizer(directory: Path, metadata: dict, device: torch.device) -> MotionTokenizer:
     found = MotionTokenizer.hash_of(directory) if (directory / "tokenizer.hash").is_file() else None
     if found != metadata["motion_tokenizer_hash"]:
-        raise ValueError(f"{directory}: not the motion tokenizer the model was trained with (hash "
-                         f"{str(found)[:12]}, the model's {metadata['motion_tokenizer_hash'][:12]})")
+        raise ValueError(
+            f"{directory}: not the motion tokenizer the model was trained with (hash "
+            f"{str(found)[:12]}, the model's {metadata['motion_tokenizer_hash'][:12]})"
+        )
     return MotionTokenizer.from_pretrained(directory, device)
 
 
@@ -97,10 +107,12 @@ def _load_exported(directory: Path, device: torch.device) -> Assessor:
     vocabulary = motion_vocabulary_of(tokenizer)
     if vocabulary is None:
         raise ValueError(f"{directory / 'tokenizer'}: no motion tokens")
-    model = AutoModelForCausalLM.from_pretrained(directory / "model", dtype=resolve_dtype(llm.dtype, device),
-                                                 device_map={"": device}).eval()
-    return Assessor(model, tokenizer, vocabulary, _motion_tokenizer(directory / "motion_tokenizer", metadata, device),
-                    metadata, llm)
+    model = AutoModelForCausalLM.from_pretrained(
+        directory / "model", dtype=resolve_dtype(llm.dtype, device), device_map={"": device}
+    ).eval()
+    return Assessor(
+        model, tokenizer, vocabulary, _motion_tokenizer(directory / "motion_tokenizer", metadata, device), metadata, llm
+    )
 
 
 def load_assessor(path: str | Path, device: str | torch.device = "cpu") -> Assessor:
@@ -111,33 +123,45 @@ def load_assessor(path: str | Path, device: str | torch.device = "cpu") -> Asses
     if (path / EXPORT_METADATA).is_file():
         return _load_exported(path, device)
     if not (path / "reasoning" / "metadata.json").is_file():
-        raise FileNotFoundError(f"{path}: neither a run with a finished reasoning stage (no reasoning/metadata.json) "
-                                f"nor an exported model (no {EXPORT_METADATA})")
+        raise FileNotFoundError(
+            f"{path}: neither a run with a finished reasoning stage (no reasoning/metadata.json) "
+            f"nor an exported model (no {EXPORT_METADATA})"
+        )
     return _load_run(path, device)
 
 
 def _failed(path: str, reason: str) -> dict:
-    return {"file": path, "score": None, "probabilities": None, "rationale": None, "parameters": None,
-            "faithfulness": None, "error": reason}
+    return {
+        "file": path,
+        "score": None,
+        "probabilities": None,
+        "rationale": None,
+        "parameters": None,
+        "faithfulness": None,
+        "error": reason,
+    }
 
 
-def load_for_assessment(assessor: Assessor, path: str | Path, fps: float | None = None,
-                        layout: str | None = None) -> Motion:
+def load_for_assessment(
+    assessor: Assessor, path: str | Path, fps: float | None = None, layout: str | None = None
+) -> Motion:
     """The file as the model reads it: canonical joints at the motion tokenizer's frame rate. `fps` and `layout`
     fill what the file does not state."""
     return load_motion(path, fps=fps, layout=layout, target_fps=assessor.motion_tokenizer.fps)
 
 
-def measure(assessor: Assessor, path: str, fps: float | None = None,
-            layout: str | None = None) -> tuple[dict, np.ndarray]:
+def measure(
+    assessor: Assessor, path: str, fps: float | None = None, layout: str | None = None
+) -> tuple[dict, np.ndarray]:
     """The file's measured gait parameters and its motion features; MotionFileError or ValueError if unusable."""
     motion = load_for_assessment(assessor, path, fps, layout)
     parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
     return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps)
 
 
-def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, layout: str | None,
-                  grounded: bool) -> list[dict]:
+def _assess_batch(
+    assessor: Assessor, paths: Sequence[str], fps: float | None, layout: str | None, grounded: bool
+) -> list[dict]:
     results: dict[int, dict] = {}
     measured: list[tuple[int, dict, np.ndarray]] = []
     for index, path in enumerate(paths):
@@ -149,25 +173,54 @@ def _assess_batch(assessor: Assessor, paths: Sequence[str], fps: float | None, l
             results[index] = _failed(path, f"{path}: {error}")
     # One encoding pass for the batch; each file's codes do not depend on the others (padding per length bucket).
     codes = assessor.motion_tokenizer.encode_features([features for _, _, features in measured])
-    ready = [(index, task_prompt(TASK, None, {"motion": assessor.vocabulary.as_text(file_codes.tolist())},
-                                 parameters, assessor.metadata["measured_parameters"]), parameters)
-             for (index, parameters, _), file_codes in zip(measured, codes)]
+    ready = [
+        (
+            index,
+            task_prompt(
+                TASK,
+                None,
+                {"motion": assessor.vocabulary.as_text(file_codes.tolist())},
+                parameters,
+                assessor.metadata["measured_parameters"],
+            ),
+            parameters,
+        )
+        for (index, parameters, _), file_codes in zip(measured, codes, strict=True)
+    ]
     if ready:
         rationales, probabilities = rationales_and_probabilities(
-            assessor.model, assessor.tokenizer, [prompt for _, prompt, _ in ready], assessor.metadata["max_new_tokens"],
-            assessor.llm.max_length, assessor.llm.use_chat_template, len(ready),
-            [parameters for _, _, parameters in ready] if grounded else None)
-        for (index, _, parameters), rationale, row in zip(ready, rationales, probabilities):
+            assessor.model,
+            assessor.tokenizer,
+            [prompt for _, prompt, _ in ready],
+            assessor.metadata["max_new_tokens"],
+            assessor.llm.max_length,
+            assessor.llm.use_chat_template,
+            len(ready),
+            [parameters for _, _, parameters in ready] if grounded else None,
+        )
+        for (index, _, parameters), rationale, row in zip(ready, rationales, probabilities, strict=True):
             score = parse_score(rationale)
-            results[index] = {"file": paths[index], "score": score,
-                              "probabilities": {str(s): round(float(p), 6) for s, p in zip(SCORES, row)},
-                              "rationale": rationale, "parameters": parameters,
-                              "faithfulness": check_faithfulness(rationale, parameters, score), "error": None}
+            results[index] = {
+                "file": paths[index],
+                "score": score,
+                "probabilities": {str(s): round(float(p), 6) for s, p in zip(SCORES, row, strict=True)},
+                "rationale": rationale,
+                "parameters": parameters,
+                "faithfulness": check_faithfulness(rationale, parameters, score),
+                "error": None,
+            }
     return [results[index] for index in range(len(paths))]
 
 
-def assess_files(assessor: Assessor, paths: Sequence[str | Path], batch_size: int = 32, progress: bool = False,
-                 fps: float | None = None, layout: str | None = None, grounded: bool | None = None) -> list[dict]:
+def assess_files(
+    assessor: Assessor,
+    paths: Sequence[str | Path],
+    batch_size: int = 32,
+    progress: bool = False,
+    fps: float | None = None,
+    layout: str | None = None,
+    grounded: bool | None = None,
+) -> list[dict]:
     """One assessment per file, in order: `file`, `score` (None if unparseable), `probabilities` ("0".."3"),
     `rationale`, `parameters`, `faithfulness` (agir.text.faithfulness) and `error` (None, or a one-line reason).
     `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate). `grounded` says whether the
@@ -180,6 +233,6 @@ def assess_files(assessor: Assessor, paths: Sequence[str | Path], batch_size: in
     assessments: list[dict] = []
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
-            assessments += _assess_batch(assessor, paths[start:start + batch_size], fps, layout, grounded)
-            bar.update(len(paths[start:start + batch_size]))
+            assessments += _assess_batch(assessor, paths[start : start + batch_size], fps, layout, grounded)
+            bar.update(len(paths[start : start + batch_size]))
     return assessments

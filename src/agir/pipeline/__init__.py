@@ -1,0 +1,1 @@
+"""What `agir.fit`, `agir.assess` and `agir.evaluate` run: stages, runs, assessment, cross-validation, reports."""
