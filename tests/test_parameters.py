@@ -9,7 +9,6 @@ import random
 import pytest
 
 from agir.data.summary import SUMMARY_KEYS
-from agir.gait import format_table
 from agir.motion.gait_parameters import UNITS, extract_gait_parameters
 from agir.motion.parameters import PARAMETER_KEYS, PARAMETERS, SHARED_LABEL_PATTERNS, WRITTEN
 from agir.motion.synth import TRUTH_KEYS, make_cohort
@@ -17,6 +16,7 @@ from agir.pipeline.baseline import FEATURE_KEYS
 from agir.text.claims import SIDES, extract_claims, pending_claim_keys
 from agir.text.faithfulness import check_faithfulness
 from agir.text.norms import NORMS
+from agir.text.parameter_table import format_table
 from agir.text.rationale import FORMATS, LABELS, NAMES, PRECISION, describe, format_value, measurements, rationale
 from agir.viz.bands import PD_BANDS, healthy_band
 from agir.viz.charts import parameter_chart_png

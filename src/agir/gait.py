@@ -12,24 +12,8 @@ import sys
 
 from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import MotionFileError, load_motion
-from agir.motion.parameters import PARAMETERS
 from agir.motion.skeleton import LAYOUTS
-
-
-def format_table(parameters: dict) -> str:
-    """One line per parameter: name, value and unit, or '-' and why it could not be measured."""
-    width = max(len(p.plain_name) for p in PARAMETERS)
-    lines = []
-    for p in PARAMETERS:
-        value = parameters[p.key]
-        if value is None:
-            shown = f"{'-':>10}  ({parameters['reasons'].get(p.key, 'not measured')})"
-        elif p.count:
-            shown = f"{value:>10d}  {p.unit}"
-        else:
-            shown = f"{value:>10.3f}  {p.unit}"
-        lines.append(f"{p.plain_name:<{width}}  {shown}")
-    return "\n".join(lines)
+from agir.text.parameter_table import format_table
 
 
 def main(argv: list[str] | None = None) -> int:
