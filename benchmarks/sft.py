@@ -32,7 +32,7 @@ from agir.data.datamodule import GaitDataModule
 from agir.data.sft_samples import collate_samples
 from agir.models.llm import load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.pipeline.llm_stage import sft_view, tokenizer_texts
+from agir.pipeline.llm_stage import tokenizer_texts
 from agir.tasks.reasoning import ReasoningSFTModule
 
 
@@ -79,7 +79,7 @@ def build(config, datamodule, motion_tokenizer, batch_size: int):
     )
     stage = OmegaConf.to_object(config.reasoning)
     stage.batch_size = batch_size
-    datamodule.connect(motion_tokenizer, sft_view("reasoning", stage, llm, tokenizer, vocabulary))
+    datamodule.connect(motion_tokenizer, ReasoningSFTModule.sft_view(stage, llm, tokenizer, vocabulary))
     return model, tokenizer, vocabulary, stage, llm
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_run import held_out_files, stage_predictions, trained_run
+from helpers import held_out_files, stage_predictions, trained_run
 
 from agir.assess import main as assess_main
 from agir.models.llm import load_stage, read_stage_metadata

@@ -7,7 +7,7 @@ import json
 import statistics
 
 import pytest
-from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
+from helpers import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 from agir.config import ConfigError, load_config
 from agir.fit import main as fit_main

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from launch import run_fit
-from tiny import BACKBONES, TOKENIZER_MODEL
-from tiny import DATA as TINY_DATA
+from helpers import BACKBONES, TOKENIZER_MODEL, run_fit
+from helpers import DATA as TINY_DATA
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule

@@ -9,10 +9,10 @@ import math
 from pathlib import Path
 
 import pytest
-from tiny_run import held_out_files, stage_predictions, trained_run
+from helpers import held_out_files, stage_predictions, trained_run
 
 from agir.evaluate import main as evaluate_main
-from agir.evaluate import text_metrics
+from agir.pipeline.evaluation import text_metrics
 from agir.pipeline.inference import assess_files, load_assessor
 from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny import BACKBONES, TOKENIZER_MODEL
-from tiny import DATA as TINY_DATA
+from helpers import BACKBONES, TOKENIZER_MODEL
+from helpers import DATA as TINY_DATA
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from agir.export import main as export_main
-from agir.export import stage_llm_config, unquantized_llm_config
 from agir.fit import main as fit_main
 from agir.models.llm import load_stage, motion_vocabulary_of
 from agir.models.motion_tokenizer import MotionTokenizer
+from agir.pipeline.inference import stage_llm_config
+from agir.pipeline.model_export import unquantized_llm_config
 from agir.text.motion_vocab import MOTION_END, MOTION_START, motion_token
 
 DATA = [*TINY_DATA, "data.synthetic.trials_per_subject=1"]

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from poses import REST_POSE
+from helpers import REST_POSE
 
 from agir.motion.features import (
     FEATURE_DIM,

@@ -6,8 +6,9 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse
-from formats_data import (
+from helpers import (
     REST_24,
+    REST_POSE,
     bvh_text,
     cmu_rest_positions,
     fake_smpl_model,
@@ -16,7 +17,6 @@ from formats_data import (
     write_c3d,
     write_pickle,
 )
-from poses import REST_POSE
 
 from agir.motion.formats.carepd import read_cohort, walk_labels, walk_motion
 from agir.motion.formats.humanml3d import recover_joints

@@ -7,13 +7,14 @@ from dataclasses import replace
 
 import pytest
 import torch
-from test_llm import CODEBOOK, SMALL, TEXTS, _train
+from helpers import CODEBOOK, SMALL, TEXTS, train
 
 from agir.data.padding import collate, collate_prompts
 from agir.models.generate import (
-    _length_groups,
-    _prefill_alone,
+    GenerationSettings,
     generate,
+    length_groups,
+    prefill_alone,
     rationales_and_probabilities,
     score_probabilities,
 )
@@ -50,16 +51,16 @@ def trained():
         [encode_example(tokenizer, prompt, ANSWERS[i % 2], max_length=256) for i, prompt in enumerate(prompts)],
         tokenizer.pad_token_id,
     )
-    assert _train(model, batch, steps=200, lr=3e-3) < 0.05
+    assert train(model, batch, steps=200, lr=3e-3) < 0.05
     return model.eval(), tokenizer, prompts
 
 
 def test_length_groups_minimize_padding_plus_step_cost():
     lengths = [10, 11, 12, 100, 101]
-    assert _length_groups([0, 1, 2, 3, 4], lengths, step_cost=50) == [[0, 1, 2], [3, 4]]
-    assert _length_groups([0, 1, 2, 3, 4], lengths, step_cost=10_000) == [[0, 1, 2, 3, 4]]
-    assert _length_groups([0, 1, 2, 3, 4], lengths, step_cost=None) == [[0, 1, 2, 3, 4]]
-    assert _length_groups([], [], step_cost=50) == []
+    assert length_groups([0, 1, 2, 3, 4], lengths, step_cost=50) == [[0, 1, 2], [3, 4]]
+    assert length_groups([0, 1, 2, 3, 4], lengths, step_cost=10_000) == [[0, 1, 2, 3, 4]]
+    assert length_groups([0, 1, 2, 3, 4], lengths, step_cost=None) == [[0, 1, 2, 3, 4]]
+    assert length_groups([], [], step_cost=50) == []
 
 
 def test_reserved_cache_generates_what_the_dynamic_cache_generates(trained):
@@ -92,7 +93,7 @@ def test_prompts_cached_alone_are_the_padded_batch_cache_and_generate_the_same(t
             **{cache_keyword(model): padded},
         )
     alone = reserved_cache(model.config, width + 30)
-    _prefill_alone(model, alone, ids, width)
+    prefill_alone(model, alone, ids, width)
     assert alone.get_seq_length() == padded.get_seq_length() == width - 1
     for row, prompt in enumerate(ids):  # the real positions agree; the padding is masked
         start = width - len(prompt)
@@ -123,7 +124,7 @@ def test_generations_do_not_depend_on_batching(trained):
 def test_scores_read_while_generating_are_the_teacher_forced_ones(trained):
     model, tokenizer, prompts = trained
     assert score_token_ids(tokenizer) is not None
-    rationales, read = rationales_and_probabilities(model, tokenizer, prompts, 40, 256, True)
+    rationales, read = rationales_and_probabilities(model, tokenizer, prompts, settings=GenerationSettings(40, 256))
     forced = score_probabilities(model, tokenizer, prompts, rationales, 256, True)
     assert torch.allclose(read.float(), forced.float(), atol=1e-4)
     assert read.sum(dim=-1).tolist() == pytest.approx([1.0] * 3) and read.argmax(dim=-1).tolist() == [2, 0, 2]
@@ -133,7 +134,9 @@ def test_an_answer_cut_before_its_score_falls_back_to_a_teacher_forced_pass(trai
     model, tokenizer, prompts = trained
     generation = generate(model, tokenizer, [encode_prompt(tokenizer, prompts[0])], 8, read_scores=True)[0]
     assert "Score:" not in generation.text and generation.score_log_probabilities is None
-    rationales, probabilities = rationales_and_probabilities(model, tokenizer, prompts[:1], 8, 256, True)
+    rationales, probabilities = rationales_and_probabilities(
+        model, tokenizer, prompts[:1], settings=GenerationSettings(8, 256)
+    )
     forced = score_probabilities(model, tokenizer, prompts[:1], rationales, 256, True)
     assert rationales == [generation.text] and torch.equal(probabilities, forced)
 

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 import pytest
-from test_text import SCORES, plausible_parameters
+from helpers import SCORES, plausible_parameters
 
 from agir.text.claims import extract_claims
 from agir.text.faithfulness import check_faithfulness, summarize_faithfulness

@@ -7,8 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from test_llm import CODEBOOK, SMALL, _train
-from test_text import SCORES, plausible_parameters, with_arms
+from helpers import CODEBOOK, SCORES, SMALL, plausible_parameters, train, with_arms
 
 from agir.data.padding import collate
 from agir.models.generate import generate_texts
@@ -116,7 +115,7 @@ def test_generation_cites_measured_values_where_the_model_learned_other_numbers(
     )
     prompt = build_prompt("motion_to_rationale", None, motion=vocabulary.as_text([3, 1, 4, 1, 5, 9]))
     batch = collate([encode_example(tokenizer, prompt, answer, max_length=256)], tokenizer.pad_token_id)
-    assert _train(model, batch, steps=150, lr=3e-3) < 0.05
+    assert train(model, batch, steps=150, lr=3e-3) < 0.05
     model.eval()
     prompt_ids = [encode_prompt(tokenizer, prompt)]
     assert generate_texts(model, tokenizer, prompt_ids, 80) == [answer]

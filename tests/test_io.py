@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from poses import REST_POSE
+from helpers import REST_POSE
 
 from agir.motion.io import Motion, MotionFileError, load_motion, resample, save_motion
 from agir.motion.skeleton import JOINT_INDEX, LAYOUTS, SMPL22_JOINTS, get_layout

@@ -7,6 +7,9 @@ layers is still a dependency up the layers.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,24 @@ def test_imports_point_down(module):
         if target in COMMANDS or (own is not None and (layer(target) or 0) > own)
     ]
     assert upward == []
+
+
+def test_configs_prompts_and_the_parameter_table_load_without_torch():
+    code = "import sys, agir.config, agir.text.prompts, agir.motion.parameters; print('torch' in sys.modules)"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_tests_share_code_only_through_helpers_and_import_no_private_name():
+    tests = Path(__file__).resolve().parent
+    test_modules = {path.stem for path in tests.glob("test_*.py")}
+    found = [
+        f"{path.name}:{node.lineno} imports {node.module}" + (f".{alias.name}" if alias.name.startswith("_") else "")
+        for path in sorted(tests.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+        if node.module in test_modules or alias.name.startswith("_")
+    ]
+    assert found == []

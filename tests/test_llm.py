@@ -16,6 +16,7 @@ from pathlib import Path
 import bitsandbytes as bnb
 import pytest
 import torch
+from helpers import CODEBOOK, SMALL, TEXTS, train
 from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -36,15 +37,6 @@ from agir.text.motion_vocab import motion_token
 from agir.text.prompts import PROMPT_VERSION, build_prompt, encode_example, encode_prompt
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
-TEXTS = [
-    "Foot: short, shuffling steps with reduced foot clearance. Arm: reduced arm swing. Overall: slow gait. Score: 2",
-    "Foot: normal step length and cadence. Arm: symmetric arm swing. Overall: normal gait. Score: 0",
-    "Describe the gait in this walking motion. Assess this walk for Parkinsonian gait impairment.",
-] * 5
-CODEBOOK = 32
-SMALL = ScratchConfig(
-    hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, max_positions=512, text_vocab_size=320
-)
 # bitsandbytes' CPU kernels need quantized layer widths that are multiples of 64.
 QUANTIZABLE = replace(SMALL, hidden_size=64, intermediate_size=128, train_base=False)
 
@@ -79,17 +71,6 @@ def _batch(tokenizer, vocabulary: MotionVocabulary, seed: int = 0, size: int = 4
             )
         )
     return collate(examples, tokenizer.pad_token_id)
-
-
-def _train(model, batch: dict[str, torch.Tensor], steps: int, lr: float = 1e-2) -> float:
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    model.train()
-    for _ in range(steps):
-        loss = model(**batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    return loss.item()
 
 
 def _rows(model, ids: list[int]) -> torch.Tensor:
@@ -136,7 +117,7 @@ def test_tiny_backbone_trains_and_its_stage_round_trips(name, tmp_path):
     batch = _batch(tokenizer, vocabulary)
     trainable = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     before = _rows(model, vocabulary.token_ids)
-    _train(model, batch, steps=2)
+    train(model, batch, steps=2)
     after = _rows(model, vocabulary.token_ids)
     assert (after - before).abs().amax(dim=1).gt(0).all(), "every new motion-token row must train"
     params = dict(model.named_parameters())
@@ -164,7 +145,7 @@ def test_lora_only_keeps_base_rows_frozen_and_saves_new_rows(mode, tmp_path):
     text_ids = list(range(vocabulary.first_id))
     frozen_before, new_before = _rows(model, text_ids), _rows(model, vocabulary.token_ids)
     batch = _batch(tokenizer, vocabulary)
-    _train(model, batch, steps=2)
+    train(model, batch, steps=2)
     new_after = _rows(model, vocabulary.token_ids)
     assert (new_after - new_before).abs().amax(dim=1).gt(0).all()
     if mode == "trainable_token_indices":
@@ -187,7 +168,7 @@ def test_qlora_4bit_on_cpu_trains_reloads_and_generates(tmp_path):
     lora_grads = [p.grad for n, p in model.named_parameters() if "lora_B" in n]
     assert torch.isfinite(loss) and lora_grads and all(g is not None and g.abs().sum() > 0 for g in lora_grads)
     model.zero_grad()
-    _train(model, batch, steps=2, lr=5e-3)
+    train(model, batch, steps=2, lr=5e-3)
     save_stage(model, tokenizer, tmp_path, {})
     assert read_stage_metadata(tmp_path)["quantization"] == "4bit"
     reloaded, tokenizer2, *_ = load_stage(tmp_path, config)
@@ -216,7 +197,7 @@ def test_eos_is_learned_and_generation_stops():
     prompt = build_prompt("motion_to_rationale", random.Random(0), motion=vocabulary.as_text([3, 1, 4, 1, 5, 9]))
     answer = "Overall: normal gait. Score: 0"
     batch = collate([encode_example(tokenizer, prompt, answer, max_length=256)], tokenizer.pad_token_id)
-    assert _train(model, batch, steps=120, lr=3e-3) < 0.05
+    assert train(model, batch, steps=120, lr=3e-3) < 0.05
     model.eval()
     prompt_ids = torch.tensor([encode_prompt(tokenizer, prompt)])
     generated = model.generate(
@@ -246,7 +227,7 @@ def test_pretrained_local_dir_without_pad_and_with_chat_template(tmp_path):
     text_ids = list(range(vocabulary.first_id))
     frozen = _rows(model, text_ids)
     batch = _batch(tokenizer, vocabulary)
-    _train(model, batch, steps=2)
+    train(model, batch, steps=2)
     assert torch.equal(_rows(model, text_ids), frozen)
     save_stage(model, tokenizer, tmp_path / "stage", {})
     metadata = read_stage_metadata(tmp_path / "stage")

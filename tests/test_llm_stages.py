@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 from omegaconf import OmegaConf
-from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
 from agir.data.padding import collate
 from agir.data.sft_samples import SFTView
 from agir.fit import main as fit_main
-from agir.models.generate import _single_token_choice, score_probabilities
+from agir.models.generate import score_probabilities, single_token_choice
 from agir.models.llm import LLMConfig, load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.text.prompts import IGNORE_INDEX, SFTExample, encode_example
@@ -216,9 +216,9 @@ def test_score_choice_is_one_token_only_where_the_answers_differ_in_one_supervis
     def example(ids, prompt=2):
         return SFTExample(ids, [IGNORE_INDEX] * prompt + ids[prompt:])
 
-    assert _single_token_choice([example([5, 6, 7, 10 + k, 2]) for k in SCORES]) == (3, [10, 11, 12, 13])
+    assert single_token_choice([example([5, 6, 7, 10 + k, 2]) for k in SCORES]) == (3, [10, 11, 12, 13])
     # a score written as two tokens for some candidates, or differing in two places: the whole-answer fallback
-    assert _single_token_choice([example([5, 6, 7, 10 + k] + [1] * (k == 3) + [2]) for k in SCORES]) is None
-    assert _single_token_choice([example([5, 6, 20 + k, 10 + k, 2]) for k in SCORES]) is None
+    assert single_token_choice([example([5, 6, 7, 10 + k] + [1] * (k == 3) + [2]) for k in SCORES]) is None
+    assert single_token_choice([example([5, 6, 20 + k, 10 + k, 2]) for k in SCORES]) is None
     # differing inside the prompt is not a score token
-    assert _single_token_choice([example([5, 10 + k, 7, 8, 2], prompt=3) for k in SCORES]) is None
+    assert single_token_choice([example([5, 10 + k, 7, 8, 2], prompt=3) for k in SCORES]) is None

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from formats_data import bvh_text, walking_rest_pose, write_pickle
+from helpers import bvh_text, walking_rest_pose, write_pickle
 
 from agir.config import load_config
 from agir.data.__main__ import main as data_main

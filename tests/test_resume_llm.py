@@ -9,10 +9,9 @@ import json
 
 import pytest
 import torch
-from launch import fit_command, kill_after_first_checkpoint, run_fit
+from helpers import BACKBONES, TOKENIZER_MODEL, fit_command, kill_after_first_checkpoint, run_fit
+from helpers import DATA as TINY_DATA
 from safetensors.torch import load_file
-from tiny import BACKBONES, TOKENIZER_MODEL
-from tiny import DATA as TINY_DATA
 
 pytestmark = pytest.mark.slow
 

@@ -5,76 +5,13 @@ import re
 
 import numpy as np
 import pytest
+from helpers import SCORES, plausible_parameters, with_arms
 
 from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.synth import make_cohort
 from agir.text.claims import UNMAPPED, Claim, extract_claims, severity_contradictions
 from agir.text.norms import GRADES, NORMS, TYPICAL, grade, near_limit
 from agir.text.rationale import FORMATS, GRADE_PHRASES, PRECISION, describe, format_value, rationale
-
-# Per score: (median, spread) of what agir.motion.gait_parameters measures on the synthetic cohort, so dicts look real
-# and adjacent scores overlap.
-_PROFILE = {
-    "speed_m_s": ((1.18, 1.05, 0.77, 0.54), 0.12),
-    "cadence_steps_min": ((112, 110, 117, 120), 7),
-    "stride_length_m": ((1.33, 1.25, 0.90, 0.57), 0.1),
-    "step_length_left_m": ((0.66, 0.61, 0.45, 0.28), 0.05),
-    "step_length_right_m": ((0.66, 0.61, 0.45, 0.28), 0.05),
-    "step_width_m": ((0.09, 0.093, 0.11, 0.126), 0.025),
-    "stride_time_cv_pct": ((1.6, 2.6, 4.1, 5.2), 0.7),
-    "double_support_pct": ((17.5, 20.8, 23.5, 30.7), 3),
-    "foot_clearance_m": ((0.097, 0.084, 0.048, 0.025), 0.012),
-    "arm_swing_left_deg": ((30, 23, 13.5, 9), 6),
-    "arm_swing_right_deg": ((30, 23, 13.5, 9), 6),
-    "trunk_flexion_deg": ((3.8, 5.8, 12.2, 19.6), 3.5),
-    "turn_duration_s": ((1.4, 1.4, 3.0, 4.6), 0.5),
-    "turn_steps": ((2, 3, 4, 6.5), 1),
-}
-SCORES = (0, 1, 2, 3)
-
-
-def with_arms(left: float, right: float) -> dict:
-    return {
-        "arm_swing_left_deg": left,
-        "arm_swing_right_deg": right,
-        "arm_swing_asymmetry_pct": 100 * abs(left - right) / max(left, right),
-    }
-
-
-def plausible_parameters(score: int, rng: np.random.Generator) -> dict:
-    """A gait-parameter dict like agir.motion.gait_parameters's, with some parameters not measured."""
-    p: dict = {}
-    for key, (medians, spread) in _PROFILE.items():
-        p[key] = float(rng.normal(medians[score], spread))
-    p["turn_steps"] = int(max(round(p["turn_steps"]), 1))
-    for key in (
-        "speed_m_s",
-        "stride_length_m",
-        "step_length_left_m",
-        "step_length_right_m",
-        "step_width_m",
-        "foot_clearance_m",
-        "turn_duration_s",
-        "stride_time_cv_pct",
-    ):
-        p[key] = max(p[key], 0.005)
-    p |= with_arms(max(p["arm_swing_left_deg"], 1.0), max(p["arm_swing_right_deg"], 1.0))
-    p["freezing_episodes"] = int(rng.choice((0, 0, 0, 1, 2))) if score >= 2 else 0
-    p["n_strides"], p["duration_s"], p["reasons"] = int(rng.integers(8, 60)), float(rng.uniform(10, 50)), {}
-    # Whole groups go missing together, as they do in the extractor: no turn, no toe joints, no arms.
-    for group, why in (
-        (("turn_duration_s", "turn_steps"), "no turn of at least 90 degrees in the clip"),
-        (("double_support_pct", "foot_clearance_m"), "layout has no toe joints"),
-        (("arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"), "no arm joints"),
-        (("speed_m_s",), "no straight walking"),
-        (("freezing_episodes",), "too short"),
-    ):
-        if rng.random() < 0.15:
-            for key in group:
-                p[key] = None
-                p["reasons"][key] = why
-    return p
-
 
 CASES = [
     (score, plausible_parameters(score, np.random.default_rng(1000 * score + i))) for score in SCORES for i in range(30)

@@ -7,8 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from launch import kill_after_first_checkpoint
-from tiny import ONE_TRIAL, TOKENIZER_MODEL
+from helpers import ONE_TRIAL, TOKENIZER_MODEL, kill_after_first_checkpoint
 
 from agir.fit import main as fit_main
 from agir.models.motion_tokenizer import MotionTokenizer

@@ -40,7 +40,7 @@ def _chunks(order: list[int], size: int) -> list[list[int]]:
     return [order[start : start + size] for start in range(0, len(order), size)]
 
 
-def _length_groups(order: list[int], lengths: list[int], step_cost: float | None) -> list[list[int]]:
+def length_groups(order: list[int], lengths: list[int], step_cost: float | None) -> list[list[int]]:
     """`order` (sorted by length) cut into consecutive groups that minimize the decoding cost, each group costing
     `step_cost` plus its rows times its longest prompt (left padding makes every row as long as that); one group
     when `step_cost` is None."""
@@ -61,7 +61,7 @@ def _length_groups(order: list[int], lengths: list[int], step_cost: float | None
 
 
 @torch.no_grad()
-def _prefill_alone(model, cache: ReservedCache, prompts: list[list[int]], width: int) -> None:
+def prefill_alone(model, cache: ReservedCache, prompts: list[list[int]], width: int) -> None:
     """Caches each prompt but its last token, one prompt at a time, left-padded to `width` as in the batch; generate
     then runs only the last column. On a CPU, the padded batch's prefill, attention masked over its padding, costs
     about 1.6x as much per prompt as the prompts run alone (demo backbone, 2 cores)."""
@@ -95,7 +95,7 @@ def generate(
 ) -> list[Generation]:
     """Greedy continuations of tokenized prompts; prompts of similar length are batched together (left padding),
     results come back in the input order. On the CPU a batch of very different prompt lengths is generated in the
-    groups that waste least on padding (`_length_groups`). With `parameters` (one measured-gait mapping per
+    groups that waste least on padding (`length_groups`). With `parameters` (one measured-gait mapping per
     prompt) the numbers the texts cite are grounded in them (`agir.models.grounding`); with `read_scores` the score
     distribution after each text's last `Score:` is kept, where the tokenizer writes each score as one token."""
     if parameters is not None and len(parameters) != len(prompts):
@@ -106,7 +106,7 @@ def generate(
     generations: list[Generation] = [Generation("")] * len(prompts)
     lengths = [len(prompt) for prompt in prompts]
     step_cost = CPU_STEP_COST_TOKENS if device.type == "cpu" else None
-    groups = [group for chunk in _chunks(order, batch_size) for group in _length_groups(chunk, lengths, step_cost)]
+    groups = [group for chunk in _chunks(order, batch_size) for group in length_groups(chunk, lengths, step_cost)]
     for chunk in groups:
         prompt_batch = collate_prompts([prompts[i] for i in chunk], tokenizer.pad_token_id)
         batch = {k: v.to(device) for k, v in prompt_batch.items()}
@@ -119,7 +119,7 @@ def generate(
             processors.append(GroundedNumbers(tokenizer, [parameters[i] for i in chunk], width))
         cache = reserved_cache(model.config, width + max_new_tokens)
         if cache is not None and device.type == "cpu":
-            _prefill_alone(model, cache, [prompts[i] for i in chunk], width)
+            prefill_alone(model, cache, [prompts[i] for i in chunk], width)
         output = model.generate(
             **batch,
             max_new_tokens=max_new_tokens,
@@ -179,7 +179,7 @@ def _answer_log_likelihood(logits: torch.Tensor, example: SFTExample) -> float:
     return float((picked * (labels != IGNORE_INDEX)).sum())
 
 
-def _single_token_choice(candidates: list[SFTExample]) -> tuple[int, list[int]] | None:
+def single_token_choice(candidates: list[SFTExample]) -> tuple[int, list[int]] | None:
     """Where the four completed answers differ, when that is one supervised token each: (position, their ids)."""
     ids = [c.input_ids for c in candidates]
     if len({len(i) for i in ids}) != 1:
@@ -215,7 +215,7 @@ def score_probabilities(
         )
         for prompt, body in zip(prompts, bodies, strict=True)
     ]
-    choices = [_single_token_choice(four) for four in candidates]
+    choices = [single_token_choice(four) for four in candidates]
     log_likelihood = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
     single = [i for i, choice in enumerate(choices) if choice is not None]
     for row, logits in _logits(model, tokenizer, [candidates[i][0] for i in single], batch_size):
@@ -239,23 +239,44 @@ def generation_prompt(
     return encode_prompt(tokenizer, prompt, use_chat_template, max_length=max_length - max_new_tokens)
 
 
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How rationales are generated: the token budgets, the prompt format, how many prompts run together and
+    whether the numbers they cite are grounded in the measured parameters (`agir.models.grounding`)."""
+
+    max_new_tokens: int
+    max_length: int  # prompt and answer together
+    use_chat_template: bool = True
+    batch_size: int = 32
+    grounded: bool = False
+
+
 def rationales_and_probabilities(
     model,
     tokenizer,
     prompts: list[str],
-    max_new_tokens: int,
-    max_length: int,
-    use_chat_template: bool,
-    batch_size: int = 32,
+    *,
+    settings: GenerationSettings,
     parameters: Sequence[Mapping] | None = None,
 ) -> tuple[list[str], torch.Tensor]:
-    """Greedy rationales for prompt texts (their numbers grounded in `parameters` when given, one mapping per
-    prompt) and, given each, the (N, 4) probabilities of scores 0-3: read during generation after the rationale's
-    last `Score:`, or from `score_probabilities` where they could not be read there."""
+    """Greedy rationales for prompt texts (their numbers grounded in `parameters`, one mapping per prompt, when
+    `settings.grounded`) and, given each, the (N, 4) probabilities of scores 0-3: read during generation after the
+    rationale's last `Score:`, or from `score_probabilities` where they could not be read there."""
+    if settings.grounded and parameters is None:
+        raise ValueError("grounded generation needs the measured parameters of each prompt")
     prompt_ids = [
-        generation_prompt(tokenizer, prompt, max_length, max_new_tokens, use_chat_template) for prompt in prompts
+        generation_prompt(tokenizer, prompt, settings.max_length, settings.max_new_tokens, settings.use_chat_template)
+        for prompt in prompts
     ]
-    generations = generate(model, tokenizer, prompt_ids, max_new_tokens, batch_size, parameters, read_scores=True)
+    generations = generate(
+        model,
+        tokenizer,
+        prompt_ids,
+        settings.max_new_tokens,
+        settings.batch_size,
+        parameters if settings.grounded else None,
+        read_scores=True,
+    )
     rationales = [g.text for g in generations]
     log_probabilities = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
     unread = [i for i, g in enumerate(generations) if g.score_log_probabilities is None]
@@ -269,8 +290,8 @@ def rationales_and_probabilities(
             tokenizer,
             [prompts[i] for i in unread],
             [rationales[i] for i in unread],
-            max_length,
-            use_chat_template,
-            batch_size,
+            settings.max_length,
+            settings.use_chat_template,
+            settings.batch_size,
         )
     return rationales, probabilities

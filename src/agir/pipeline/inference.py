@@ -28,7 +28,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from agir.models.generate import rationales_and_probabilities
+from agir.models.generate import GenerationSettings, rationales_and_probabilities
 from agir.models.llm import (
     LLMConfig,
     load_stage,
@@ -188,15 +188,19 @@ def _assess_batch(
         for (index, parameters, _), file_codes in zip(measured, codes, strict=True)
     ]
     if ready:
+        settings = GenerationSettings(
+            max_new_tokens=assessor.metadata["max_new_tokens"],
+            max_length=assessor.llm.max_length,
+            use_chat_template=assessor.llm.use_chat_template,
+            batch_size=len(ready),
+            grounded=grounded,
+        )
         rationales, probabilities = rationales_and_probabilities(
             assessor.model,
             assessor.tokenizer,
             [prompt for _, prompt, _ in ready],
-            assessor.metadata["max_new_tokens"],
-            assessor.llm.max_length,
-            assessor.llm.use_chat_template,
-            len(ready),
-            [parameters for _, _, parameters in ready] if grounded else None,
+            settings=settings,
+            parameters=[parameters for _, _, parameters in ready],
         )
         for (index, _, parameters), rationale, row in zip(ready, rationales, probabilities, strict=True):
             score = parse_score(rationale)

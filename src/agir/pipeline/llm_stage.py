@@ -9,7 +9,6 @@ continues another refuses one trained against something else.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -19,29 +18,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from agir.config import SFTStageConfig
 from agir.data.datamodule import GaitDataModule
-from agir.data.sft_samples import SFTView
 from agir.models.llm import LLMConfig, load_backbone, load_stage, save_stage
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
 from agir.tasks.generative import GenerativeSFTModule
 from agir.tasks.reasoning import ReasoningSFTModule
+from agir.tasks.sft import SFTModule
 from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION
 
-MODULES = {"generative": GenerativeSFTModule, "reasoning": ReasoningSFTModule}
-
-
-def sft_view(stage: str, config: SFTStageConfig, llm: LLMConfig, tokenizer, vocabulary) -> SFTView:
-    """The DataModule view a stage trains and evaluates on (`agir.evaluate` rebuilds it from the stage's config)."""
-    return SFTView(
-        MODULES[stage].task_shares(config),
-        tokenizer,
-        vocabulary,
-        llm.max_length,
-        llm.use_chat_template,
-        config.batch_size,
-        config.code_offsets,
-        config.measured_parameters,
-    )
+MODULES: dict[str, type[SFTModule]] = {"generative": GenerativeSFTModule, "reasoning": ReasoningSFTModule}
 
 
 def backbone_device(config: DictConfig) -> torch.device:
@@ -87,6 +72,7 @@ def check_continuation(
 def _backbone(
     config: DictConfig,
     stage: str,
+    module_class: type[SFTModule],
     stage_config: SFTStageConfig,
     llm: LLMConfig,
     motion_tokenizer: MotionTokenizer,
@@ -94,7 +80,7 @@ def _backbone(
     datamodule: GaitDataModule,
 ):
     device = backbone_device(config)
-    init_from = getattr(stage_config, "init_from", None)
+    init_from = module_class.continues(stage_config)
     if init_from is None:
         model, tokenizer, vocabulary = load_backbone(
             llm, tokenizer_texts(datamodule), device, codebook_size=motion_tokenizer.codebook_size
@@ -129,15 +115,15 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
     datamodule = GaitDataModule(config.data, config.seed, split_file=run_dir(config) / "splits.json")
     datamodule.prepare_data()
     datamodule.setup()
+    module_class = MODULES[stage]
     model, tokenizer, vocabulary = _backbone(
-        config, stage, stage_config, llm, motion_tokenizer, motion_hash, datamodule
+        config, stage, module_class, stage_config, llm, motion_tokenizer, motion_hash, datamodule
     )
     try:
-        datamodule.connect(motion_tokenizer, sft_view(stage, stage_config, llm, tokenizer, vocabulary))
+        datamodule.connect(motion_tokenizer, module_class.sft_view(stage_config, llm, tokenizer, vocabulary))
     except ValueError as error:
         raise StageError(str(error)) from None
-    options = {"samples_dir": stage_dir / "samples"} if stage == "generative" else {}
-    module = MODULES[stage](model, tokenizer, vocabulary, stage_config, llm, **options)
+    module = module_class(model, tokenizer, vocabulary, stage_config, llm, **module_class.stage_options(stage_dir))
     trainer = make_trainer(config, stage_dir, stage_config)
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
@@ -152,9 +138,8 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 module, datamodule=datamodule, verbose=False
             )[0]
         metrics |= {key.replace("/", "_"): float(value) for key, value in logged.items()}
-        if stage == "reasoning" and trainer.is_global_zero:
-            lines = [json.dumps(prediction) for prediction in module.predictions]
-            (stage_dir / f"predictions_{part}.jsonl").write_text("\n".join(lines) + "\n")
+        if trainer.is_global_zero:
+            module.save_evaluation(stage_dir, part)
     if trainer.is_global_zero:
         save_stage(
             module.model,
@@ -166,11 +151,11 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "motion_tokenizer": str(motion_dir),
                 "fps": motion_tokenizer.fps,
                 "frames_per_code": motion_tokenizer.frames_per_code,
-                "init_from": getattr(stage_config, "init_from", None),
+                "init_from": module_class.continues(stage_config),
                 "steps": trainer.global_step,
                 "measured_parameters": stage_config.measured_parameters,
                 "max_new_tokens": stage_config.max_new_tokens,
-                "grounded_numbers": getattr(stage_config, "grounded_numbers", False),
+                "grounded_numbers": module_class.grounds_numbers(stage_config),
                 "llm": OmegaConf.to_container(config.llm),
             },
         )

@@ -20,6 +20,10 @@ class GenerativeSFTModule(SFTModule):
         share = config.description_to_motion
         return {"motion_to_description": 1 - share, "description_to_motion": share}
 
+    @staticmethod
+    def stage_options(stage_dir: Path) -> dict:
+        return {"samples_dir": stage_dir / "samples"}
+
     def __init__(self, *args, samples_dir: str | Path | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.samples_dir = Path(samples_dir) if samples_dir else None

@@ -9,10 +9,13 @@ given its own reasoning. Metrics come from one confusion matrix reduced across r
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch.distributed as dist
 
 from agir.config import ReasoningStageConfig
-from agir.models.generate import rationales_and_probabilities
+from agir.models.generate import GenerationSettings, rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.tasks.sft import SFTModule
 from agir.text.score import parse_score
@@ -23,6 +26,19 @@ class ReasoningSFTModule(SFTModule):
     def task_shares(config: ReasoningStageConfig) -> dict[str, float]:
         return {"motion_to_rationale": 1.0}
 
+    @staticmethod
+    def continues(config: ReasoningStageConfig) -> str | None:
+        return config.init_from
+
+    @staticmethod
+    def grounds_numbers(config: ReasoningStageConfig) -> bool:
+        return config.grounded_numbers
+
+    def save_evaluation(self, stage_dir: Path, part: str) -> None:
+        """`predictions_<part>.jsonl`: one line per sample (`id`, `target`, `score`, `rationale`, ...)."""
+        lines = [json.dumps(prediction) for prediction in self.predictions]
+        (stage_dir / f"predictions_{part}.jsonl").write_text("\n".join(lines) + "\n")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.confusion = ScoreConfusion()
@@ -32,15 +48,15 @@ class ReasoningSFTModule(SFTModule):
 
     def predict_batch(self, batch: dict) -> list[dict]:
         """Rationale, parsed score and score probabilities for every sample of `batch`."""
+        settings = GenerationSettings(
+            max_new_tokens=self.config.max_new_tokens,
+            max_length=self.llm.max_length,
+            use_chat_template=self.llm.use_chat_template,
+            batch_size=self.config.generation_batch_size,
+            grounded=self.grounds_numbers(self.config),
+        )
         rationales, probabilities = rationales_and_probabilities(
-            self.model,
-            self.tokenizer,
-            batch["prompts"],
-            self.config.max_new_tokens,
-            self.llm.max_length,
-            self.llm.use_chat_template,
-            self.config.generation_batch_size,
-            batch["parameters"] if self.config.grounded_numbers else None,
+            self.model, self.tokenizer, batch["prompts"], settings=settings, parameters=batch["parameters"]
         )
         return [
             {

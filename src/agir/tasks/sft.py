@@ -8,6 +8,8 @@ base); Lightning checkpoints that hold only the trainable weights, so a frozen m
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightning as L
 import torch
 import torch.nn.functional as F
@@ -15,6 +17,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 
 from agir.config import SFTStageConfig
+from agir.data.sft_samples import SFTView
 from agir.models.llm import LLMConfig
 from agir.tasks.schedule import adamw_with_warmup_cosine
 from agir.text.motion_vocab import MotionVocabulary
@@ -31,10 +34,45 @@ def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tens
 
 
 class SFTModule(L.LightningModule):
+    """One LLM stage. What differs between stages is in the methods below, which the stages override."""
+
     @staticmethod
     def task_shares(config: SFTStageConfig) -> dict[str, float]:
         """The tasks of this stage and the share of each in training (subclasses name theirs)."""
         raise NotImplementedError
+
+    @staticmethod
+    def continues(config: SFTStageConfig) -> str | None:
+        """The stage folder this stage starts from; None starts from the bare backbone."""
+        return None
+
+    @staticmethod
+    def grounds_numbers(config: SFTStageConfig) -> bool:
+        """Whether the texts this stage generates when evaluated cite the measured values."""
+        return False
+
+    @staticmethod
+    def stage_options(stage_dir: Path) -> dict:
+        """Keyword arguments of the module when it trains into `stage_dir`."""
+        return {}
+
+    @classmethod
+    def sft_view(cls, config: SFTStageConfig, llm: LLMConfig, tokenizer, vocabulary: MotionVocabulary) -> SFTView:
+        """The DataModule view this stage trains and evaluates on (`agir.evaluate` rebuilds it from the stage's
+        config)."""
+        return SFTView(
+            cls.task_shares(config),
+            tokenizer,
+            vocabulary,
+            llm.max_length,
+            llm.use_chat_template,
+            config.batch_size,
+            config.code_offsets,
+            config.measured_parameters,
+        )
+
+    def save_evaluation(self, stage_dir: Path, part: str) -> None:
+        """Write what the last evaluation of `part` (val, test) produced beyond its metrics; nothing by default."""
 
     def __init__(self, model, tokenizer, vocabulary: MotionVocabulary, config: SFTStageConfig, llm: LLMConfig):
         super().__init__()

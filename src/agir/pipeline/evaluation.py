@@ -1,0 +1,92 @@
+"""`agir.evaluate`'s work: the reasoning stage's metrics on a split, with faithfulness, BLEU, ROUGE-L and the
+confusion matrix, written to `<run>/evaluation/<split>/`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning as L
+from omegaconf import OmegaConf
+from torchmetrics.text import BLEUScore, ROUGEScore
+
+from agir.config import load_config
+from agir.data.datamodule import GaitDataModule
+from agir.pipeline.inference import load_assessor, validated_grounding
+from agir.pipeline.runs import write_json
+from agir.tasks.reasoning import ReasoningSFTModule
+from agir.tasks.score_metrics import ScoreConfusion
+from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
+from agir.viz.confusion import confusion_png
+
+SPLITS = ("val", "test")
+
+
+def text_metrics(rationales: list[str], references: list[str]) -> dict[str, float]:
+    """Corpus BLEU-4 and mean ROUGE-L F1 of the generated rationales against the references."""
+    bleu = BLEUScore()(rationales, [[reference] for reference in references])
+    rouge = ROUGEScore(rouge_keys=("rougeL",))(rationales, references)
+    return {"bleu": float(bleu), "rouge_l": float(rouge["rougeL_fmeasure"])}
+
+
+def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grounded: bool | None = None) -> dict:
+    """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` says whether the rationales
+    cite the measured values (None: as the stage was validated); free-number results go to `<split>_free_numbers/`,
+    beside the others."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    run = Path(run)
+    assessor = load_assessor(run, device)
+    config = load_config(run / "reasoning" / "config.yaml")
+    datamodule = GaitDataModule(config.data, config.seed, split_file=run / "splits.json")
+    datamodule.setup()
+    stage_config = OmegaConf.to_object(config.reasoning)
+    stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
+    datamodule.connect(
+        assessor.motion_tokenizer,
+        ReasoningSFTModule.sft_view(stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
+    )
+    module = ReasoningSFTModule(assessor.model, assessor.tokenizer, assessor.vocabulary, stage_config, assessor.llm)
+    trainer = L.Trainer(
+        accelerator="cuda" if assessor.model.device.type == "cuda" else "cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        use_distributed_sampler=False,
+        enable_progress_bar=config.trainer.enable_progress_bar,
+        enable_model_summary=False,
+    )
+    evaluate = trainer.validate if split == "val" else trainer.test
+    logged = {
+        key.replace("/", "_"): float(value)
+        for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()
+    }
+    predictions = module.predictions
+    parameters = {item.id: item.parameters for item in datamodule.items[split]}
+    for prediction in predictions:
+        prediction["faithfulness"] = check_faithfulness(
+            prediction["rationale"], parameters[prediction["id"]], prediction["score"]
+        )
+    confusion = ScoreConfusion()
+    confusion.update([p["target"] for p in predictions], [p["score"] for p in predictions])
+    metrics = (
+        logged
+        | {f"{split}_{name}": value for name, value in confusion.compute().items()}
+        | {
+            f"{split}_{name}": value
+            for name, value in summarize_faithfulness([p["faithfulness"] for p in predictions]).items()
+        }
+        | {
+            f"{split}_{name}": value
+            for name, value in text_metrics(
+                [p["rationale"] for p in predictions], [p["reference"] for p in predictions]
+            ).items()
+        }
+    )
+    metrics[f"{split}_grounded_numbers"] = stage_config.grounded_numbers
+    out = run / "evaluation" / (split if stage_config.grounded_numbers else f"{split}_free_numbers")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "metrics.json", metrics)
+    (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))
+    (out / "confusion.png").write_bytes(confusion_png(confusion.counts, f"{run.name}: {split}, n={len(predictions)}"))
+    return metrics
