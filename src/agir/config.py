@@ -8,6 +8,7 @@ line. Any key the schema does not know is an error that names it and lists the v
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +48,44 @@ class SyntheticCohortConfig:
     score_weights: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.25, 0.15])
     walk_distance_m: float = 10.0
     fps: float = 30.0
+    # The cohort's own seed (null: the run's), so two synthetic sources of one corpus are different people.
+    seed: int | None = None
+
+
+@dataclass
+class TextsConfig:
+    """Your own texts in place of the generated ones (agir.data.own_texts): a JSON object (trial id -> text), or a
+    JSONL or CSV file with fields id and text. A rationale gets its `Score: N` line from the item's label."""
+
+    rationales: str = ""
+    descriptions: str = ""
+    # An item the file has no text for: skip it, or give it the generated text.
+    missing: str = "skip"
+
+    def __post_init__(self) -> None:
+        if self.missing not in ("skip", "generate"):
+            raise ConfigError(f"data.texts.missing must be skip or generate, not {self.missing!r}")
+
+
+DATASET_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+@dataclass
+class SourceConfig:
+    """One cohort of a several-source corpus (`data.sources`): the keys a single-source corpus has under `data`."""
+
+    source: str = "synthetic"
+    # Its name in the corpus: every item's `dataset`, and the `<dataset>/` prefix of its subject and item ids.
+    dataset: str = ""
+    synthetic: SyntheticCohortConfig = field(default_factory=SyntheticCohortConfig)
+    recordings: RecordingsConfig = field(default_factory=RecordingsConfig)
+    texts: TextsConfig = field(default_factory=TextsConfig)
 
 
 @dataclass
 class SplitConfig:
-    # holdout: train/val/test by subject; kfold: fold `fold` of `folds` is the test set; loso: subject `fold` held out.
+    # holdout: train/val/test by subject; kfold: fold `fold` of `folds` is the test set; loso: subject `fold` held out;
+    # lodo: dataset `fold` (in sorted order) held out.
     scheme: str = "holdout"
     val_fraction: float = 0.15
     test_fraction: float = 0.2
@@ -59,8 +93,8 @@ class SplitConfig:
     fold: int = 0
 
     def __post_init__(self) -> None:
-        if self.scheme not in ("holdout", "kfold", "loso"):
-            raise ConfigError(f"data.split.scheme must be holdout, kfold or loso, not {self.scheme!r}")
+        if self.scheme not in ("holdout", "kfold", "loso", "lodo"):
+            raise ConfigError(f"data.split.scheme must be holdout, kfold, loso or lodo, not {self.scheme!r}")
 
 
 @dataclass
@@ -70,6 +104,11 @@ class DataConfig:
     corpus_dir: str = "${run.out_dir}/corpus"
     synthetic: SyntheticCohortConfig = field(default_factory=SyntheticCohortConfig)
     recordings: RecordingsConfig = field(default_factory=RecordingsConfig)
+    texts: TextsConfig = field(default_factory=TextsConfig)
+    # The single source's dataset name on every item (default: the source's name).
+    dataset: str = ""
+    # Several cohorts in one corpus: when given, these sources replace source/synthetic/recordings/texts/dataset above.
+    sources: list[SourceConfig] = field(default_factory=list)
     split: SplitConfig = field(default_factory=SplitConfig)
     fps: float = 30.0
     # Motion-window view (tokenizer stage): window length and the stride between training windows, in frames.
@@ -77,6 +116,16 @@ class DataConfig:
     window_stride: int = 8
     batch_size: int = 32
     num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        names = [entry.dataset or entry.source for entry in self.sources] or [self.dataset or self.source]
+        for index, name in enumerate(names):
+            if not DATASET_NAME.fullmatch(name):
+                raise ConfigError(f"dataset name {name!r} may hold only letters, digits, '_', '.' and '-'")
+            if name in names[:index]:
+                raise ConfigError(f"data.sources: dataset {name!r} is named twice; give each source its own dataset")
+        if self.sources and (self.texts.rationales or self.texts.descriptions):
+            raise ConfigError("data.texts names texts of one source: with data.sources give each source its texts")
 
 
 @dataclass
@@ -167,14 +216,15 @@ class ReasoningStageConfig(SFTStageConfig):
 
 @dataclass
 class CVConfig:
-    # none: one run on data.split; kfold: `folds` subject-disjoint folds; loso: one fold per subject. Each fold runs
+    # none: one run on data.split; kfold: `folds` subject-disjoint folds; loso: one fold per subject; lodo: one fold
+    # per dataset of a several-source corpus (leave one dataset out). Each fold runs
     # the pipeline into <run>/fold_<k> (agir.pipeline.cv), and <run>/cv.json gathers mean and std over the folds.
     scheme: str = "none"
     folds: int = 5
 
     def __post_init__(self) -> None:
-        if self.scheme not in ("none", "kfold", "loso"):
-            raise ConfigError(f"cv.scheme must be none, kfold or loso, not {self.scheme!r}")
+        if self.scheme not in ("none", "kfold", "loso", "lodo"):
+            raise ConfigError(f"cv.scheme must be none, kfold, loso or lodo, not {self.scheme!r}")
 
 
 STAGES = ("tokenizer", "generative", "reasoning")
@@ -214,6 +264,11 @@ def _check_keys(values: dict, schema: type, where: str) -> None:
             raise ConfigError(f"unknown config key '{path}'; valid keys {level}: {', '.join(fields)}")
         if dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
             _check_keys(value, hints[key], path)
+        element = getattr(hints[key], "__args__", (None,))[0]
+        if dataclasses.is_dataclass(element) and isinstance(value, list):
+            for index, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    _check_keys(entry, element, f"{path}[{index}]")
 
 
 def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> list[dict]:
