@@ -10,8 +10,11 @@ from agir.config import ConfigError, load_config
 from agir.data.__main__ import main as data_main
 from agir.data.corpus import build_corpus, corpus_is_current, read_manifest
 from agir.data.own_texts import labelled_rationale, read_texts
+from agir.motion.gait_parameters import PARAMETER_KEYS
 from agir.motion.synth import make_cohort
+from agir.assess import format_text
 from agir.text.faithfulness import check_faithfulness, claims_summary, summarize_faithfulness
+from agir.viz.html_report import write_report
 
 AUTHORS_TEXT = (
     "Foot: The walking speed and cadence are reduced, with irregularities in both step length and width. "
@@ -129,3 +132,21 @@ def test_free_text_rationales_have_no_measured_claims():
     sentence = claims_summary(summary)
     assert sentence.startswith("AGIR rationales: no measured claims (they cite no number); ")
     assert "nan" not in sentence and "None" not in sentence
+
+
+def test_assess_text_and_report_page_say_no_measured_claims(tmp_path):
+    parameters = dict.fromkeys(PARAMETER_KEYS) | {"speed_m_s": 0.8, "cadence_steps_min": 100.0, "reasons": {}}
+    text = f"{AUTHORS_TEXT}\nScore: 2"
+    assessment = {
+        "file": "walk.npz",
+        "score": 2,
+        "probabilities": {"0": 0.1, "1": 0.2, "2": 0.6, "3": 0.1},
+        "rationale": text,
+        "parameters": parameters,
+        "faithfulness": check_faithfulness(text, parameters, 2),
+        "error": None,
+    }
+    assert "faithfulness: no measured claims (the rationale cites no number)" in format_text(assessment)
+    write_report(tmp_path, [assessment], {})
+    page = next(tmp_path.glob("001_*.html")).read_text()
+    assert "Faithfulness: no measured claims" in page and "% of the claims match" not in page

@@ -24,7 +24,7 @@ from agir.config import ConfigError, load_config
 from agir.data.datamodule import GaitDataModule
 from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, load_assessor, validated_grounding
 from agir.pipeline.llm_stage import sft_view
-from agir.pipeline.run_report import HEADLINE
+from agir.pipeline.run_report import HEADLINE, metric_text
 from agir.pipeline.runs import write_json
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
@@ -117,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
     names = HEADLINE + ("faithfulness", "grade_agreement", "bleu", "rouge_l")
-    print("  ".join(f"{name} {metrics[f'{args.split}_{name}']:.3f}" for name in names))
+    cells = {name: metric_text(metrics[f"{args.split}_{name}"]) for name in names}
+    # Free-text rationales may cite no number or grade no measured parameter: say so rather than n/a.
+    if not metrics[f"{args.split}_numeric_claims"]:
+        cells["faithfulness"] = "(no measured claims)"
+    if not metrics[f"{args.split}_graded_findings"]:
+        cells["grade_agreement"] = "(no grade words)"
+    print("  ".join(f"{name} {cell}" for name, cell in cells.items()))
     print(f"written to {Path(args.run) / 'evaluation'}")
     return 0
 

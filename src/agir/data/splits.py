@@ -51,10 +51,10 @@ def subject_scores(items: Iterable[tuple[str, int]]) -> dict[str, int]:
     return {s: max(c.items(), key=lambda kv: (kv[1], kv[0]))[0] for s, c in sorted(scores.items())}
 
 
-def _stratified_order(subject_score: Mapping[str, Hashable], seed: int) -> list[str]:
+def _stratified_order(subject_score: Mapping[str, tuple[str, int]], seed: int) -> list[str]:
     """Subjects shuffled within each stratum, then interleaved, so any contiguous slice is stratified."""
     rng = random.Random(seed)
-    by_score: dict[Hashable, list[str]] = defaultdict(list)
+    by_score: dict[tuple[str, int], list[str]] = defaultdict(list)
     for subject, score in sorted(subject_score.items()):
         by_score[score].append(subject)
     queues = []
@@ -66,20 +66,30 @@ def _stratified_order(subject_score: Mapping[str, Hashable], seed: int) -> list[
     return [s for _, _, s in sorted(queues)]
 
 
+def _largest_remainder(sizes: Mapping[Hashable, int], total: int) -> dict[Hashable, int]:
+    """`total` shared among groups of these sizes in proportion, rounded by largest remainder."""
+    quotas = {key: size * total / sum(sizes.values()) for key, size in sizes.items()}
+    counts = {key: int(quota) for key, quota in quotas.items()}
+    by_remainder = sorted(sizes, key=lambda key: (counts[key] - quotas[key], key))
+    for key in by_remainder[: total - sum(counts.values())]:
+        counts[key] += 1
+    return counts
+
+
 def _take_fraction(
-    order: list[str], subject_score: Mapping[str, Hashable], fraction: float
+    order: list[str], strata: Mapping[str, tuple[str, int]], fraction: float
 ) -> tuple[list[str], list[str]]:
-    """A stratified share `fraction` of `order` (each class allotted by largest remainder), and the rest."""
+    """A stratified share `fraction` of `order` (shared among datasets, then among each dataset's scores, by largest
+    remainder), and the rest."""
     total = max(1, round(len(order) * fraction)) if fraction > 0 else 0
-    classes: dict[Hashable, list[str]] = defaultdict(list)
+    classes: dict[tuple[str, int], list[str]] = defaultdict(list)
     for subject in order:
-        classes[subject_score[subject]].append(subject)
-    quotas = {score: len(members) * total / len(order) for score, members in classes.items()}
-    counts = {score: int(quota) for score, quota in quotas.items()}
-    by_remainder = sorted(classes, key=lambda score: (counts[score] - quotas[score], score))
-    for score in by_remainder[: total - sum(counts.values())]:
-        counts[score] += 1
-    picked = {subject for score, members in classes.items() for subject in members[: counts[score]]}
+        classes[strata[subject]].append(subject)
+    counts: dict[Hashable, int] = {}
+    shares = _largest_remainder(Counter(strata[subject][0] for subject in order), total)
+    for dataset, share in shares.items():
+        counts |= _largest_remainder({key: len(m) for key, m in classes.items() if key[0] == dataset}, share)
+    picked = {subject for key, members in classes.items() for subject in members[: counts[key]]}
     return [s for s in order if s in picked], [s for s in order if s not in picked]
 
 
