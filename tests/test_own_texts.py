@@ -6,13 +6,13 @@ import json
 import pytest
 from formats_data import write_pickle
 
+from agir.assess import format_text
 from agir.config import ConfigError, load_config
 from agir.data.__main__ import main as data_main
 from agir.data.corpus import build_corpus, corpus_is_current, read_manifest
 from agir.data.own_texts import labelled_rationale, read_texts
 from agir.motion.gait_parameters import PARAMETER_KEYS
 from agir.motion.synth import make_cohort
-from agir.assess import format_text
 from agir.text.faithfulness import check_faithfulness, claims_summary, summarize_faithfulness
 from agir.viz.html_report import write_report
 
