@@ -72,10 +72,11 @@ DATASET_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 @dataclass
 class SourceConfig:
-    """One cohort of a several-source corpus (`data.sources`): the keys a single-source corpus has under `data`."""
+    """What a corpus is built from: one source with its options. `data` is one; `data.sources` lists several."""
 
     source: str = "synthetic"
-    # Its name in the corpus: every item's `dataset`, and the `<dataset>/` prefix of its subject and item ids.
+    # Its name in the corpus, every item's `dataset` (default: the source's name). A source listed in data.sources
+    # also prefixes its subject and item ids with `<dataset>/`.
     dataset: str = ""
     synthetic: SyntheticCohortConfig = field(default_factory=SyntheticCohortConfig)
     recordings: RecordingsConfig = field(default_factory=RecordingsConfig)
@@ -98,16 +99,10 @@ class SplitConfig:
 
 
 @dataclass
-class DataConfig:
-    source: str = "synthetic"
+class DataConfig(SourceConfig):
     # Where the corpus lives (manifest.jsonl + motions/); built there when missing.
     corpus_dir: str = "${run.out_dir}/corpus"
-    synthetic: SyntheticCohortConfig = field(default_factory=SyntheticCohortConfig)
-    recordings: RecordingsConfig = field(default_factory=RecordingsConfig)
-    texts: TextsConfig = field(default_factory=TextsConfig)
-    # The single source's dataset name on every item (default: the source's name).
-    dataset: str = ""
-    # Several cohorts in one corpus: when given, these sources replace source/synthetic/recordings/texts/dataset above.
+    # Several cohorts in one corpus: when given, these sources replace this config's own source and its options.
     sources: list[SourceConfig] = field(default_factory=list)
     split: SplitConfig = field(default_factory=SplitConfig)
     fps: float = 30.0
