@@ -27,9 +27,9 @@ def test_yaml_defaults_then_file_then_overrides(tmp_path):
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("data.windw=3", "unknown config key 'data.windw'; valid keys under 'data': source, corpus_dir"),
+        ("data.windw=3", "unknown config key 'data.windw'; valid keys under 'data': source, dataset, synthetic"),
         ("sed=3", "unknown config key 'sed'; valid keys at the top level: stage, seed"),
-        ("data.split.scheme=random", "data.split.scheme must be holdout, kfold or loso"),
+        ("data.split.scheme=random", "data.split.scheme must be holdout, kfold, loso or lodo"),
         ("data.batch_size=many", "invalid config value"),
         ("novalue", "must look like key=value"),
     ],

@@ -104,3 +104,28 @@ def test_cli_builds_and_summarises(tmp_path, capsys):
     assert re.search(r"8 trials of 4 subjects", out)
     assert data_main(["build", "--config", "configs/data/synthetic.yaml", "data.nope=1"]) == 1
     assert "unknown config key 'data.nope'" in capsys.readouterr().err
+
+
+def test_two_sources_make_one_corpus_with_datasets_and_prefixed_ids(tmp_path, capsys):
+    sources = (
+        "data.sources=[{dataset: siteA, synthetic: {n_subjects: 3, trials_per_subject: 1, walk_distance_m: 4.0, "
+        "seed: 1}}, {dataset: siteB, synthetic: {n_subjects: 3, trials_per_subject: 1, walk_distance_m: 4.0, seed: 2}}]"
+    )
+    config = load_config("configs/data/synthetic.yaml", [sources, f"data.corpus_dir={tmp_path}"])
+    items = read_manifest(build_corpus(config.data, config.seed, progress=None))
+    assert [it.dataset for it in items] == ["siteA"] * 3 + ["siteB"] * 3
+    assert all(it.subject.startswith(f"{it.dataset}/") and it.id.startswith(f"{it.dataset}/") for it in items)
+    # Different seeds: different people, though both cohorts name their subjects S001..S003.
+    assert items[0].parameters != items[3].parameters
+    assert corpus_is_current(config.data, config.seed, tmp_path)
+    renamed = load_config(
+        "configs/data/synthetic.yaml", [sources.replace("siteB", "siteC"), f"data.corpus_dir={tmp_path}"]
+    )
+    assert not corpus_is_current(renamed.data, renamed.seed, tmp_path)
+    bad = sources.replace("dataset: siteB,", "dataset: siteB, source: kinect,")
+    assert data_main(["build", "--config", "configs/data/synthetic.yaml", bad, f"data.corpus_dir={tmp_path}"]) == 1
+    error = capsys.readouterr().err
+    assert (
+        error.strip() == "error: unknown data.sources[1].source 'kinect'; known sources: synthetic, carepd, "
+        "humanml3d, bvh, c3d"
+    )

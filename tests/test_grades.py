@@ -73,6 +73,8 @@ def _graded(text: str) -> list[tuple[str, str]]:
         ("Foot: speed (0.95 m/s) is not reduced, cadence (100 steps/min) typical.", [("cadence_steps_min", "typical")]),
         # A sentence ends what a phrase can reach.
         ("Foot: speed is 0.95 m/s. Cadence is reduced.", []),
+        # Free text without any grade phrase (a clinician's words, an untrained model's output) grades nothing.
+        ("Foot: The steps look short and the feet drag.", []),
     ],
 )
 def test_each_way_a_phrase_grades_a_parameter(text, graded):

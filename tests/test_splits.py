@@ -57,3 +57,31 @@ def test_modal_score_and_bad_requests():
         make_split({"a": 0, "b": 1}, SplitConfig(), seed=0)
     with pytest.raises(ValueError, match="fold 7 out of range"):
         make_split(cohort(), SplitConfig(scheme="kfold", folds=5, fold=7), seed=0)
+
+
+def two_datasets():
+    """Subjects of two cohorts, namespaced by dataset as a several-source corpus names them."""
+    subjects = {f"{name}/S{i:03d}": i % 4 for name, n in (("A", 12), ("B", 8)) for i in range(n)}
+    return subjects, {subject: subject.split("/")[0] for subject in subjects}
+
+
+def test_lodo_holds_out_each_dataset_and_stratifies_by_dataset():
+    subjects, datasets = two_datasets()
+    config = SplitConfig(scheme="lodo")
+    assert num_folds(subjects, config, datasets) == 2
+    for fold, held_out in enumerate(("A", "B")):
+        split = make_split(subjects, SplitConfig(scheme="lodo", fold=fold), seed=0, subject_dataset=datasets)
+        assert_disjoint_cover(split, subjects)
+        assert {datasets[s] for s in split.test} == {held_out}
+        assert {datasets[s] for s in split.train + split.val} == {"AB".replace(held_out, "")}
+    # A hold-out split draws test subjects from both datasets, in proportion.
+    holdout = make_split(subjects, SplitConfig(test_fraction=0.2), seed=0, subject_dataset=datasets)
+    assert sorted(datasets[s] for s in holdout.test) == ["A", "A", "B", "B"]
+    assert holdout == make_split(subjects, SplitConfig(test_fraction=0.2), seed=0, subject_dataset=datasets)
+    # One dataset: the same split as without datasets.
+    single = {s: "A" for s in cohort()}
+    assert make_split(cohort(), SplitConfig(), seed=0, subject_dataset=single) == make_split(cohort(), SplitConfig(), 0)
+    with pytest.raises(ValueError, match="lodo .* needs a corpus of at least 2 datasets"):
+        num_folds(cohort(), config, single)
+    with pytest.raises(ValueError, match="lodo fold 2 out of range for 2 datasets"):
+        make_split(subjects, SplitConfig(scheme="lodo", fold=2), seed=0, subject_dataset=datasets)

@@ -127,14 +127,15 @@ class ReasoningStageConfig(SFTStageConfig):
 
 @dataclass
 class CVConfig:
-    # none: one run on data.split; kfold: `folds` subject-disjoint folds; loso: one fold per subject. Each fold runs
+    # none: one run on data.split; kfold: `folds` subject-disjoint folds; loso: one fold per subject; lodo: one fold
+    # per dataset of a several-source corpus (leave one dataset out). Each fold runs
     # the pipeline into <run>/fold_<k> (agir.pipeline.cv), and <run>/cv.json gathers mean and std over the folds.
     scheme: str = "none"
     folds: int = 5
 
     def __post_init__(self) -> None:
-        if self.scheme not in ("none", "kfold", "loso"):
-            raise ConfigError(f"cv.scheme must be none, kfold or loso, not {self.scheme!r}")
+        if self.scheme not in ("none", "kfold", "loso", "lodo"):
+            raise ConfigError(f"cv.scheme must be none, kfold, loso or lodo, not {self.scheme!r}")
 
 
 STAGES = ("tokenizer", "generative", "reasoning")
@@ -174,6 +175,11 @@ def _check_keys(values: dict, schema: type, where: str) -> None:
             raise ConfigError(f"unknown config key '{path}'; valid keys {level}: {', '.join(fields)}")
         if dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
             _check_keys(value, hints[key], path)
+        element = getattr(hints[key], "__args__", (None,))[0]
+        if dataclasses.is_dataclass(element) and isinstance(value, list):
+            for index, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    _check_keys(entry, element, f"{path}[{index}]")
 
 
 def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> list[dict]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from agir.config import ConfigError
 from agir.pipeline.evaluation import SPLITS, evaluate_run
 from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP
-from agir.pipeline.run_report import HEADLINE
+from agir.pipeline.run_report import HEADLINE, metric_text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
     names = HEADLINE + ("faithfulness", "grade_agreement", "bleu", "rouge_l")
-    print("  ".join(f"{name} {metrics[f'{args.split}_{name}']:.3f}" for name in names))
+    cells = {name: metric_text(metrics[f"{args.split}_{name}"]) for name in names}
+    # Free-text rationales may cite no number or grade no measured parameter: say so rather than n/a.
+    if not metrics[f"{args.split}_numeric_claims"]:
+        cells["faithfulness"] = "(no measured claims)"
+    if not metrics[f"{args.split}_graded_findings"]:
+        cells["grade_agreement"] = "(no grade words)"
+    print("  ".join(f"{name} {cell}" for name, cell in cells.items()))
     print(f"written to {Path(args.run) / 'evaluation'}")
     return 0
 

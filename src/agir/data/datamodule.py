@@ -116,7 +116,8 @@ class GaitDataModule(L.LightningDataModule):
             if unknown:
                 raise ValueError(f"{self.split_file}: split names subjects not in the corpus: {sorted(unknown)[:5]}")
             return split
-        split = make_split(subject_scores((it.subject, it.score) for it in items), self.config.split, self.seed)
+        scores = subject_scores((it.subject, it.score) for it in items)
+        split = make_split(scores, self.config.split, self.seed, {it.subject: it.dataset for it in items})
         if self.split_file is not None and (self.trainer is None or self.trainer.is_global_zero):
             split.save(self.split_file)
         return split

@@ -19,7 +19,9 @@ def format_summary(items: list[CorpusItem]) -> str:
     for item in items:
         by_score[item.score].append(item)
     header = f"{'score':>5} {'subjects':>8} {'trials':>6} " + " ".join(f"{k:>24}" for k in SUMMARY_KEYS)
-    lines = [f"{len(items)} trials of {len({it.subject for it in items})} subjects", header]
+    datasets = sorted({it.dataset for it in items})
+    counts = ", ".join(f"{name}: {sum(it.dataset == name for it in items)}" for name in datasets)
+    lines = [f"{len(items)} trials of {len({it.subject for it in items})} subjects ({counts} trials)", header]
     for score in sorted(by_score):
         group = by_score[score]
         cells = []

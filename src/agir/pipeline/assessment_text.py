@@ -18,6 +18,8 @@ def format_text(assessment: dict) -> str:
             f"faithfulness: {len(faithfulness['matched'])}/{faithfulness['n_claims']} numeric claims match "
             f"the measurements ({faithfulness['tolerance']})"
         )
+    else:
+        lines.append("faithfulness: no measured claims (the rationale cites no number)")
     for mismatch in faithfulness["mismatches"]:
         measured = "not measured" if mismatch["measured"] is None else f"measured {mismatch['measured']:g}"
         lines.append(f"  mismatch: {mismatch['text']!r} ({mismatch['key']}, {measured})")

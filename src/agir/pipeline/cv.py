@@ -1,10 +1,13 @@
 """Cross-validation: the pipeline once per subject-disjoint fold, then mean and std over the folds.
 
-`cv.scheme=kfold cv.folds=K` or `cv.scheme=loso` (one fold per subject) sets `data.split` for each fold and runs the
-whole pipeline into `<run>/fold_<k>/` (its own tokenizer, stages and `report.json`), on the run's one corpus. Every
-interpolation (`${run.out_dir}/tokenizer`, ...) is resolved again per fold, so no fold reads another's stages.
+`cv.scheme=kfold cv.folds=K`, `cv.scheme=loso` (one fold per subject) or `cv.scheme=lodo` (one fold per dataset of a
+several-source corpus, leave one dataset out) sets `data.split` for each fold and runs the whole pipeline into
+`<run>/fold_<k>/` (its own tokenizer, stages and `report.json`), on the run's one corpus. Every interpolation
+(`${run.out_dir}/tokenizer`, ...) is resolved again per fold, so no fold reads another's stages.
 `<run>/cv.json` holds, for AGIR and the gait-parameter baseline, each headline metric's per-fold values, mean and
-sample std (folds where a metric is undefined, e.g. QWK with one predicted class, are left out and counted).
+sample std (folds where a metric is undefined, e.g. QWK with one predicted class, are left out and counted), and
+`out_of_fold`: macro-F1 over scores 0-3 and 0-2 of every fold's test predictions together, pooled and per dataset
+(the numbers CARE-PD reports for LOSO and LODO, where one fold's test set is one subject or one dataset).
 """
 
 from __future__ import annotations
@@ -21,17 +24,22 @@ from agir.config import load_config, save_config
 from agir.data.corpus import ensure_corpus, read_manifest
 from agir.data.data_config import SplitConfig
 from agir.data.splits import num_folds, subject_scores
-from agir.pipeline.run_report import HEADLINE
+from agir.pipeline.run_report import HEADLINE, dataset_metrics, format_datasets, metric_text
 from agir.pipeline.runs import StageError, run_dir, write_json
 
 MODELS = {"agir": "AGIR", "baseline": "baseline (RF)"}
+METRICS = HEADLINE + ("macro_f1_0_2",)
 
 
 def fold_count(config: DictConfig) -> int:
     """How many folds `cv` asks for over the run's corpus (built here when missing)."""
     items = read_manifest(ensure_corpus(config.data, config.seed))
     scheme = SplitConfig(scheme=config.cv.scheme, folds=config.cv.folds)
-    return num_folds(subject_scores((item.subject, item.score) for item in items), scheme)
+    scores = subject_scores((item.subject, item.score) for item in items)
+    try:
+        return num_folds(scores, scheme, {item.subject: item.dataset for item in items})
+    except ValueError as error:
+        raise StageError(f"cv.scheme={config.cv.scheme}: {error}") from None
 
 
 def fold_config(paths: Sequence[str], overrides: Sequence[str], config: DictConfig, fold: int) -> DictConfig:
@@ -53,7 +61,7 @@ def summarize(reports: list[dict]) -> dict:
     summary: dict = {"folds": len(reports)}
     for model in MODELS:
         summary[model] = {}
-        for name in HEADLINE:
+        for name in METRICS:
             values = [float(report[model][name]) for report in reports]
             defined = [value for value in values if not math.isnan(value)]
             summary[model][name] = {
@@ -69,7 +77,10 @@ def format_summary(summary: dict, scheme: str) -> str:
     header = f"{scheme}, {summary['folds']} folds"
     lines = [f"{header:<18}" + "".join(f"{name:>18}" for name in HEADLINE)]
     for model, label in MODELS.items():
-        cells = (f"{summary[model][name]['mean']:.3f} ± {summary[model][name]['std']:.3f}" for name in HEADLINE)
+        cells = (
+            f"{metric_text(summary[model][name]['mean'])} ± {metric_text(summary[model][name]['std'])}"
+            for name in HEADLINE
+        )
         lines.append(f"{label:<18}" + "".join(f"{cell:>18}" for cell in cells))
     return "\n".join(lines)
 
@@ -92,7 +103,10 @@ def fit_cross_validation(
         L.seed_everything(fold_run.seed, workers=True, verbose=False)  # a fold rerun alone trains the same
         fit_pipeline(fold_run)
         reports.append(json.loads((run_dir(fold_run) / "report.json").read_text()))
-    summary = {"scheme": config.cv.scheme, **summarize(reports)}
+    pooled = dataset_metrics([row for report in reports for row in report["test_predictions"]])
+    summary = {"scheme": config.cv.scheme, **summarize(reports), "out_of_fold": pooled}
+    summary["fold_datasets"] = [sorted(report["by_dataset"]) for report in reports]
     write_json(run_dir(config) / "cv.json", summary)
     print(format_summary(summary, config.cv.scheme))
+    print(f"\nevery fold's test predictions together:\n{format_datasets(pooled)}")
     return summary

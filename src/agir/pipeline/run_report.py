@@ -1,13 +1,16 @@
 """The end of a pipeline run: AGIR's held-out metrics beside the gait-parameter baseline on the same split.
 
-`report.json` has `agir` and `baseline` (accuracy, macro-F1, QWK, MAE, invalid rate, per class; for AGIR also the
-faithfulness of its rationales' numbers to the measured parameters), the split sizes and one example rationale; the
-printed table shows the headline numbers.
+`report.json` has `agir` and `baseline` (accuracy, macro-F1 over scores 0-3 and over 0-2 as CARE-PD also reports
+it, with 3 merged into 2, QWK, MAE, invalid rate, per class; for AGIR also the faithfulness of its rationales'
+numbers and grade words to the measured parameters), `by_dataset` (both macro-F1s of each dataset of the test set),
+`test_predictions` (each test trial's dataset, target and both models' scores, which cross-validation pools), the
+split sizes and one example rationale; the printed table shows the headline numbers.
 """
 
 from __future__ import annotations
 
 import json
+import math
 
 from omegaconf import DictConfig
 
@@ -15,22 +18,62 @@ from agir.data.corpus import read_manifest
 from agir.data.splits import SubjectSplit
 from agir.pipeline.baseline import fit_baseline, predict_baseline
 from agir.pipeline.runs import run_dir
-from agir.tasks.score_metrics import ScoreConfusion
-from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
+from agir.tasks.score_metrics import ScoreConfusion, merge_scores_above, score_metrics
+from agir.text.faithfulness import check_faithfulness, claims_summary, summarize_faithfulness
 
 HEADLINE = ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
+MODELS = ("agir", "baseline")
 
 
 def confusion_metrics(targets: list[int], predictions: list[int | None]) -> dict[str, float]:
+    """The score metrics, and `macro_f1_0_2`: macro-F1 on the 0-2 scale (3 merged into 2)."""
     confusion = ScoreConfusion()
     confusion.update(targets, predictions)
-    return confusion.compute()
+    merged = score_metrics(merge_scores_above(confusion.counts, 2))
+    return confusion.compute() | {"macro_f1_0_2": merged["macro_f1"]}
+
+
+def dataset_metrics(rows: list[dict]) -> dict:
+    """Both macro-F1s of each model over `rows` (`dataset`, `target`, one score per model), pooled and per
+    dataset."""
+
+    def scored(group: list[dict]) -> dict:
+        targets = [row["target"] for row in group]
+        return {"trials": len(group)} | {
+            model: {
+                key: value
+                for key, value in confusion_metrics(targets, [row[model] for row in group]).items()
+                if key in ("macro_f1", "macro_f1_0_2")
+            }
+            for model in MODELS
+        }
+
+    datasets = sorted({row["dataset"] for row in rows})
+    return {
+        "pooled": scored(rows),
+        "by_dataset": {name: scored([row for row in rows if row["dataset"] == name]) for name in datasets},
+    }
+
+
+def format_datasets(metrics: dict) -> str:
+    """Per dataset and pooled, AGIR's and the baseline's macro-F1 over scores 0-3 and 0-2."""
+    columns = [f"{label} {scale}" for label in ("AGIR", "baseline") for scale in ("F1 0-3", "F1 0-2")]
+    lines = [f"{'dataset':<18}{'trials':>8}" + "".join(f"{column:>18}" for column in columns)]
+    for name, group in [*metrics["by_dataset"].items(), ("pooled", metrics["pooled"])]:
+        cells = [group[model][key] for model in MODELS for key in ("macro_f1", "macro_f1_0_2")]
+        lines.append(f"{name:<18}{group['trials']:>8}" + "".join(f"{metric_text(cell):>18}" for cell in cells))
+    return "\n".join(lines)
+
+
+def metric_text(value: float) -> str:
+    """A metric as a table shows it: `n/a` where it is undefined (QWK and MAE without one valid score), never nan."""
+    return "n/a" if math.isnan(value) else f"{value:.3f}"
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
     lines = [f"{'held-out subjects':<18}" + "".join(f"{name:>14}" for name in HEADLINE)]
     for label, metrics in rows.items():
-        lines.append(f"{label:<18}" + "".join(f"{metrics[name]:>14.3f}" for name in HEADLINE))
+        lines.append(f"{label:<18}" + "".join(f"{metric_text(metrics[name]):>14}" for name in HEADLINE))
     return "\n".join(lines)
 
 
@@ -48,17 +91,31 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     test = [item for item in items if item.subject in split.test]
     baseline = fit_baseline(train, config.seed)
     agir = confusion_metrics([p["target"] for p in predictions], [p["score"] for p in predictions])
-    parameters = {item.id: item.parameters for item in test}
+    by_id = {item.id: item for item in test}
     agir |= summarize_faithfulness(
-        [check_faithfulness(p["rationale"], parameters[p["id"]], p["score"]) for p in predictions]
+        [check_faithfulness(p["rationale"], by_id[p["id"]].parameters, p["score"]) for p in predictions]
     )
-    reference = confusion_metrics(
-        [item.score for item in test], predict_baseline(baseline, [item.parameters for item in test])
+    baseline_scores = dict(
+        zip(by_id, predict_baseline(baseline, [item.parameters for item in by_id.values()]), strict=True)
     )
+    reference = confusion_metrics([item.score for item in test], list(baseline_scores.values()))
+    rows = [
+        {
+            "id": p["id"],
+            "dataset": by_id[p["id"]].dataset,
+            "target": p["target"],
+            "agir": p["score"],
+            "baseline": baseline_scores[p["id"]],
+        }
+        for p in predictions
+    ]
+    datasets = dataset_metrics(rows)
     example = predictions[0]
     report = {
         "agir": agir,
         "baseline": reference,
+        "by_dataset": datasets["by_dataset"],
+        "test_predictions": rows,
         "split": {
             "scheme": split.scheme,
             "train_subjects": len(split.train),
@@ -72,9 +129,10 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
         [
             "",
             format_table({"AGIR": agir, "baseline (RF)": reference}),
-            f"AGIR rationales: {agir['faithfulness']:.1%} of {agir['numeric_claims']} numeric claims match the "
-            f"measured parameters; {agir['grade_agreement']:.1%} of {agir['graded_findings']} grade words are the "
-            f"measured values' grades; {agir['contradiction_rate']:.1%} contradict their score in words",
+            "",
+            format_datasets(datasets),
+            "",
+            claims_summary(agir),
             "",
             f"example rationale ({example['id']}, true score {example['target']}, predicted {example['score']}):",
             example["rationale"],

@@ -57,21 +57,31 @@ def quadratic_weighted_kappa(counts: torch.Tensor) -> float:
     return float(1 - (weights * observed).sum() / disagreement_by_chance)
 
 
+def merge_scores_above(counts: torch.Tensor, top: int) -> torch.Tensor:
+    """The confusion matrix over scores 0..`top`, every higher score (true or predicted) counted as `top`: CARE-PD's
+    0-2 scale merges 3 into 2. The invalid column stays last."""
+    classes = counts.shape[0]
+    rows = torch.cat([counts[:top], counts[top:].sum(0, keepdim=True)])
+    return torch.cat([rows[:, :top], rows[:, top:classes].sum(1, keepdim=True), rows[:, classes:]], dim=1)
+
+
 def score_metrics(counts: torch.Tensor) -> dict[str, float]:
-    """Accuracy, macro-F1 over the classes present, per-class precision/recall/F1, QWK, MAE and invalid rate."""
+    """Accuracy, macro-F1 over the classes present, per-class precision/recall/F1, QWK, MAE and invalid rate, over a
+    matrix of any number of scores (rows) with the invalid column last."""
     counts = counts.long().cpu()
     total = int(counts.sum())
     if total == 0:
         raise ValueError("no predictions to score")
-    valid = counts[:, :NUM_SCORES]
+    scores = range(counts.shape[0])
+    valid = counts[:, : len(scores)]
     correct = int(valid.diagonal().sum())
     metrics: dict[str, float] = {
         "n": total,
         "accuracy": correct / total,
-        "invalid_rate": float(counts[:, INVALID].sum()) / total,
+        "invalid_rate": float(counts[:, -1].sum()) / total,
     }
     f1s = []
-    for score in SCORES:
+    for score in scores:
         support = int(counts[score].sum())
         if support == 0:
             continue  # a class absent from the targets is not averaged in
@@ -90,7 +100,7 @@ def score_metrics(counts: torch.Tensor) -> dict[str, float]:
     metrics["macro_f1"] = sum(f1s) / len(f1s)
     n_valid = int(valid.sum())
     if n_valid:
-        index = torch.arange(NUM_SCORES)
+        index = torch.arange(len(scores))
         metrics["mae"] = float((valid * (index[:, None] - index[None, :]).abs()).sum()) / n_valid
         metrics["qwk"] = quadratic_weighted_kappa(valid)
     else:

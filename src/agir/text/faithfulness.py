@@ -78,3 +78,19 @@ def summarize_faithfulness(checks: list[dict]) -> dict[str, float]:
         ),
         "graded_findings": graded,
     }
+
+
+def claims_summary(summary: Mapping) -> str:
+    """`summarize_faithfulness`'s result as one sentence; free-text rationales that cite no number, or grade no
+    measured parameter, say so instead of showing a share of nothing."""
+    numbers = (
+        f"{summary['faithfulness']:.1%} of {summary['numeric_claims']} numeric claims match the measured parameters"
+        if summary["numeric_claims"]
+        else "no measured claims (they cite no number)"
+    )
+    grades = (
+        f"{summary['grade_agreement']:.1%} of {summary['graded_findings']} grade words are the measured values' grades"
+        if summary["graded_findings"]
+        else "no grade words of measured parameters"
+    )
+    return f"AGIR rationales: {numbers}; {grades}; {summary['contradiction_rate']:.1%} contradict their score in words"

@@ -154,6 +154,8 @@ def _page(name: str, assessment: Mapping, motion: Motion | None) -> str:
     )
     if faithfulness and faithfulness.get("fraction") is not None:
         legend += f"<p>Faithfulness: {100 * float(faithfulness['fraction']):.0f}% of the claims match.</p>"
+    elif faithfulness:
+        legend += "<p>Faithfulness: no measured claims (the rationale cites no number).</p>"
     body.append(
         f'<h2>Rationale</h2>{legend}<div class="rationale">{_highlighted(rationale, parameters, faithfulness)}'
         f"</div>{_grade_notes(rationale, parameters, faithfulness)}"
