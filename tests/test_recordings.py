@@ -31,8 +31,11 @@ def test_humanml3d_folder_and_labels_become_a_corpus_with_skips_reported(tmp_pat
     joints_dir.mkdir(parents=True)
     for name, (joints, _) in zip(("000001", "000002", "000003"), walks, strict=True):
         np.save(joints_dir / f"{name}.npy", joints)
+    gap = walks[0][0].copy()
+    gap[5, 3] = np.nan  # a one-frame gap is filled, and the manifest says so
+    np.save(joints_dir / "000001.npy", gap)
     broken = walks[1][0].copy()
-    broken[5, 3] = np.nan
+    broken[:, 3] = np.nan  # a joint never seen leaves nothing to keep
     np.save(joints_dir / "000002.npy", broken)
     (tmp_path / "labels.csv").write_text(
         "subject,trial,score,medication\n"
@@ -53,10 +56,12 @@ def test_humanml3d_folder_and_labels_become_a_corpus_with_skips_reported(tmp_pat
     [item] = read_manifest(corpus)
     assert (item.id, item.subject, item.score, item.fps) == ("P1_new_joints_000001", "P1", walks[0][1], 30.0)
     assert item.extras["medication"] == "on" and item.extras["trial"] == "new_joints/000001"
+    assert item.extras["reading_notes"][0].startswith("filled 1 gap of up to 0.2 s by spline interpolation")
     assert item.parameters["speed_m_s"] is not None and item.rationale.endswith(f"Score: {walks[0][1]}")
     skipped = json.loads((corpus / "corpus.json").read_text())["skipped"]
     assert sorted(skipped) == ["P2_new_joints_000002", "P4_new_joints_000004", "unlabelled_new_joints_000003"]
-    assert "000002.npy: 1 of" in skipped["P2_new_joints_000002"] and "NaN" in skipped["P2_new_joints_000002"]
+    assert "000002.npy: no part of at least 8 frames without gaps" in skipped["P2_new_joints_000002"]
+    assert "gaps at spine1 frames 0-" in skipped["P2_new_joints_000002"]
     assert "no label for trial 'new_joints/000003'" in skipped["unlabelled_new_joints_000003"]
     assert "has a label but no recording" in skipped["P4_new_joints_000004"]
     assert corpus_is_current(config.data, config.seed, corpus)
