@@ -37,7 +37,7 @@ def parameter_chart_png(parameters: Mapping[str, object]) -> bytes:
     figure, axes = plt.subplots(rows, COLUMNS, figsize=(10, 1.25 * rows + 0.5), dpi=80, squeeze=False)
     for axis in axes.ravel()[len(measured) :]:
         axis.set_axis_off()
-    for axis, (key, value) in zip(axes.ravel(), measured, strict=True):
+    for axis, (key, value) in zip(axes.ravel(), measured, strict=False):  # the grid may have spare axes
         bands = (("healthy", healthy_band(key), HEALTHY_COLOUR, 0.6), ("PD", PD_BANDS[key], PD_COLOUR, 0.2))
         for _, (low, high), colour, y in bands:
             axis.barh(y, high - low, left=low, height=0.32, color=colour, alpha=0.45)
