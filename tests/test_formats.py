@@ -128,6 +128,20 @@ def test_carepd_cohort_with_smpl_parameters_becomes_canonical_joints(tmp_path, s
         walk_motion(path, cohort["SUB01"]["walk_1"], None)
 
 
+def test_smpl_model_flag_reaches_a_walk_pickle_of_smpl_parameters(tmp_path, smpl_model_file, capsys):
+    write_pickle(tmp_path / "walk.pkl", carepd_walk(frames=90))
+    assert gait_cli([str(tmp_path / "walk.pkl")]) == 1
+    error = capsys.readouterr().err
+    assert (
+        error.startswith(f"error: {tmp_path / 'walk.pkl'}: SMPL parameters but no joints") and "--smpl-model" in error
+    )
+    assert error.count("\n") == 1
+    assert gait_cli([str(tmp_path / "walk.pkl"), "--smpl-model", str(smpl_model_file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["duration_s"] == pytest.approx(3.0, abs=0.05)
+    assert gait_cli([str(tmp_path / "walk.pkl"), "--smpl-model", str(tmp_path / "none.npz")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'none.npz'}: SMPL model file not found\n"
+
+
 def test_carepd_walk_with_precomputed_joints_loads_directly(tmp_path):
     joints = walking_rest_pose(40, 25.0) * 1000  # millimetres, detected
     write_pickle(tmp_path / "walk.pkl", {"joints": joints, "fps": np.float64(25.0), "UPDRS_GAIT": 0})

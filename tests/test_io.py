@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from poses import REST_POSE
 
+from agir.gait import main as gait_cli
 from agir.motion.io import Motion, MotionFileError, load_motion, resample, save_motion
 from agir.motion.layout_completion import load_layout_file
 from agir.motion.skeleton import JOINT_INDEX, LAYOUTS, SMPL22_JOINTS, get_layout
@@ -224,7 +225,7 @@ LIFTER15 = {  # a video lifter's 15 joints, in its own order and names
 }
 
 
-def test_a_layout_file_maps_any_joint_set_and_completes_the_trunk(tmp_path):
+def test_a_layout_file_maps_any_joint_set_and_completes_the_trunk(tmp_path, capsys):
     body = walking_body()
     camera = (body - body[:, :1]) @ TURNED_UP["-y"].T  # root-relative, y down: a lifter's output
     np.save(tmp_path / "lifted.npy", np.stack([camera[:, JOINT_INDEX[joint]] for joint in LIFTER15.values()], axis=1))
@@ -244,6 +245,10 @@ def test_a_layout_file_maps_any_joint_set_and_completes_the_trunk(tmp_path):
         np.testing.assert_allclose(motion.joints[:, JOINT_INDEX[joint]], relative[:, JOINT_INDEX[joint]], atol=1e-5)
     spine2 = 0.55 * relative[:, JOINT_INDEX["pelvis"]] + 0.45 * relative[:, JOINT_INDEX["neck"]]
     np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["spine2"]], spine2, atol=1e-5)
+    # The same through agir.gait's flags, the axis forced and the units given.
+    flags = ["--layout-file", str(tmp_path / "lifter15.json"), "--fps", "25", "--up=-y", "--units", "m", "--json"]
+    assert gait_cli([str(tmp_path / "lifted.npy"), *flags]) == 0
+    assert json.loads(capsys.readouterr().out)["notes"] == motion.notes[:2]
     (tmp_path / "bad.json").write_text(json.dumps({"Pelvis": "hips"}))
     with pytest.raises(ValueError, match=r"bad.json: 'Pelvis' -> 'hips' is not a canonical joint"):
         load_layout_file(tmp_path / "bad.json")

@@ -18,7 +18,7 @@ import json
 import sys
 
 from agir.gait import format_table
-from agir.motion.load_options import add_load_arguments, load_options_from_args
+from agir.motion.load_options import add_load_arguments, load_options_from
 from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, load_for_assessment
 from agir.viz.html_report import write_report
 
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     add_load_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        options = load_options_from_args(args)
+        options = load_options_from(args)
         assessor = load_assessor(args.run, args.device)
         assessments = assess_files(
             assessor, args.files, args.batch_size, len(args.files) > 1, options, NUMBER_MODES.get(args.numbers)

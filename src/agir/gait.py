@@ -15,7 +15,7 @@ import sys
 
 from agir.motion.gait_parameters import PARAMETER_KEYS, UNITS, extract_gait_parameters
 from agir.motion.io import MotionFileError
-from agir.motion.load_options import LoadOptions, add_load_arguments, load_options_from_args
+from agir.motion.load_options import LoadOptions, add_load_arguments, load_options_from
 
 COUNTS = {"count", "steps"}  # units of integer parameters
 _UNIT_SUFFIXES = ("_m_s", "_steps_min", "_pct", "_deg", "_m", "_s")
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     add_load_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        options = load_options_from_args(args)
+        options = load_options_from(args)
     except ValueError as error:  # a bad --layout-file, --markers or --smpl-model file, named in the message
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -23,8 +23,8 @@ from agir.data.recordings_config import RecordingsConfig
 from agir.data.records import SkippedRecord, SourceRecord
 from agir.motion.formats.carepd import read_cohort, walk_labels, walk_motion
 from agir.motion.formats.humanml3d import decode_features, load_stats
-from agir.motion.io import MotionFileError, RawMotion, ReadOptions, canonical_motion, numpy_errors, read_raw
-from agir.motion.load_options import LoadOptions, make_load_options
+from agir.motion.io import MotionFileError, RawMotion, ReadOptions, numpy_errors, read_raw
+from agir.motion.load_options import LoadOptions, load_options_from
 
 Record = SourceRecord | SkippedRecord
 DEFAULT_PATTERNS = {"carepd": "*.pkl", "humanml3d": "*.npy", "bvh": "**/*.bvh", "c3d": "**/*.c3d"}
@@ -83,20 +83,6 @@ def _item_id(subject: str, trial: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{subject}_{trial}")
 
 
-def load_options(recordings: RecordingsConfig) -> LoadOptions:
-    """How the recordings are read (agir.motion.load_options), from data.recordings; a bad named file is an error."""
-    return make_load_options(
-        fps=recordings.fps,
-        layout=recordings.layout,
-        layout_file=recordings.layout_file or None,
-        units=recordings.units,
-        up=recordings.up,
-        max_gap_s=recordings.max_gap_s,
-        markers=recordings.markers or None,
-        smpl_model=recordings.smpl_model or None,
-    )
-
-
 def _record(
     config: DataConfig,
     load: LoadOptions,
@@ -109,16 +95,7 @@ def _record(
 ) -> Record:
     item_id = _item_id(subject, trial)
     try:
-        motion = canonical_motion(
-            path,
-            raw,
-            fps=load.fps,
-            layout=load.layout,
-            units=load.units,
-            up=load.up,
-            target_fps=config.fps,
-            max_gap_s=load.max_gap_s,
-        )
+        motion = load.canonical(path, raw, config.fps)
     except MotionFileError as error:
         return SkippedRecord(item_id, str(error))
     extras = {"trial": trial, "source_file": path} | ({"medication": str(medication)} if medication else {})
@@ -131,7 +108,7 @@ def _file_records(config: DataConfig, read: Callable[[Path, ReadOptions], RawMot
     options = config.recordings
     if not options.labels_csv:
         raise ValueError(f"data.recordings.labels_csv is needed for source {config.source!r}")
-    load = load_options(options)
+    load = load_options_from(options)
     labels = read_labels(options.labels_csv)
     found = set()
     for path in _recordings(options, config.source):
@@ -172,7 +149,7 @@ def _unmatched_labels(
 
 def _carepd_records(config: DataConfig, seed: int) -> Iterator[Record]:
     options = config.recordings
-    load = load_options(options)
+    load = load_options_from(options)
     labels = read_labels(options.labels_csv) if options.labels_csv else {}
     found = set()
     for path in _recordings(options, config.source):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from agir.motion.formats.smpl import load_smpl_model
 from agir.motion.gaps import DEFAULT_MAX_GAP_S
-from agir.motion.io import UNIT_SCALES, Motion, ReadOptions, load_motion
+from agir.motion.io import UNIT_SCALES, Motion, RawMotion, ReadOptions, canonical_motion, read_raw
 from agir.motion.layout_completion import load_layout_file
 from agir.motion.orientation import UP_CHOICES
 from agir.motion.skeleton import LAYOUTS, JointLayout
@@ -37,15 +37,19 @@ class LoadOptions:
 
     def load(self, path: str | Path, target_fps: float | None = None) -> Motion:
         """The file as canonical joints, at `target_fps` if given."""
-        return load_motion(
+        return self.canonical(path, read_raw(Path(path), self.read), target_fps)
+
+    def canonical(self, path: str | Path, raw: RawMotion, target_fps: float | None = None) -> Motion:
+        """What a reader found in `path` as canonical joints, at `target_fps` if given."""
+        return canonical_motion(
             path,
+            raw,
             fps=self.fps,
             layout=self.layout,
             units=self.units,
             up=self.up,
             target_fps=target_fps,
             max_gap_s=self.max_gap_s,
-            read_options=self.read,
         )
 
 
@@ -60,27 +64,23 @@ def read_marker_map(path: str | Path) -> dict[str, str | list[str]]:
     return content
 
 
-def make_load_options(
-    *,
-    fps: float | None = None,
-    layout: str | None = None,
-    layout_file: str | None = None,
-    units: str = "auto",
-    up: str = "auto",
-    max_gap_s: float = DEFAULT_MAX_GAP_S,
-    markers: str | None = None,
-    smpl_model: str | None = None,
-) -> LoadOptions:
-    """LoadOptions with the named files read once; ValueError (or MotionFileError) naming a bad file."""
+def load_options_from(values: object) -> LoadOptions:
+    """LoadOptions from parsed flags or a `data.recordings` config (attributes fps, layout, layout_file, units, up,
+    max_gap_s, markers, smpl_model; "" or None where unset), the named files read once; ValueError (or
+    MotionFileError) naming a bad file."""
+    layout, layout_file = values.layout or None, values.layout_file or None
     if layout and layout_file:
         raise ValueError("give a layout name or a layout file, not both")
     return LoadOptions(
-        fps,
-        load_layout_file(layout_file) if layout_file else layout or None,
-        units,
-        up,
-        max_gap_s,
-        ReadOptions(read_marker_map(markers) if markers else None, load_smpl_model(smpl_model) if smpl_model else None),
+        values.fps,
+        load_layout_file(layout_file) if layout_file else layout,
+        values.units,
+        values.up,
+        values.max_gap_s,
+        ReadOptions(
+            read_marker_map(values.markers) if values.markers else None,
+            load_smpl_model(values.smpl_model) if values.smpl_model else None,
+        ),
     )
 
 
@@ -90,9 +90,10 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", help=f"joint layout when the joint count is ambiguous: {', '.join(LAYOUTS)}")
     parser.add_argument("--layout-file", metavar="JSON", help="any other joint set: {source joint: canonical joint}")
     parser.add_argument("--units", default="auto", choices=("auto", *UNIT_SCALES), help="units (default: detected)")
-    parser.add_argument("--up", default="auto", choices=UP_CHOICES, help="up axis, e.g. z or -y (default: detected)")
+    parser.add_argument("--up", default="auto", choices=UP_CHOICES, help="up axis, e.g. z or --up=-y (default: auto)")
     parser.add_argument(
         "--max-gap",
+        dest="max_gap_s",
         type=float,
         default=DEFAULT_MAX_GAP_S,
         metavar="S",
@@ -100,16 +101,3 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--markers", metavar="JSON", help="C3D marker map: {canonical joint: marker or [markers]}")
     parser.add_argument("--smpl-model", metavar="FILE", help="SMPL model file for CARE-PD pickles of SMPL parameters")
-
-
-def load_options_from_args(args: argparse.Namespace) -> LoadOptions:
-    return make_load_options(
-        fps=args.fps,
-        layout=args.layout,
-        layout_file=args.layout_file,
-        units=args.units,
-        up=args.up,
-        max_gap_s=args.max_gap,
-        markers=args.markers,
-        smpl_model=args.smpl_model,
-    )
