@@ -436,8 +436,12 @@ def test_c3d_gaps_are_filled_or_cut_and_the_output_says_so(tmp_path, capsys):
     long = lab_markers(body)
     long["R.Ankle.Medial"][:300] = np.nan  # the first 2 s
     write_c3d(tmp_path / "long_gap.c3d", long, fps=150.0)
-    assert gait_cli([str(tmp_path / "short_gap.c3d"), str(tmp_path / "long_gap.c3d"), "--json"]) == 0
-    short_out, long_out = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    files = [str(tmp_path / "short_gap.c3d"), str(tmp_path / "missing.c3d"), str(tmp_path / "long_gap.c3d")]
+    assert gait_cli([*files, "--json"]) == 1  # the missing file fails alone
+    captured = capsys.readouterr()
+    assert captured.err == f"error: {files[1]}: no such file\n"
+    short_out, long_out = (json.loads(line) for line in captured.out.splitlines())
+    assert (short_out["file"], long_out["file"]) == (files[0], files[2])
     assert (
         "filled 1 gap of up to 0.2 s by spline interpolation (PCHIP): L.Knee+L.Knee.Medial frames 400-411 "
         "(12 frames, 0.08 s)" in short_out["notes"]

@@ -1,17 +1,21 @@
 """Read motion files into AGIR's canonical joints (SMPL-22, metres, y up) with safe, explicit checks.
 
 A reader, chosen by file suffix from a small registry, returns the array exactly as stored plus whatever
-metadata the file states (fps, layout, units, up axis). `load_motion` then resolves that metadata against the
-caller's flags, maps the layout to SMPL-22, converts units and the up axis, checks the result and resamples.
-Every problem with a file is a `MotionFileError` whose message starts with the path; nothing is unpickled
-except through `agir.motion.formats.safe_pickle`, which admits only plain containers and numeric arrays.
+metadata the file states (fps, layout, units, up axis; or a layout it built for the file, e.g. from C3D markers).
+`load_motion` then resolves that metadata against the caller's flags (a frame rate the file states wins, with a
+note), fills short gaps and cuts long ones (`agir.motion.gaps`), maps the layout to SMPL-22, converts units, turns
+the up axis to +y by a proper rotation and checks left and right (`agir.motion.orientation`), and resamples. What
+it did that the user should know is in `Motion.notes`. Every problem with a file is a `MotionFileError` whose
+message starts with the path; nothing is unpickled except through `agir.motion.formats.safe_pickle`, which admits
+only plain containers and numeric arrays. The flags of the commands map onto `load_motion` in
+`agir.motion.load_options`.
 
 Supported files:
 - `.npy`: a numeric (frames, joints, 3) array; fps must be given, the layout is inferred from the joint count.
 - `.npz`: `joints` (or `positions`) plus optional scalar `fps`, `layout`, `units`, `up`. A file that also holds
   a `measured` mask was written by `save_motion`: its joints are already canonical, `layout` names their source.
 - `.csv`: a header of `<joint>_x,<joint>_y,<joint>_z` columns naming one layout's joints, plus an optional `time`
-  (seconds, fps derived from it) or `frame` column; an empty cell is a missing value (NaN).
+  (seconds, fps derived from it) or `frame` column; an empty cell is a missing value (NaN), a gap like any other.
 - `.npy` of (frames, 263) HumanML3D feature vectors, `.pkl` (CARE-PD walk), `.bvh`, `.c3d`: see
   `agir.motion.formats`, whose readers register themselves with `register_reader` and `register_feature_decoder`.
 """
