@@ -333,6 +333,20 @@ def test_c3d_without_the_marker_set_names_the_missing_markers(tmp_path):
     assert "\n" not in str(caught.value)
 
 
+def test_c3d_lower_body_markers_measure_the_legs_and_null_the_rest_with_reasons(tmp_path, capsys):
+    pytest.importorskip("ezc3d", reason="C3D reading needs the optional ezc3d package (pip install 'agir[c3d]')")
+    body = synthetic_walk(100.0)[:400]
+    legs = {
+        name: xyz for name, xyz in plug_in_gait_markers(body).items() if name[1:] in ("ASI", "PSI", "KNE", "ANK", "TOE")
+    }
+    write_c3d(tmp_path / "legs.c3d", legs, fps=100.0)
+    assert gait_cli([str(tmp_path / "legs.c3d"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["stride_length_m"] > 0.9 and out["trunk_flexion_deg"] is None and out["arm_swing_left_deg"] is None
+    assert out["reasons"]["trunk_flexion_deg"] == "layout has no neck or upper-trunk joint"
+    assert "plug_in_gait: no spine1, spine2, spine3, neck, left_collar" in out["notes"][1]
+
+
 LAB_MAP = {  # the lab file's markers as a user would map them: lab hip centres, condyle and malleolus midpoints
     "left_hip": "V_L.Hip_JC",
     "right_hip": "V_R.Hip_JC",
