@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import held_out_files, stage_predictions, trained_run
+from helpers import held_out_files, lab_markers, stage_predictions, synthetic_walk, trained_run, write_c3d
 
 from agir.assess import main as assess_main
 from agir.models.llm import load_stage, read_stage_metadata
 from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
 
-KEYS = {"file", "score", "probabilities", "rationale", "parameters", "faithfulness", "error"}
+KEYS = {"file", "score", "probabilities", "rationale", "parameters", "faithfulness", "notes", "error"}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def assessor(run):
 def _bad_files(folder: Path) -> list[str]:
     (folder / "corrupt.npz").write_bytes(b"not a zip archive")
     nan = np.full((60, 22, 3), 0.5, dtype=np.float32)
-    nan[10:20] = np.nan
+    nan[5:55] = np.nan  # a gap too long to fill, and too little left around it
     np.savez(folder / "nan.npz", joints=nan, fps=30.0)
     np.savez(folder / "short.npz", joints=np.zeros((3, 22, 3), dtype=np.float32), fps=30.0)
     return [str(folder / name) for name in ("corrupt.npz", "nan.npz", "short.npz")]
@@ -56,7 +56,7 @@ def test_jsonl_has_one_object_per_file_and_bad_files_fail_alone(run, tmp_path, c
         )
     reasons = {a["file"]: a["error"] for a in assessments[1:-1]}
     assert all(reason.startswith(f"{path}: ") and "\n" not in reason for path, reason in reasons.items())
-    assert "NaN" in reasons[bad[1]] and "frames" in reasons[bad[2]]
+    assert "no part of at least 8 frames without gaps" in reasons[bad[1]] and "frames" in reasons[bad[2]]
     assert all(a["score"] is None and a["probabilities"] is None for a in assessments[1:-1])
 
 
@@ -113,3 +113,19 @@ def test_report_is_written_for_good_and_bad_files(run, tmp_path, capsys):
     assert Path(files[0]).name in index and "error" in index
     page = next((tmp_path / "report").glob("001_*.html")).read_text()
     assert "data:image/gif;base64," in page and "Score probabilities" in page
+
+
+def test_a_mixed_batch_keeps_each_files_own_frame_rate_and_says_so(run, tmp_path, capsys):
+    """`--fps 20` on .npy files (no rate) beside a 150 Hz C3D lab export: every file is assessed."""
+    pytest.importorskip("ezc3d", reason="C3D reading needs the optional ezc3d package (pip install 'agir[c3d]')")
+    walk = synthetic_walk(20.0)
+    np.save(tmp_path / "lifted.npy", walk)
+    write_c3d(tmp_path / "lab.c3d", lab_markers(synthetic_walk(150.0)), fps=150.0)
+    files = [str(tmp_path / "lifted.npy"), str(tmp_path / "lab.c3d"), str(tmp_path / "missing.npy")]
+    assert assess_main(["--run", str(run), *files, "--fps", "20", "--format", "jsonl"]) == 1
+    lifted, lab, missing = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert lifted["error"] is None and lifted["notes"] == []
+    assert lab["error"] is None and lab["parameters"]["speed_m_s"] > 0
+    assert "read at the file's own 150 fps (--fps 20 applies to files without a rate)" in lab["notes"]
+    assert lab["notes"][0].startswith("marker set bmclab")
+    assert missing["error"] == f"{files[2]}: no such file"

@@ -1,10 +1,13 @@
+import json
 import math
 
 import numpy as np
 import pytest
 from helpers import REST_POSE
 
+from agir.gait import main as gait_cli
 from agir.motion.io import Motion, MotionFileError, load_motion, resample, save_motion
+from agir.motion.layout_completion import load_layout_file
 from agir.motion.skeleton import JOINT_INDEX, LAYOUTS, SMPL22_JOINTS, get_layout
 
 
@@ -115,14 +118,140 @@ def test_z_up_input_becomes_y_up_and_keeps_left_on_the_left(tmp_path, up):
     )  # rigid: no scaling
 
 
-def test_upside_down_or_wrong_forced_axis_is_refused(tmp_path):
-    np.save(tmp_path / "down.npy", walking_body() * np.array([1.0, -1.0, -1.0]))
-    with pytest.raises(MotionFileError, match="down.npy: cannot tell the up axis"):
-        load_motion(tmp_path / "down.npy", fps=30)
-    np.save(tmp_path / "yup.npy", walking_body())
+# Proper rotations (det +1) of the y-up body putting its up direction along another signed axis.
+TURNED_UP = {
+    "-y": np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]]),  # a camera's y down, z into the scene
+    "+x": np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+    "-z": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]),
+    "-x": np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+}
+
+
+def assert_left_on_the_left(joints: np.ndarray) -> None:
+    forward = joints[-1, 0] - joints[0, 0]
+    left = np.array([forward[2], 0.0, -forward[0]])  # up x forward with up = +y
+    across = joints[:, JOINT_INDEX["left_hip"]] - joints[:, JOINT_INDEX["right_hip"]]
+    assert np.all(across @ left > 0)
+
+
+@pytest.mark.parametrize("up", sorted(TURNED_UP))
+def test_any_up_axis_is_turned_up_by_a_rotation_and_said(tmp_path, up):
+    body = walking_body()
+    turned = body @ TURNED_UP[up].T
+    assert np.all(turned[:, JOINT_INDEX["head"], "xyz".index(up[1])] * (1 if up[0] == "+" else -1) > 1.0)
+    np.save(tmp_path / "turned.npy", turned)
+    for flag in ("auto", up, up.lstrip("+")):
+        motion = load_motion(tmp_path / "turned.npy", fps=30, up=flag)
+        joints = motion.joints
+        assert np.all(joints[:, JOINT_INDEX["head"], 1] > joints[:, JOINT_INDEX["left_ankle"], 1] + 1.0)
+        assert_left_on_the_left(joints)
+        np.testing.assert_allclose(
+            np.linalg.norm(joints - joints[:, :1], axis=-1), np.linalg.norm(body - body[:, :1], axis=-1), atol=1e-5
+        )
+        assert motion.notes == ([f"up axis {up} (detected), turned to +y by a rotation"] if flag == "auto" else [])
+
+
+def test_labels_on_the_wrong_side_are_swapped_back_and_said(tmp_path):
+    mirrored = walking_body() * np.array([-1.0, 1.0, 1.0])  # a left-handed file: left joints on the body's right
+    np.save(tmp_path / "mirrored.npy", mirrored)
+    motion = load_motion(tmp_path / "mirrored.npy", fps=30)
+    assert motion.notes == ["left and right swapped: the joints labelled left lie on the body's right"]
+    assert_left_on_the_left(motion.joints)
+
+
+def test_no_clear_up_axis_or_a_wrong_forced_one_is_refused(tmp_path):
+    tilt = np.radians(45)
+    leaning = (
+        walking_body() @ np.array([[np.cos(tilt), -np.sin(tilt), 0], [np.sin(tilt), np.cos(tilt), 0], [0, 0, 1]]).T
+    )
+    np.save(tmp_path / "leaning.npy", leaning)
+    with pytest.raises(MotionFileError, match=r"leaning.npy: cannot tell the up axis: .* pass up \(--up\)"):
+        load_motion(tmp_path / "leaning.npy", fps=30)
     np.save(tmp_path / "flat.npy", walking_body()[..., [0, 2, 1]] * np.array([1.0, 1.0, -1.0]))
-    with pytest.raises(MotionFileError, match=r"flat.npy: with up='z' the head is below the ankles"):
+    with pytest.raises(MotionFileError, match=r"flat.npy: with up='\+z' the head is below the ankles"):
         load_motion(tmp_path / "flat.npy", fps=30, up="z")
+    with pytest.raises(MotionFileError, match=r"flat.npy: unknown up axis 'w'; use auto, x, y, z"):
+        load_motion(tmp_path / "flat.npy", fps=30, up="w")
+
+
+def test_short_gaps_are_filled_long_ones_cut_and_both_said(tmp_path):
+    body = walking_body(frames=150)
+    gappy = body.copy()
+    gappy[40:46, JOINT_INDEX["left_knee"]] = np.nan  # 6 frames, 0.2 s: filled
+    gappy[100:130, JOINT_INDEX["left_wrist"]] = np.nan  # 1 s: cut
+    gappy[:, JOINT_INDEX["left_wrist"], 0][70] = np.inf  # a single bad value: filled
+    np.save(tmp_path / "gaps.npy", gappy)
+    motion = load_motion(tmp_path / "gaps.npy", fps=30)
+    assert motion.notes == [
+        "filled 2 gaps of up to 0.2 s by spline interpolation (PCHIP): left_knee frames 40-45 (6 frames, 0.20 s); "
+        "left_wrist frame 70 (0.03 s)",
+        "kept frames 0-99 (3.33 s of 5.00 s), the longest part without gaps over 0.2 s; cut at left_wrist frames "
+        "100-129 (30 frames, 1.00 s)",
+    ]
+    assert len(motion.joints) == 100
+    np.testing.assert_allclose(
+        motion.joints[40:46, JOINT_INDEX["left_knee"]], body[40:46, JOINT_INDEX["left_knee"]], atol=0.02
+    )
+    strict = load_motion(tmp_path / "gaps.npy", fps=30, max_gap_s=0.1)  # the 6-frame gap is now cut too
+    assert len(strict.joints) == 54 and "cut at left_knee frames 40-45" in strict.notes[-1]
+
+
+def test_a_frame_rate_the_file_states_wins_over_the_flag_with_a_note(tmp_path):
+    np.savez(tmp_path / "clip.npz", joints=walking_body(), fps=60.0)
+    np.save(tmp_path / "clip.npy", walking_body())
+    stated = load_motion(tmp_path / "clip.npz", fps=30)
+    assert stated.fps == 60.0
+    assert stated.notes == ["read at the file's own 60 fps (--fps 30 applies to files without a rate)"]
+    bare = load_motion(tmp_path / "clip.npy", fps=30)
+    assert bare.fps == 30.0 and bare.notes == []
+
+
+LIFTER15 = {  # a video lifter's 15 joints, in its own order and names
+    "Pelvis": "pelvis",
+    "RHip": "right_hip",
+    "RKnee": "right_knee",
+    "RAnkle": "right_ankle",
+    "LHip": "left_hip",
+    "LKnee": "left_knee",
+    "LAnkle": "left_ankle",
+    "Neck": "neck",
+    "Head": "head",
+    "LShoulder": "left_shoulder",
+    "LElbow": "left_elbow",
+    "LWrist": "left_wrist",
+    "RShoulder": "right_shoulder",
+    "RElbow": "right_elbow",
+    "RWrist": "right_wrist",
+}
+
+
+def test_a_layout_file_maps_any_joint_set_and_completes_the_trunk(tmp_path, capsys):
+    body = walking_body()
+    camera = (body - body[:, :1]) @ TURNED_UP["-y"].T  # root-relative, y down: a lifter's output
+    np.save(tmp_path / "lifted.npy", np.stack([camera[:, JOINT_INDEX[joint]] for joint in LIFTER15.values()], axis=1))
+    (tmp_path / "lifter15.json").write_text(json.dumps(LIFTER15))
+    layout = load_layout_file(tmp_path / "lifter15.json")
+    motion = load_motion(tmp_path / "lifted.npy", fps=25, layout=layout)
+    assert motion.layout == "lifter15"
+    assert motion.notes == [
+        "lifter15: placed spine1 between pelvis and neck, spine2 between pelvis and neck, spine3 between pelvis and "
+        "neck",
+        "lifter15: no left_foot, right_foot; parameters needing them are not measured",
+        "up axis -y (detected), turned to +y by a rotation",
+    ]
+    assert [SMPL22_JOINTS[i] for i in np.flatnonzero(~motion.measured)] == ["left_foot", "right_foot"]
+    relative = body - body[:, :1]
+    for joint in ("left_knee", "right_ankle", "neck", "head", "left_wrist"):
+        np.testing.assert_allclose(motion.joints[:, JOINT_INDEX[joint]], relative[:, JOINT_INDEX[joint]], atol=1e-5)
+    spine2 = 0.55 * relative[:, JOINT_INDEX["pelvis"]] + 0.45 * relative[:, JOINT_INDEX["neck"]]
+    np.testing.assert_allclose(motion.joints[:, JOINT_INDEX["spine2"]], spine2, atol=1e-5)
+    # The same through agir.gait's flags, the axis forced and the units given.
+    flags = ["--layout-file", str(tmp_path / "lifter15.json"), "--fps", "25", "--up=-y", "--units", "m", "--json"]
+    assert gait_cli([str(tmp_path / "lifted.npy"), *flags]) == 0
+    assert json.loads(capsys.readouterr().out)["notes"] == motion.notes[:2]
+    (tmp_path / "bad.json").write_text(json.dumps({"Pelvis": "hips"}))
+    with pytest.raises(ValueError, match=r"bad.json: 'Pelvis' -> 'hips' is not a canonical joint"):
+        load_layout_file(tmp_path / "bad.json")
 
 
 @pytest.mark.parametrize("fps_in", [120.0, 100.0])
@@ -193,10 +322,17 @@ def _write_bad(tmp_path, kind):
         path.write_text("1,2,3")
         return path, kwargs, r"unsupported file type '.txt'; readers exist for .npy, .npz, .csv"
     if kind == "nan_frames":
-        body[[3, 7], 5, 1] = np.nan
-        body[9, 0, 0] = np.inf
+        body[3:14, 5, 1] = np.nan
+        body[15, 0, 0] = np.inf
         np.save(path, body)
-        return path, kwargs, "3 of 20 frames contain NaN or inf values"
+        return (
+            path,
+            kwargs,
+            (
+                r"no part of at least 8 frames without gaps over 0.2 s is left \(longest 6 frames\); "
+                r"gaps at right_knee frames 3-13 \(11 frames, 0.37 s\)"
+            ),
+        )
     if kind == "too_short":
         np.save(path, body[:3])
         return path, kwargs, r"only 3 frames \(at least 8 needed\)"
@@ -218,10 +354,6 @@ def _write_bad(tmp_path, kind):
     if kind == "zero_fps":
         np.save(path, body)
         return path, {"fps": 0}, "frame rate must be positive, got 0"
-    if kind == "fps_conflict":
-        path = tmp_path / "clip.npz"
-        np.savez(path, joints=body, fps=60.0)
-        return path, kwargs, "fps 30 was given but the file says 60.0"
     if kind == "truncated_npy":
         np.save(path, body)
         path.write_bytes(path.read_bytes()[:300])
@@ -272,7 +404,6 @@ def _write_bad(tmp_path, kind):
         "unknown_layout",
         "no_fps",
         "zero_fps",
-        "fps_conflict",
         "truncated_npy",
         "truncated_npz",
         "npz_without_joints",

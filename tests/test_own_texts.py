@@ -145,6 +145,7 @@ def test_assess_text_and_report_page_say_no_measured_claims(tmp_path):
         "parameters": parameters,
         "faithfulness": check_faithfulness(text, parameters, 2),
         "error": None,
+        "notes": [],
     }
     assert "faithfulness: no measured claims (the rationale cites no number)" in format_text(assessment)
     write_report(tmp_path, [assessment], {})

@@ -34,10 +34,8 @@ def test_h36m17_maps_named_joints_blends_spine_and_flags_missing_toes():
 
 
 def _side(layout_name: str, joint: str) -> float:
-    """+1 for a left joint, -1 for a right one, 0 on the midline; Plug-in Gait markers start with L or R."""
+    """+1 for a left joint, -1 for a right one, 0 on the midline."""
     name = joint.lower()
-    if layout_name == "plug_in_gait":
-        return {"l": 1.0, "r": -1.0}.get(name[0], 0.0)
     return 1.0 if "left" in name else -1.0 if "right" in name else 0.0
 
 

@@ -1,12 +1,14 @@
-"""`python -m agir.assess --run DIR FILE [FILE ...] [--format text|jsonl] [--batch-size N] [--device D] [--fps F]
-[--layout L] [--report DIR] [--numbers grounded|free]`
+"""`python -m agir.assess --run DIR FILE [FILE ...] [--format text|jsonl] [--batch-size N] [--device D] [--report DIR]
+[--numbers grounded|free] [reading flags]`
 
 Assess motion files with a trained run (`checkpoints/<run>`) or an exported model: the measured gait parameters,
 the generated rationale, its score, the probability of each score 0-3 given the rationale, and how faithful the
 rationale's numbers are to the measurements (by default they cite the measured values: `agir.models.grounding`).
 `--format jsonl` prints one object per file (`file`, `score`, `probabilities`, `rationale`, `parameters`,
-`faithfulness`, `error`). A file that cannot be used gets `error` set and the others are still assessed; the exit
-status is 1 if any file failed.
+`faithfulness`, `notes`, `error`); `notes` says what reading the file did (gaps filled or cut, marker set, up axis,
+a frame rate kept). The reading flags (--fps, --layout, --layout-file, --units, --up, --max-gap, --markers,
+--smpl-model) are those of `agir.motion.load_options`. A file that cannot be used gets `error` set and the others are
+still assessed; the exit status is 1 if any file failed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import argparse
 import json
 import sys
 
-from agir.motion.skeleton import LAYOUTS
+from agir.motion.load_options import add_load_arguments, load_options_from
 from agir.pipeline.assessment_text import format_text
 from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, load_for_assessment
 from agir.viz.html_report import write_report
@@ -28,21 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("text", "jsonl"), default="text")
     parser.add_argument("--batch-size", type=int, default=32, help="files generated together (default 32)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
-    parser.add_argument("--fps", type=float, help="frame rate of files that do not state it (.npy)")
-    parser.add_argument("--layout", help=f"joint layout when the joint count is ambiguous: {', '.join(LAYOUTS)}")
     parser.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html) into DIR")
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     try:
+        options = load_options_from(args)
         assessor = load_assessor(args.run, args.device)
         assessments = assess_files(
-            assessor,
-            args.files,
-            args.batch_size,
-            len(args.files) > 1,
-            args.fps,
-            args.layout,
-            NUMBER_MODES.get(args.numbers),
+            assessor, args.files, args.batch_size, len(args.files) > 1, options, NUMBER_MODES.get(args.numbers)
         )
     except (OSError, ValueError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
@@ -50,11 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     for assessment in assessments:
         print(json.dumps(assessment) if args.format == "jsonl" else format_text(assessment))
     if args.report:
-        motions = {
-            a["file"]: load_for_assessment(assessor, a["file"], args.fps, args.layout)
-            for a in assessments
-            if not a["error"]
-        }
+        motions = {a["file"]: load_for_assessment(assessor, a["file"], options) for a in assessments if not a["error"]}
         print(f"report: {write_report(args.report, assessments, motions)}", file=sys.stderr)
     return 1 if any(a["error"] for a in assessments) else 0
 

@@ -1,7 +1,10 @@
-"""`python -m agir.gait FILE [--fps F] [--layout L] [--json]`: the gait parameters of one motion file.
+"""`python -m agir.gait FILE [FILE ...] [--json] [reading flags]`: the gait parameters of motion files.
 
-Prints a table, or with --json one JSON object (every parameter, and the reason of each null). A file that cannot be
-used prints one line `error: FILE: reason` on stderr and exits with status 1.
+Prints a table per file, or with --json one JSON object per line (every parameter, the reason of each null, `file`
+and `notes`: what reading did, e.g. gaps filled, the marker set or up axis chosen). The reading flags (--fps,
+--layout, --layout-file, --units, --up, --max-gap, --markers, --smpl-model) are those of `agir.motion.load_options`.
+A file that cannot be used prints one line `error: FILE: reason` on stderr, the others are still measured, and the
+exit status is 1.
 """
 
 from __future__ import annotations
@@ -11,33 +14,43 @@ import json
 import sys
 
 from agir.motion.gait_parameters import extract_gait_parameters
-from agir.motion.io import MotionFileError, load_motion
-from agir.motion.skeleton import LAYOUTS
+from agir.motion.io import MotionFileError
+from agir.motion.load_options import LoadOptions, add_load_arguments, load_options_from
 from agir.text.parameter_table import format_table
+
+
+def measure_file(path: str, options: LoadOptions, as_json: bool) -> str:
+    """One file's output: its JSON line or its table; MotionFileError or ValueError if it cannot be used."""
+    motion = options.load(path)
+    parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
+    if as_json:
+        return json.dumps(parameters | {"file": path, "notes": motion.notes})
+    header = f"{motion.path}: {len(motion.joints)} frames at {motion.fps:g} fps, layout {motion.layout}"
+    return "\n".join([header, *(f"note: {note}" for note in motion.notes), format_table(parameters)])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agir.gait", description=__doc__.splitlines()[0])
-    parser.add_argument("file", help="motion file (.npy, .npz, .csv)")
-    parser.add_argument("--fps", type=float, help="frame rate, when the file does not state it")
-    parser.add_argument("--layout", help=f"joint layout when the joint count is ambiguous: {', '.join(LAYOUTS)}")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("files", nargs="+", help="motion files (.npy, .npz, .csv, .pkl, .bvh, .c3d)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per file instead of a table")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        motion = load_motion(args.file, fps=args.fps, layout=args.layout)
-        parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
-    except MotionFileError as error:  # its message already starts with the path
+        options = load_options_from(args)
+    except ValueError as error:  # a bad --layout-file, --markers or --smpl-model file, named in the message
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except ValueError as error:
-        print(f"error: {args.file}: {error}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(parameters))
-    else:
-        print(f"{motion.path}: {len(motion.joints)} frames at {motion.fps:g} fps, layout {motion.layout}")
-        print(format_table(parameters))
-    return 0
+    failed = False
+    for path in args.files:
+        try:
+            print(measure_file(path, options, args.json))
+        except MotionFileError as error:  # its message already starts with the path
+            print(f"error: {error}", file=sys.stderr)
+            failed = True
+        except ValueError as error:
+            print(f"error: {path}: {error}", file=sys.stderr)
+            failed = True
+    return int(failed)
 
 
 if __name__ == "__main__":

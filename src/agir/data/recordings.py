@@ -23,8 +23,8 @@ from agir.data.recordings_config import RecordingsConfig
 from agir.data.records import SkippedRecord, SourceRecord
 from agir.motion.formats.carepd import read_cohort, walk_labels, walk_motion
 from agir.motion.formats.humanml3d import decode_features, load_stats
-from agir.motion.formats.smpl import load_smpl_model
-from agir.motion.io import MotionFileError, RawMotion, canonical_motion, numpy_errors, read_raw
+from agir.motion.io import MotionFileError, RawMotion, ReadOptions, numpy_errors, read_raw
+from agir.motion.load_options import LoadOptions, load_options_from
 
 Record = SourceRecord | SkippedRecord
 DEFAULT_PATTERNS = {"carepd": "*.pkl", "humanml3d": "*.npy", "bvh": "**/*.bvh", "c3d": "**/*.c3d"}
@@ -84,25 +84,31 @@ def _item_id(subject: str, trial: str) -> str:
 
 
 def _record(
-    config: DataConfig, path: str, raw: RawMotion, subject: str, trial: str, score: int, medication: object
+    config: DataConfig,
+    load: LoadOptions,
+    path: str,
+    raw: RawMotion,
+    subject: str,
+    trial: str,
+    score: int,
+    medication: object,
 ) -> Record:
     item_id = _item_id(subject, trial)
-    options = config.recordings
     try:
-        motion = canonical_motion(
-            path, raw, fps=options.fps, layout=options.layout, units=options.units, up=options.up, target_fps=config.fps
-        )
+        motion = load.canonical(path, raw, config.fps)
     except MotionFileError as error:
         return SkippedRecord(item_id, str(error))
     extras = {"trial": trial, "source_file": path} | ({"medication": str(medication)} if medication else {})
+    extras |= {"reading_notes": motion.notes} if motion.notes else {}
     return SourceRecord(item_id, subject, score, motion, extras)
 
 
-def _file_records(config: DataConfig, read: Callable[[Path], RawMotion]) -> Iterator[Record]:
+def _file_records(config: DataConfig, read: Callable[[Path, ReadOptions], RawMotion]) -> Iterator[Record]:
     """Records of a folder with one recording per file, labelled by trial = relative path without suffix."""
     options = config.recordings
     if not options.labels_csv:
         raise ValueError(f"data.recordings.labels_csv is needed for source {config.source!r}")
+    load = load_options_from(options)
     labels = read_labels(options.labels_csv)
     found = set()
     for path in _recordings(options, config.source):
@@ -121,11 +127,11 @@ def _file_records(config: DataConfig, read: Callable[[Path], RawMotion]) -> Iter
             continue
         label = labels[trial][0]
         try:
-            raw = read(path)
+            raw = read(path, load.read)
         except MotionFileError as error:
             yield SkippedRecord(_item_id(label.subject, trial), str(error))
             continue
-        yield _record(config, str(path), raw, label.subject, trial, label.score, label.medication)
+        yield _record(config, load, str(path), raw, label.subject, trial, label.score, label.medication)
     yield from _unmatched_labels(labels, found, options)
 
 
@@ -143,7 +149,7 @@ def _unmatched_labels(
 
 def _carepd_records(config: DataConfig, seed: int) -> Iterator[Record]:
     options = config.recordings
-    model = load_smpl_model(options.smpl_model) if options.smpl_model else None
+    load = load_options_from(options)
     labels = read_labels(options.labels_csv) if options.labels_csv else {}
     found = set()
     for path in _recordings(options, config.source):
@@ -165,12 +171,12 @@ def _carepd_records(config: DataConfig, seed: int) -> Iterator[Record]:
                     )
                     continue
                 try:
-                    raw = walk_motion(Path(where), walk, model)
+                    raw = walk_motion(Path(where), walk, load.read.smpl_model)
                 except MotionFileError as error:
                     yield SkippedRecord(_item_id(subject, trial), str(error))
                     continue
                 medication = csv_label.medication if csv_label and csv_label.medication else stored["medication"]
-                yield _record(config, where, raw, subject, trial, score, medication)
+                yield _record(config, load, where, raw, subject, trial, score, medication)
     yield from _unmatched_labels(labels, found, options)
 
 
@@ -181,7 +187,7 @@ def _humanml3d_records(config: DataConfig, seed: int) -> Iterator[Record]:
         return _file_records(config, read_raw)
     mean, std = load_stats(stats)
 
-    def read_normalised(path: Path) -> RawMotion:
+    def read_normalised(path: Path, options: ReadOptions) -> RawMotion:
         with numpy_errors(path):
             features = np.load(path, allow_pickle=False)
         return decode_features(path, features, mean, std)

@@ -124,7 +124,10 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
     values.update(_stride_timing(strides))
     values.update(_step_geometry(strikes, feet, periods))
     values.update(_arm_swing(filtered, forward, strides, fps, measured))
-    values["trunk_flexion_deg"] = _trunk_flexion(filtered, forward, periods)
+    if measured[NECK]:
+        values["trunk_flexion_deg"] = _trunk_flexion(filtered, forward, periods)
+    else:  # a lower-body marker set: the neck sits on the pelvis, a zero-length trunk
+        reasons["trunk_flexion_deg"] = "layout has no neck or upper-trunk joint"
     if has_toes:
         values["foot_clearance_m"] = _foot_clearance(filtered, feet, fps)
         if strides:

@@ -1,17 +1,21 @@
 """Read motion files into AGIR's canonical joints (SMPL-22, metres, y up) with safe, explicit checks.
 
 A reader, chosen by file suffix from a small registry, returns the array exactly as stored plus whatever
-metadata the file states (fps, layout, units, up axis). `load_motion` then resolves that metadata against the
-caller's flags, maps the layout to SMPL-22, converts units and the up axis, checks the result and resamples.
-Every problem with a file is a `MotionFileError` whose message starts with the path; nothing is unpickled
-except through `agir.motion.formats.safe_pickle`, which admits only plain containers and numeric arrays.
+metadata the file states (fps, layout, units, up axis; or a layout it built for the file, e.g. from C3D markers).
+`load_motion` then resolves that metadata against the caller's flags (a frame rate the file states wins, with a
+note), fills short gaps and cuts long ones (`agir.motion.gaps`), maps the layout to SMPL-22, converts units, turns
+the up axis to +y by a proper rotation and checks left and right (`agir.motion.orientation`), and resamples. What
+it did that the user should know is in `Motion.notes`. Every problem with a file is a `MotionFileError` whose
+message starts with the path; nothing is unpickled except through `agir.motion.formats.safe_pickle`, which admits
+only plain containers and numeric arrays. The flags of the commands map onto `load_motion` in
+`agir.motion.load_options`.
 
 Supported files:
 - `.npy`: a numeric (frames, joints, 3) array; fps must be given, the layout is inferred from the joint count.
 - `.npz`: `joints` (or `positions`) plus optional scalar `fps`, `layout`, `units`, `up`. A file that also holds
   a `measured` mask was written by `save_motion`: its joints are already canonical, `layout` names their source.
 - `.csv`: a header of `<joint>_x,<joint>_y,<joint>_z` columns naming one layout's joints, plus an optional `time`
-  (seconds, fps derived from it) or `frame` column; an empty cell is a missing value (NaN).
+  (seconds, fps derived from it) or `frame` column; an empty cell is a missing value (NaN), a gap like any other.
 - `.npy` of (frames, 263) HumanML3D feature vectors, `.pkl` (CARE-PD walk), `.bvh`, `.c3d`: see
   `agir.motion.formats`, whose readers register themselves with `register_reader` and `register_feature_decoder`.
 """
@@ -24,27 +28,35 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import butter, sosfiltfilt
 
-from agir.motion.skeleton import JOINT_INDEX, LAYOUTS, LEFT_ANKLE, NUM_JOINTS, RIGHT_ANKLE, JointLayout, get_layout
+from agir.motion.gaps import DEFAULT_MAX_GAP_S, listed_gaps, repair_gaps
+from agir.motion.orientation import detect_up, head_above_ankles, parse_up, rotate_to_y_up, sides_swapped, swap_sides
+from agir.motion.skeleton import (
+    JOINT_INDEX,
+    LAYOUTS,
+    LEFT_ANKLE,
+    NUM_JOINTS,
+    RIGHT_ANKLE,
+    SMPL22_JOINTS,
+    JointLayout,
+    get_layout,
+)
 
 # "in" and "cmu" occur in BVH files: CMU's mocap skeletons are in units of 1/0.45 inch (about 5.6 cm).
 UNIT_SCALES: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "cmu": 0.0254 / 0.45}
 # What "auto" chooses from unless a reader names other candidates; their size ranges below do not overlap.
 AUTO_UNITS = ("m", "cm", "mm")
-UP_AXES = ("y", "z")
 # Head-to-ankle distance of anyone from a small child to a very tall adult.
 BODY_SIZE_RANGE_M = (0.6, 2.5)
 # Where several candidate units give a plausible size, the one closest to an adult's (on a log scale) wins.
 TYPICAL_BODY_SIZE_M = 1.5
 HEAD = JOINT_INDEX["head"]
-# z-up to y-up: a proper rotation of -90 degrees about x, (x, y, z) -> (x, z, -y); a swap of axes would mirror.
-Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 # Errors a library raises on a corrupt or truncated file.
 _UNREADABLE = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
@@ -67,6 +79,8 @@ class Motion:
     layout: str  # the source layout name
     measured: np.ndarray  # (22,) bool: False where the source layout had no such joint
     path: str
+    # What reading did that the user should know (marker set chosen, gaps filled or cut, axis turned, ...).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,9 +94,19 @@ class RawMotion:
     up: str | None = None
     measured: np.ndarray | None = None  # only in files already holding canonical joints
     unit_candidates: tuple[str, ...] = AUTO_UNITS  # what units="auto" may choose for this file
+    joint_layout: JointLayout | None = None  # a layout the reader built for this file's joints (a marker set, a rig)
+    notes: list[str] = field(default_factory=list)
 
 
-Reader = Callable[[Path], RawMotion]
+@dataclass(frozen=True)
+class ReadOptions:
+    """What some readers need from the caller: C3D a marker map, CARE-PD pickles of SMPL parameters a model."""
+
+    markers: dict[str, str | list[str]] | None = None  # canonical joint -> marker, or markers whose midpoint it is
+    smpl_model: object | None = None  # an agir.motion.formats.smpl.SMPLModel
+
+
+Reader = Callable[[Path, ReadOptions], RawMotion]
 READERS: dict[str, Reader] = {}
 FeatureDecoder = Callable[[Path, np.ndarray], RawMotion]
 # Decoders of (frames, width) per-frame feature vectors stored as .npy, by width (HumanML3D's 263).
@@ -111,7 +135,7 @@ def register_feature_decoder(width: int) -> Callable[[FeatureDecoder], FeatureDe
 
 
 @register_reader(".npy")
-def read_npy(path: Path) -> RawMotion:
+def read_npy(path: Path, options: ReadOptions) -> RawMotion:
     with numpy_errors(path):
         array = np.load(path, allow_pickle=False)
     decoder = FEATURE_DECODERS.get(array.shape[1]) if array.ndim == 2 else None
@@ -119,7 +143,7 @@ def read_npy(path: Path) -> RawMotion:
 
 
 @register_reader(".npz")
-def read_npz(path: Path) -> RawMotion:
+def read_npz(path: Path, options: ReadOptions) -> RawMotion:
     with numpy_errors(path), np.load(path, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     key = next((k for k in ("joints", "positions") if k in arrays), None)
@@ -134,7 +158,7 @@ def read_npz(path: Path) -> RawMotion:
 
 
 @register_reader(".csv")
-def read_csv(path: Path) -> RawMotion:
+def read_csv(path: Path, options: ReadOptions) -> RawMotion:
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             rows = [(number, row) for number, row in enumerate(csv.reader(file), start=1) if any(map(str.strip, row))]
@@ -159,37 +183,42 @@ def load_motion(
     path: str | Path,
     *,
     fps: float | None = None,
-    layout: str | None = None,
+    layout: str | JointLayout | None = None,
     units: str = "auto",
     up: str = "auto",
     target_fps: float | None = None,
     min_frames: int = 8,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    read_options: ReadOptions | None = None,
 ) -> Motion:
-    """Load a motion file as canonical joints. Flags fill metadata the file lacks; a flag contradicting it is an error.
+    """Load a motion file as canonical joints. Flags fill metadata the file lacks; a layout, units or up axis
+    contradicting the file is an error, a frame rate contradicting it gives way to the file's, with a note.
 
-    units: "auto" (m, cm or mm from body size; BVH files also in or cmu) or one of UNIT_SCALES;
-    up: "auto" (y or z, from where the head is) or y/z.
+    layout: a layout name, or a JointLayout (e.g. from `--layout-file`); units: "auto" (m, cm or mm from body size;
+    BVH files also in or cmu) or one of UNIT_SCALES; up: "auto" (the axis the head is above the ankles along) or a
+    signed axis (+y, -y, z, -z, x, ...); max_gap_s: the longest gap filled by interpolation (`agir.motion.gaps`).
     """
     return canonical_motion(
         path,
-        read_raw(Path(path)),
+        read_raw(Path(path), read_options),
         fps=fps,
         layout=layout,
         units=units,
         up=up,
         target_fps=target_fps,
         min_frames=min_frames,
+        max_gap_s=max_gap_s,
     )
 
 
-def read_raw(path: Path) -> RawMotion:
+def read_raw(path: Path, options: ReadOptions | None = None) -> RawMotion:
     """The file as its reader (chosen by suffix) finds it, before any mapping or conversion."""
     if not path.is_file():
         raise MotionFileError(path, "no such file" if not path.exists() else "not a file")
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise MotionFileError(path, f"unsupported file type {path.suffix!r}; readers exist for {', '.join(READERS)}")
-    return reader(path)
+    return reader(path, options or ReadOptions())
 
 
 def canonical_motion(
@@ -197,29 +226,50 @@ def canonical_motion(
     raw: RawMotion,
     *,
     fps: float | None = None,
-    layout: str | None = None,
+    layout: str | JointLayout | None = None,
     units: str = "auto",
     up: str = "auto",
     target_fps: float | None = None,
     min_frames: int = 8,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
 ) -> Motion:
     """What load_motion does after reading: `raw` (read from `path` by any reader) to canonical joints."""
     path = Path(path)
-    fps = _resolve(path, "fps", fps, raw.fps)
+    notes = list(raw.notes)
+    if fps is not None and raw.fps is not None and not math.isclose(fps, raw.fps):
+        notes.append(f"read at the file's own {raw.fps:g} fps (--fps {fps:g} applies to files without a rate)")
+    fps = raw.fps if raw.fps is not None else fps
     units = _resolve(path, "units", None if units == "auto" else units, raw.units) or "auto"
-    up = _resolve(path, "up", None if up == "auto" else up, raw.up) or "auto"
+    up = _resolve(path, "up", _parsed_up(path, up), None if raw.up is None else _parsed_up(path, raw.up)) or "auto"
     if fps is None:
         raise MotionFileError(path, "no frame rate in the file; pass fps (--fps)")
     for name, rate in (("frame rate", fps), ("target frame rate", target_fps)):
         if rate is not None and not (math.isfinite(rate) and rate > 0):
             raise MotionFileError(path, f"{name} must be positive, got {rate}")
+    if not (math.isfinite(max_gap_s) and max_gap_s >= 0):
+        raise MotionFileError(path, f"the longest gap to fill must be 0 s or more, got {max_gap_s}")
     source = _check_array(path, raw.joints, min_frames)
-    layout_name = _resolve(path, "layout", layout, raw.layout) or _infer_layout(path, source.shape[1])
-    if raw.measured is not None:  # written by save_motion: already canonical
-        joints, measured = _canonical_joints(path, source, layout_name, raw.measured)
+    given = layout.name if isinstance(layout, JointLayout) else layout
+    stated = raw.joint_layout.name if raw.joint_layout is not None else raw.layout
+    layout_name = _resolve(path, "layout", given, stated) or _infer_layout(path, source.shape[1])
+    chosen = _choose_layout(path, raw, layout, layout_name)
+    if chosen is None:  # written by save_motion: already canonical
+        names, used = SMPL22_JOINTS, np.ones(NUM_JOINTS, dtype=bool)
     else:
-        joints, measured = _map_layout(path, source, _known_layout(path, layout_name))
-    joints = _to_y_up(path, _to_metres(path, joints, units, raw.unit_candidates), up)
+        names, used = chosen.joints, _read_by_mapping(chosen)
+        notes += chosen.notes
+    _check_joint_count(path, source, len(names), "canonical" if chosen is None else chosen.name)
+    source = np.where(used[None, :, None], source, 0.0)  # a joint no mapping reads may be missing: harmless
+    source, gap_notes = _repair_gaps(path, source, names, fps, max_gap_s, min_frames)
+    notes += gap_notes
+    if chosen is None:
+        joints, measured = source, raw.measured
+    else:
+        joints, measured = chosen.to_canonical(source).astype(np.float64), chosen.measured_mask
+    joints = _to_metres(path, joints, units, raw.unit_candidates, notes)
+    joints = _to_y_up(path, joints, up, notes)
+    if chosen is not None:  # files written by save_motion were checked when first read
+        joints, measured = _sides_checked(joints, measured, fps, notes)
     if target_fps is not None and not math.isclose(target_fps, fps):
         joints = resample(joints, fps, target_fps)
         if len(joints) < min_frames:
@@ -227,7 +277,7 @@ def canonical_motion(
                 path, f"only {len(joints)} frames after resampling to {target_fps:g} fps (at least {min_frames} needed)"
             )
         fps = float(target_fps)
-    return Motion(joints.astype(np.float32), float(fps), layout_name, measured, str(path))
+    return Motion(joints.astype(np.float32), float(fps), layout_name, measured, str(path), notes)
 
 
 def save_motion(path: str | Path, motion: Motion) -> None:
@@ -304,8 +354,7 @@ def _resolve(path: Path, name: str, flag: object, stated: object) -> object:
     """The flag where the file is silent, the file's value where no flag is given; disagreement is an error."""
     if flag is None or stated is None:
         return stated if flag is None else flag
-    same = math.isclose(flag, stated) if name == "fps" else flag == stated
-    if not same:
+    if flag != stated:
         raise MotionFileError(path, f"{name} {flag!r} was given but the file says {stated!r}")
     return stated
 
@@ -330,23 +379,43 @@ def _infer_layout(path: Path, num_joints: int) -> str:
     return matches[0]
 
 
-def _known_layout(path: Path, name: str) -> JointLayout:
+def _choose_layout(
+    path: Path, raw: RawMotion, layout: str | JointLayout | None, layout_name: str
+) -> JointLayout | None:
+    """The layout to map the file's joints with; None for canonical joints written by save_motion."""
+    if raw.measured is not None:
+        return None
+    if isinstance(layout, JointLayout):
+        return layout
+    if raw.joint_layout is not None:
+        return raw.joint_layout
     try:
-        return get_layout(name)
+        return get_layout(layout_name)
     except ValueError as error:
         raise MotionFileError(path, str(error)) from None
 
 
-def _map_layout(path: Path, source: np.ndarray, layout: JointLayout) -> tuple[np.ndarray, np.ndarray]:
-    if source.shape[1] != layout.num_joints:
+def _check_joint_count(path: Path, source: np.ndarray, expected: int, layout_name: str) -> None:
+    if source.shape[1] != expected:
+        what = "file has a 'measured' mask, so canonical joints, but" if layout_name == "canonical" else ""
         raise MotionFileError(
-            path, f"{source.shape[1]} joints do not match layout {layout.name} ({layout.num_joints} joints)"
+            path,
+            f"{what}{' ' * bool(what)}{source.shape[1]} joints do not match layout {layout_name} ({expected} joints)",
         )
-    # Only joints the mapping reads must be finite: a Kinect thumb that lost tracking harms nothing.
-    used = _read_by_mapping(layout)
-    _check_finite(path, source[:, used])
-    source = np.where(used[None, :, None], source, 0.0)
-    return layout.to_canonical(source).astype(np.float64), layout.measured_mask
+
+
+def _repair_gaps(
+    path: Path, source: np.ndarray, names: tuple[str, ...], fps: float, max_gap_s: float, min_frames: int
+) -> tuple[np.ndarray, list[str]]:
+    """Short gaps filled, long ones cut (agir.motion.gaps); refused when no part of min_frames is left."""
+    repair = repair_gaps(source, names, fps, max_gap_s, min_frames)
+    if repair.joints is None:
+        raise MotionFileError(
+            path,
+            f"no part of at least {min_frames} frames without gaps over {max_gap_s:g} s is left "
+            f"(longest {repair.stop - repair.start} frames); gaps at {listed_gaps(repair.cut, fps)}",
+        )
+    return repair.joints, repair.notes(fps, len(source), max_gap_s)
 
 
 def _read_by_mapping(layout: JointLayout) -> np.ndarray:
@@ -355,28 +424,6 @@ def _read_by_mapping(layout: JointLayout) -> np.ndarray:
     for source in layout.to_smpl22.values():
         names.update([source] if isinstance(source, str) else source or ())
     return np.isin(layout.joints, sorted(names))
-
-
-def _canonical_joints(
-    path: Path, source: np.ndarray, layout_name: str, measured: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    if source.shape[1] != NUM_JOINTS:
-        raise MotionFileError(
-            path,
-            f"file has a 'measured' mask, so canonical joints, but {source.shape[1]} joints instead of {NUM_JOINTS}",
-        )
-    _known_layout(path, layout_name)
-    _check_finite(path, source)
-    return source, measured
-
-
-def _check_finite(path: Path, joints: np.ndarray) -> None:
-    bad = ~np.isfinite(joints).all(axis=(1, 2))
-    if bad.any():
-        raise MotionFileError(
-            path,
-            f"{int(bad.sum())} of {len(joints)} frames contain NaN or inf values (first: frame {int(np.argmax(bad))})",
-        )
 
 
 def body_size(joints: np.ndarray) -> float:
@@ -398,11 +445,13 @@ def detect_units(path: Path, size: float, candidates: tuple[str, ...] = AUTO_UNI
     return min(plausible, key=lambda unit: abs(math.log(size * UNIT_SCALES[unit] / TYPICAL_BODY_SIZE_M)))
 
 
-def _to_metres(path: Path, joints: np.ndarray, units: str, candidates: tuple[str, ...]) -> np.ndarray:
+def _to_metres(path: Path, joints: np.ndarray, units: str, candidates: tuple[str, ...], notes: list[str]) -> np.ndarray:
     low, high = BODY_SIZE_RANGE_M
     size = body_size(joints)
     if units == "auto":
         units = detect_units(path, size, candidates)
+        if units != "m":
+            notes.append(f"units {units} (detected: head to ankles {size * UNIT_SCALES[units]:.2f} m)")
     elif units not in UNIT_SCALES:
         raise MotionFileError(path, f"unknown units {units!r}; use auto, {', '.join(UNIT_SCALES)}")
     elif not low <= size * UNIT_SCALES[units] <= high:
@@ -414,23 +463,41 @@ def _to_metres(path: Path, joints: np.ndarray, units: str, candidates: tuple[str
     return joints * UNIT_SCALES[units]
 
 
-def _to_y_up(path: Path, joints: np.ndarray, up: str) -> np.ndarray:
-    ankles = (joints[:, LEFT_ANKLE] + joints[:, RIGHT_ANKLE]) / 2
-    head_above_ankles = np.median(joints[:, HEAD] - ankles, axis=0)
+def _parsed_up(path: Path, up: str) -> str | None:
+    try:
+        parsed = parse_up(up)
+    except ValueError as error:
+        raise MotionFileError(path, str(error)) from None
+    return None if parsed == "auto" else parsed
+
+
+def _to_y_up(path: Path, joints: np.ndarray, up: str, notes: list[str]) -> np.ndarray:
+    """Joints turned so that `up` (a signed axis, or "auto": detected) becomes +y, by a proper rotation."""
+    vector = head_above_ankles(joints)
     if up == "auto":
-        axis = int(np.argmax(np.abs(head_above_ankles)))
-        if axis == 0 or head_above_ankles[axis] <= 0:
+        detected = detect_up(joints)
+        if detected is None:
             raise MotionFileError(
                 path,
-                f"cannot tell the up axis: the head is not above the ankles along +y or +z "
-                f"(median head-minus-ankles {np.round(head_above_ankles, 3).tolist()})",
+                f"cannot tell the up axis: the head is not clearly above the ankles along any axis (median "
+                f"head-minus-ankles {np.round(vector, 3).tolist()}); pass up (--up)",
             )
-        up = "xyz"[axis]
-    elif up not in UP_AXES:
-        raise MotionFileError(path, f"unknown up axis {up!r}; use auto, y or z")
-    elif head_above_ankles["xyz".index(up)] <= 0:
+        up = detected
+        if up != "+y":
+            notes.append(f"up axis {up} (detected), turned to +y by a rotation")
+    elif vector["xyz".index(up[1])] * (1 if up[0] == "+" else -1) <= 0:
         raise MotionFileError(path, f"with up={up!r} the head is below the ankles; wrong up axis?")
-    return joints @ Z_UP_TO_Y_UP.T if up == "z" else joints
+    return rotate_to_y_up(joints, up)
+
+
+def _sides_checked(
+    joints: np.ndarray, measured: np.ndarray, fps: float, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right exchanged when the joints labelled left lie on the body's right (agir.motion.orientation)."""
+    if not sides_swapped(joints, measured, fps):
+        return joints, measured
+    notes.append("left and right swapped: the joints labelled left lie on the body's right")
+    return swap_sides(joints, measured)
 
 
 def _csv_numbers(path: Path, line: int, row: list[str], header: list[str]) -> list[float]:

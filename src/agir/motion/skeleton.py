@@ -61,6 +61,8 @@ class JointLayout:
     joints: tuple[str, ...]
     to_smpl22: dict[str, JointSource]
     description: str = ""
+    # What a reader should tell the user about a layout built for one file (joints placed rather than measured).
+    notes: tuple[str, ...] = field(default=(), compare=False)
     _matrix: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -171,10 +173,6 @@ def _blend(*parts: tuple[dict[str, float], float]) -> dict[str, float]:
     return weights
 
 
-def _mean(*joints: str) -> dict[str, float]:
-    return {joint: 1.0 / len(joints) for joint in joints}
-
-
 # CMU motion-capture BVH (the cgspeed conversion of the CMU ASF/AMC skeleton). A BVH joint sits where its bone
 # starts: LeftUpLeg at the hip, LeftLeg at the knee, LeftFoot at the ankle, LeftToeBase at the ball of the foot,
 # LeftArm at the shoulder, LeftForeArm at the elbow, LeftHand at the wrist, Neck at the base of the neck and Head at
@@ -203,45 +201,6 @@ CMU_BVH_JOINTS: tuple[str, ...] = (
     "RightForeArm",
     "RightHand",
 )
-
-# Vicon Plug-in Gait full-body markers. Markers sit on the skin, so a canonical joint is where its markers' blend
-# is: the pelvis is the centre of the four pelvis markers (LASI/RASI/LPSI/RPSI) and each hip lies half-way from it to
-# that side's ASIS/PSIS midpoint, both at marker height (some 5-8 cm above the true joint centres); knees and ankles
-# are the lateral epicondyle and malleolus markers (about 5 cm lateral of the joint centres); toes the second
-# metatarsal head markers; the shoulders the acromion markers; wrists the midpoint of the two wrist-bar markers; the
-# head the centre of the four head markers (some 10 cm above SMPL's head joint). The spine joints are blends from the
-# pelvis-marker centre to the C7/CLAV midpoint, with T10/STRN for the mid-thorax, at SMPL's rest proportions. Heel
-# markers (LHEE/RHEE) are not read: SMPL has no heel joint.
-PLUG_IN_GAIT_MARKERS: tuple[str, ...] = (
-    "LFHD",
-    "RFHD",
-    "LBHD",
-    "RBHD",
-    "C7",
-    "T10",
-    "CLAV",
-    "STRN",
-    "LSHO",
-    "LELB",
-    "LWRA",
-    "LWRB",
-    "RSHO",
-    "RELB",
-    "RWRA",
-    "RWRB",
-    "LASI",
-    "RASI",
-    "LPSI",
-    "RPSI",
-    "LKNE",
-    "LANK",
-    "LTOE",
-    "RKNE",
-    "RANK",
-    "RTOE",
-)
-_PELVIS_MARKERS = _mean("LASI", "RASI", "LPSI", "RPSI")
-_NECK_MARKERS = _mean("C7", "CLAV")
 
 LAYOUTS: dict[str, JointLayout] = {
     layout.name: layout
@@ -344,35 +303,6 @@ LAYOUTS: dict[str, JointLayout] = {
                 "right_wrist": "RightHand",
             },
             "CMU motion-capture BVH skeleton (joint names of the cgspeed conversion)",
-        ),
-        JointLayout(
-            "plug_in_gait",
-            PLUG_IN_GAIT_MARKERS,
-            {
-                "pelvis": _PELVIS_MARKERS,
-                "left_hip": _blend((_PELVIS_MARKERS, 0.5), (_mean("LASI", "LPSI"), 0.5)),
-                "right_hip": _blend((_PELVIS_MARKERS, 0.5), (_mean("RASI", "RPSI"), 0.5)),
-                "spine1": _blend((_PELVIS_MARKERS, 0.8), (_NECK_MARKERS, 0.2)),
-                "spine2": _mean("T10", "STRN"),
-                "spine3": _blend((_mean("T10", "STRN"), 0.5), (_NECK_MARKERS, 0.5)),
-                "left_knee": "LKNE",
-                "right_knee": "RKNE",
-                "left_ankle": "LANK",
-                "right_ankle": "RANK",
-                "left_foot": "LTOE",
-                "right_foot": "RTOE",
-                "neck": _NECK_MARKERS,
-                "head": _mean("LFHD", "RFHD", "LBHD", "RBHD"),
-                "left_collar": _blend((_NECK_MARKERS, 0.5), ({"LSHO": 1.0}, 0.5)),
-                "right_collar": _blend((_NECK_MARKERS, 0.5), ({"RSHO": 1.0}, 0.5)),
-                "left_shoulder": "LSHO",
-                "right_shoulder": "RSHO",
-                "left_elbow": "LELB",
-                "right_elbow": "RELB",
-                "left_wrist": _mean("LWRA", "LWRB"),
-                "right_wrist": _mean("RWRA", "RWRB"),
-            },
-            "Vicon Plug-in Gait full-body marker set (C3D); joints are marker blends, see PLUG_IN_GAIT_MARKERS",
         ),
     )
 }

@@ -11,7 +11,9 @@ def format_text(assessment: dict) -> str:
         return f"{assessment['file']}: error: {assessment['error']}"
     score = "no valid score" if assessment["score"] is None else f"score {assessment['score']}"
     probabilities = "  ".join(f"P({s})={p:.2f}" for s, p in assessment["probabilities"].items())
-    lines = [f"{assessment['file']}: {score}   {probabilities}", "", assessment["rationale"], ""]
+    lines = [f"{assessment['file']}: {score}   {probabilities}"]
+    lines += [f"note: {note}" for note in assessment["notes"]]
+    lines += ["", assessment["rationale"], ""]
     faithfulness = assessment["faithfulness"]
     if faithfulness["n_claims"]:
         lines.append(

@@ -40,7 +40,8 @@ from agir.models.llm import (
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.motion.features import joints_to_features
 from agir.motion.gait_parameters import extract_gait_parameters
-from agir.motion.io import Motion, MotionFileError, load_motion
+from agir.motion.io import Motion, MotionFileError
+from agir.motion.load_options import LoadOptions
 from agir.text.faithfulness import check_faithfulness
 from agir.text.motion_vocab import MotionVocabulary
 from agir.text.prompts import task_prompt
@@ -138,41 +139,37 @@ def _failed(path: str, reason: str) -> dict:
         "rationale": None,
         "parameters": None,
         "faithfulness": None,
+        "notes": [],
         "error": reason,
     }
 
 
-def load_for_assessment(
-    assessor: Assessor, path: str | Path, fps: float | None = None, layout: str | None = None
-) -> Motion:
-    """The file as the model reads it: canonical joints at the motion tokenizer's frame rate. `fps` and `layout`
-    fill what the file does not state."""
-    return load_motion(path, fps=fps, layout=layout, target_fps=assessor.motion_tokenizer.fps)
+def load_for_assessment(assessor: Assessor, path: str | Path, options: LoadOptions | None = None) -> Motion:
+    """The file as the model reads it: canonical joints at the motion tokenizer's frame rate, read with `options`
+    (flags filling what the file does not state: agir.motion.load_options)."""
+    return (options or LoadOptions()).load(path, target_fps=assessor.motion_tokenizer.fps)
 
 
-def measure(
-    assessor: Assessor, path: str, fps: float | None = None, layout: str | None = None
-) -> tuple[dict, np.ndarray]:
-    """The file's measured gait parameters and its motion features; MotionFileError or ValueError if unusable."""
-    motion = load_for_assessment(assessor, path, fps, layout)
+def measure(assessor: Assessor, path: str, options: LoadOptions | None = None) -> tuple[dict, np.ndarray, list[str]]:
+    """The file's measured gait parameters, its motion features and the notes of reading it; MotionFileError or
+    ValueError if unusable."""
+    motion = load_for_assessment(assessor, path, options)
     parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
-    return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps)
+    return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps), motion.notes
 
 
-def _assess_batch(
-    assessor: Assessor, paths: Sequence[str], fps: float | None, layout: str | None, grounded: bool
-) -> list[dict]:
+def _assess_batch(assessor: Assessor, paths: Sequence[str], options: LoadOptions | None, grounded: bool) -> list[dict]:
     results: dict[int, dict] = {}
-    measured: list[tuple[int, dict, np.ndarray]] = []
+    measured: list[tuple[int, dict, np.ndarray, list[str]]] = []
     for index, path in enumerate(paths):
         try:
-            measured.append((index, *measure(assessor, path, fps, layout)))
+            measured.append((index, *measure(assessor, path, options)))
         except MotionFileError as error:  # its message starts with the path
             results[index] = _failed(path, str(error))
         except ValueError as error:
             results[index] = _failed(path, f"{path}: {error}")
     # One encoding pass for the batch; each file's codes do not depend on the others (padding per length bucket).
-    codes = assessor.motion_tokenizer.encode_features([features for _, _, features in measured])
+    codes = assessor.motion_tokenizer.encode_features([features for _, _, features, _ in measured])
     ready = [
         (
             index,
@@ -184,8 +181,9 @@ def _assess_batch(
                 assessor.metadata["measured_parameters"],
             ),
             parameters,
+            notes,
         )
-        for (index, parameters, _), file_codes in zip(measured, codes, strict=True)
+        for (index, parameters, _, notes), file_codes in zip(measured, codes, strict=True)
     ]
     if ready:
         settings = GenerationSettings(
@@ -198,11 +196,11 @@ def _assess_batch(
         rationales, probabilities = rationales_and_probabilities(
             assessor.model,
             assessor.tokenizer,
-            [prompt for _, prompt, _ in ready],
+            [prompt for _, prompt, _, _ in ready],
             settings=settings,
-            parameters=[parameters for _, _, parameters in ready],
+            parameters=[parameters for _, _, parameters, _ in ready],
         )
-        for (index, _, parameters), rationale, row in zip(ready, rationales, probabilities, strict=True):
+        for (index, _, parameters, notes), rationale, row in zip(ready, rationales, probabilities, strict=True):
             score = parse_score(rationale)
             results[index] = {
                 "file": paths[index],
@@ -211,6 +209,7 @@ def _assess_batch(
                 "rationale": rationale,
                 "parameters": parameters,
                 "faithfulness": check_faithfulness(rationale, parameters, score),
+                "notes": notes,
                 "error": None,
             }
     return [results[index] for index in range(len(paths))]
@@ -221,14 +220,14 @@ def assess_files(
     paths: Sequence[str | Path],
     batch_size: int = 32,
     progress: bool = False,
-    fps: float | None = None,
-    layout: str | None = None,
+    options: LoadOptions | None = None,
     grounded: bool | None = None,
 ) -> list[dict]:
     """One assessment per file, in order: `file`, `score` (None if unparseable), `probabilities` ("0".."3"),
-    `rationale`, `parameters`, `faithfulness` (agir.text.faithfulness) and `error` (None, or a one-line reason).
-    `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate). `grounded` says whether the
-    rationales cite the measured values (agir.models.grounding); None keeps what the stage was validated with."""
+    `rationale`, `parameters`, `faithfulness` (agir.text.faithfulness), `notes` (what reading the file did: gaps
+    filled, marker set or up axis chosen, ...) and `error` (None, or a one-line reason). `options` are the reading
+    flags (a bare .npy has no frame rate: agir.motion.load_options). `grounded` says whether the rationales cite the
+    measured values (agir.models.grounding); None keeps what the stage was validated with."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if grounded is None:
@@ -237,6 +236,6 @@ def assess_files(
     assessments: list[dict] = []
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
-            assessments += _assess_batch(assessor, paths[start : start + batch_size], fps, layout, grounded)
+            assessments += _assess_batch(assessor, paths[start : start + batch_size], options, grounded)
             bar.update(len(paths[start : start + batch_size]))
     return assessments

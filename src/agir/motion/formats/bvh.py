@@ -2,8 +2,10 @@
 
 Each joint's local transform is a translation (its OFFSET plus any position channels) followed by the rotations of
 its channels in the order listed (`Zrotation Xrotation Yrotation` is R = Rz Rx Ry, degrees, column vectors), the
-usual BVH reading. End Sites only end a chain. The joints named as in the CMU skeleton (layout `cmu_bvh`, see
-`agir.motion.skeleton`; a `prefix:` such as Mixamo's is ignored, case too) are returned in that layout's order.
+usual BVH reading. End Sites only end a chain. A file with all the joints of the CMU skeleton is read in layout
+`cmu_bvh` (see `agir.motion.skeleton`); any other rig (Mixamo, Xsens, Rokoko, Perception Neuron, OptiTrack, or a CMU
+rig with fewer spine joints) is matched by joint names (`agir.motion.formats.bvh_rigs`), missing trunk joints
+interpolated. Names are compared without a `prefix:` such as Mixamo's, case or separators.
 BVH states no units: "auto" chooses among m, cm, mm, inches and CMU's 1/0.45-inch units from the body size.
 """
 
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agir.motion.io import AUTO_UNITS, MotionFileError, RawMotion, register_reader
+from agir.motion.formats.bvh_rigs import normalized, rig_layout
+from agir.motion.io import AUTO_UNITS, MotionFileError, RawMotion, ReadOptions, register_reader
 from agir.motion.skeleton import CMU_BVH_JOINTS
 
 UNIT_CANDIDATES = AUTO_UNITS + ("in", "cmu")
@@ -162,12 +165,17 @@ def forward_kinematics(bvh: BVH) -> np.ndarray:
 
 
 @register_reader(".bvh")
-def read_bvh(path: Path) -> RawMotion:
+def read_bvh(path: Path, options: ReadOptions) -> RawMotion:
     bvh = parse_bvh(path)
-    names = {joint.name.split(":")[-1].lower(): i for i, joint in enumerate(bvh.joints)}
-    missing = [name for name in CMU_BVH_JOINTS if name.lower() not in names]
-    if missing:
-        found = ", ".join(joint.name for joint in bvh.joints[:12])
-        raise MotionFileError(path, f"BVH skeleton lacks the CMU joints {', '.join(missing)} (found: {found} ...)")
-    positions = forward_kinematics(bvh)[:, [names[name.lower()] for name in CMU_BVH_JOINTS]]
-    return RawMotion(positions, 1.0 / bvh.frame_time, "cmu_bvh", unit_candidates=UNIT_CANDIDATES)
+    positions = forward_kinematics(bvh)
+    names = [joint.name for joint in bvh.joints]
+    try:
+        layout = rig_layout(names)
+    except ValueError as error:
+        raise MotionFileError(path, f"{error}; found: {', '.join(names[:12])} ...") from None
+    index = {normalized(name): i for i, name in reversed(list(enumerate(names)))}
+    if layout.name == "bvh_cmu" and all(normalized(name) in index for name in CMU_BVH_JOINTS):
+        columns = [index[normalized(name)] for name in CMU_BVH_JOINTS]  # the CMU skeleton itself: layout cmu_bvh
+        return RawMotion(positions[:, columns], 1.0 / bvh.frame_time, "cmu_bvh", unit_candidates=UNIT_CANDIDATES)
+    notes = [f"BVH rig: {layout.description}"]
+    return RawMotion(positions, 1.0 / bvh.frame_time, unit_candidates=UNIT_CANDIDATES, joint_layout=layout, notes=notes)

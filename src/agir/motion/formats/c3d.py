@@ -1,9 +1,10 @@
 """C3D marker files, read with the optional `ezc3d` package (`pip install agir[c3d]`).
 
-Markers are matched to the Plug-in Gait set of layout `plug_in_gait` (see `agir.motion.skeleton` for how each
-canonical joint is blended from markers) by label, ignoring case and a `Subject:` prefix. The frame rate and the
-units (POINT:RATE, POINT:UNITS) come from the file; the up axis (usually z in Vicon labs) is detected. A marker
-that is occluded in some frames is NaN there, which `load_motion` reports, as it reports any non-finite joint.
+The markers' labels choose a marker set (`agir.motion.formats.marker_sets`: Plug-in Gait, a PD lab's protocol,
+Helen Hayes, Qualisys, CAST, or the user's `--markers` map), which turns markers into joint centres; the set chosen
+is said in the notes. The frame rate and the units (POINT:RATE, POINT:UNITS) come from the file; the up axis
+(usually z in gait labs) is detected. An occluded marker is NaN, or zeros with a negative residual in older files:
+both become NaN, gaps that `load_motion` fills or cuts around (`agir.motion.gaps`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from agir.motion.io import UNIT_SCALES, MotionFileError, RawMotion, register_reader
-from agir.motion.skeleton import PLUG_IN_GAIT_MARKERS
+from agir.motion.formats.marker_sets import custom_marker_set, marker_points
+from agir.motion.io import UNIT_SCALES, MotionFileError, RawMotion, ReadOptions, register_reader
+
+DEFAULT_UNITS = "mm"  # what C3D files use when POINT:UNITS is absent
 
 
 @register_reader(".c3d")
-def read_c3d(path: Path) -> RawMotion:
+def read_c3d(path: Path, options: ReadOptions) -> RawMotion:
     try:
         import ezc3d
     except ImportError:
@@ -28,18 +31,25 @@ def read_c3d(path: Path) -> RawMotion:
         raise MotionFileError(path, f"corrupt or unreadable C3D file ({error})") from None
     point = content["parameters"]["POINT"]
     labels = [str(label) for key in ("LABELS", "LABELS2") if key in point for label in point[key]["value"]]
-    index = {label.split(":")[-1].strip().upper(): i for i, label in enumerate(labels)}
-    missing = [marker for marker in PLUG_IN_GAIT_MARKERS if marker not in index]
-    if missing:
-        raise MotionFileError(
-            path,
-            f"markers {', '.join(missing)} of the Plug-in Gait set are missing "
-            f"(found: {', '.join(labels[:12]) or 'none'})",
-        )
-    points = content["data"]["points"][:3, [index[marker] for marker in PLUG_IN_GAIT_MARKERS]]  # (3, M, frames)
     units = str(point["UNITS"]["value"][0]).strip().lower() if "UNITS" in point else None
     if units is not None and units not in UNIT_SCALES:
         raise MotionFileError(path, f"POINT:UNITS {units!r} is not one of {', '.join(UNIT_SCALES)}")
+    markers = np.transpose(content["data"]["points"][:3], (2, 1, 0)).astype(np.float64)  # (frames, M, 3)
+    labels = labels[: markers.shape[1]]
+    residuals = content["data"].get("meta_points", {}).get("residuals")
+    occluded = np.all(markers == 0, axis=2)
+    if residuals is not None and np.shape(residuals)[1:] == (markers.shape[1], markers.shape[0]):
+        occluded |= np.asarray(residuals)[0].T < 0
+    markers[occluded] = np.nan
+    try:
+        custom = None if options.markers is None else custom_marker_set(options.markers)
+        unit_mm = UNIT_SCALES[units or DEFAULT_UNITS] / UNIT_SCALES["mm"]
+        joints, layout = marker_points(labels, markers, unit_mm, custom)
+    except ValueError as error:
+        found = ", ".join(label.split(":")[-1] for label in labels[:16]) or "none"
+        hint = "" if options.markers is not None else "; give a marker map (--markers MAP.json)"
+        raise MotionFileError(path, f"{error} (found: {found}{' ...' * (len(labels) > 16)}){hint}") from None
+    notes = [f"marker set {layout.name}: {layout.description}"]
     return RawMotion(
-        np.transpose(points, (2, 1, 0)), float(content["header"]["points"]["frame_rate"]), "plug_in_gait", units
+        joints, float(content["header"]["points"]["frame_rate"]), None, units, joint_layout=layout, notes=notes
     )

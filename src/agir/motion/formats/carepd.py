@@ -6,8 +6,9 @@ first), `trans` (frames, 3) the root translation in metres, `beta` (10,) the bod
 ((frames, J, 3), e.g. SMPL-24 or SMPL-22) is used as is; otherwise joints need a user-provided SMPL model file
 (`agir.motion.formats.smpl`). The files are read with `safe_pickle`: nothing but containers and arrays is built.
 
-`load_motion` reads a `.pkl` holding one walk (the walk's dict itself, or a cohort of one walk) with joints; cohorts
-and SMPL parameters go through `read_cohort` and `walk_motion`, as the `carepd` corpus source does.
+`load_motion` reads a `.pkl` holding one walk (the walk's dict itself, or a cohort of one walk), with joints or with
+SMPL parameters and the model given as `ReadOptions.smpl_model` (`--smpl-model`); cohorts go through `read_cohort`
+and `walk_motion`, as the `carepd` corpus source does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from agir.motion.formats.safe_pickle import load_pickle
 from agir.motion.formats.smpl import SMPLModel, smpl_joints
-from agir.motion.io import MotionFileError, RawMotion, register_reader
+from agir.motion.io import MotionFileError, RawMotion, ReadOptions, register_reader
 
 JOINT_KEYS = ("joints", "positions")
 SMPL_KEYS = ("pose", "trans", "beta")
@@ -52,7 +53,9 @@ def walk_motion(path: Path, walk: dict, model: SMPLModel | None) -> RawMotion:
         return RawMotion(_array(path, walk, key), fps)
     if model is None:
         raise MotionFileError(
-            path, "SMPL parameters but no joints: give an SMPL model file (data.recordings.smpl_model) to compute them"
+            path,
+            "SMPL parameters but no joints: give an SMPL model file (--smpl-model, data.recordings.smpl_model) to "
+            "compute them",
         )
     pose, trans, beta = (_array(path, walk, name) for name in SMPL_KEYS)
     if pose.ndim != 2 or pose.shape[1] != 3 * model.num_joints or trans.shape != (len(pose), 3):
@@ -79,7 +82,7 @@ def walk_labels(walk: dict) -> dict:
 
 
 @register_reader(".pkl")
-def read_walk_pickle(path: Path) -> RawMotion:
+def read_walk_pickle(path: Path, options: ReadOptions) -> RawMotion:
     walks = [walk for walks in read_cohort(path).values() for walk in walks.values()]
     if len(walks) != 1:
         raise MotionFileError(
@@ -87,7 +90,7 @@ def read_walk_pickle(path: Path) -> RawMotion:
             f"a cohort of {len(walks)} walks; build a corpus from it "
             f"(python -m agir.data build --config configs/data/carepd.yaml)",
         )
-    return walk_motion(path, walks[0], None)
+    return walk_motion(path, walks[0], options.smpl_model)
 
 
 def _is_walk(value: object) -> bool:
