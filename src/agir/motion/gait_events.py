@@ -27,6 +27,7 @@ SLOW_M_S = 0.1  # pelvis slower than this: standing still or frozen
 MIN_FREEZE_S = 1.0
 MIN_STILL_CHANGE_S = 0.3
 MIN_TURN_RAD = np.pi / 2.0
+TURN_MAX_RADIUS_M = 1.0  # the 3.10 turn is sharp (radius ~0.2-0.5 m); wider curves are walking along a curve
 TURN_FRACTIONS = (0.1, 0.9)
 REST_M_S = 0.1  # a foot slower than this rests on the floor (swing peaks: ~0.5 m/s in turns to 5 m/s)
 REST_NOISE_PERCENTILE = 25  # a foot rests more than a quarter of the time: this percentile of its speed is jitter
@@ -94,17 +95,18 @@ def smoothed_speed(positions: np.ndarray, fps: float, cutoff_hz: float) -> np.nd
     return np.linalg.norm(np.gradient(lowpass(positions, fps, cutoff_hz), 1.0 / fps, axis=0), axis=-1)
 
 
-def walking_heading(pelvis: np.ndarray, fps: float, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(frames,) unwrapped path direction (yaw about +y, 0 = +z, positive towards +x) and where it was measured.
+def walking_heading(path: np.ndarray, fps: float, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frames,) unwrapped direction of the `path` (the PATH_CUTOFF_HZ pelvis path) and where it was measured.
 
-    Measured only where the pelvis is clearly moving: the filter overshoots where a walker stops, and a backward
-    drift of the smoothed path must not read as a turn. Elsewhere the direction is interpolated (held at the ends).
+    Yaw about +y, 0 = +z, positive towards +x. Measured only where the pelvis is clearly moving: the filter
+    overshoots where a walker stops, and a backward drift of the smoothed path must not read as a turn. Elsewhere
+    the direction is interpolated (held at the ends).
     """
-    velocity = np.gradient(lowpass(pelvis, fps, PATH_CUTOFF_HZ), 1.0 / fps, axis=0)
+    velocity = np.gradient(path, 1.0 / fps, axis=0)
     valid = moving & (np.linalg.norm(velocity, axis=-1) >= SLOW_M_S / 2.0)
-    frames = np.arange(len(pelvis))
+    frames = np.arange(len(path))
     if not valid.any():
-        return np.zeros(len(pelvis)), valid
+        return np.zeros(len(path)), valid
     yaw = np.unwrap(np.arctan2(velocity[valid, 0], velocity[valid, 1]))
     return np.interp(frames, frames[valid], yaw), valid
 
@@ -119,6 +121,46 @@ def _crossing(frames: np.ndarray, values: np.ndarray, level: float) -> float:
     if values[1] == values[0]:
         return float(frames[0])
     return float(frames[0] + (level - values[0]) / (values[1] - values[0]) * (frames[1] - frames[0]))
+
+
+def heading_swings(heading: np.ndarray, min_change: float) -> list[tuple[int, int]]:
+    """(start, end) frames of the monotone swings of `heading` of at least `min_change` (a zigzag filter).
+
+    A swing ends at its extreme once the heading has come back `min_change` from it, so sway and jitter smaller
+    than that neither end a swing nor count as one.
+    """
+    swings: list[tuple[int, int]] = []
+    low = high = pivot = extreme = 0
+    direction = 0
+    for i in range(1, len(heading)):
+        if direction == 0:
+            low = i if heading[i] < heading[low] else low
+            high = i if heading[i] > heading[high] else high
+            if heading[high] - heading[low] >= min_change:
+                direction = 1 if high > low else -1
+                pivot, extreme = (low, high) if direction > 0 else (high, low)
+        elif direction * (heading[i] - heading[extreme]) >= 0:
+            extreme = i
+        elif direction * (heading[extreme] - heading[i]) >= min_change:
+            swings.append((pivot, extreme))
+            pivot, extreme, direction = extreme, i, -direction
+    if direction and abs(heading[extreme] - heading[pivot]) >= min_change:
+        swings.append((pivot, extreme))
+    return swings
+
+
+def turning(heading: np.ndarray, measured: np.ndarray, fps: float) -> tuple[float, float]:
+    """Total turning (rad) and turning time (s): every heading swing of at least MIN_TURN_RAD, each timed from 10%
+    to 90% of its change (the rule of the 180-degree turn), so a circle or a figure-eight counts in full."""
+    total = duration = 0.0
+    for start, end in heading_swings(heading, MIN_TURN_RAD):
+        within = np.zeros_like(measured)
+        within[start : end + 1] = measured[start : end + 1]
+        interval = turn_interval(heading, within, fps)
+        if interval is not None:
+            total += abs(heading[end] - heading[start])
+            duration += interval[1] - interval[0]
+    return total, duration
 
 
 def turn_interval(heading: np.ndarray, measured: np.ndarray, fps: float) -> Interval | None:
@@ -150,7 +192,9 @@ class Periods:
     """What each frame is: part of the turn, of a freezing episode, or straight walking (neither, and not quiet)."""
 
     heading: np.ndarray  # (frames,) walking direction, rad
-    turn: Interval | None
+    turn: Interval | None  # the sharp turn of the 3.10 test
+    turning: tuple[float, float]  # total turning (rad) and turning time (s), sharp turns and curves alike
+    curved: bool  # the walk turns by 90 degrees or more, but along wide curves only (no sharp turn)
     freezes: list[Interval]
     straight: np.ndarray  # (frames,) bool
     fps: float
@@ -189,12 +233,23 @@ def _slow_frames(pelvis: np.ndarray, fps: float) -> np.ndarray:
     return _drop_short_runs(slow, int(round(MIN_STILL_CHANGE_S * fps)))
 
 
+def _sharp(turn: Interval, path: np.ndarray, heading: np.ndarray, fps: float) -> bool:
+    """Whether the turn's mean radius (path length / heading change, inside the turn) is below TURN_MAX_RADIUS_M."""
+    first, last = int(np.floor(turn[0] * fps)), int(np.ceil(turn[1] * fps))
+    length = np.linalg.norm(np.diff(path[first : last + 1], axis=0), axis=-1).sum()
+    return bool(length < TURN_MAX_RADIUS_M * abs(heading[last] - heading[first]))
+
+
 def walking_periods(pelvis: np.ndarray, fps: float) -> Periods:
     """Walking direction, quiet start/end, the turn, freezing episodes and straight walking, from the pelvis path."""
     n = len(pelvis)
     slow = _slow_frames(pelvis, fps)
-    heading, measured = walking_heading(pelvis, fps, ~slow)
+    path = lowpass(pelvis, fps, PATH_CUTOFF_HZ)
+    heading, measured = walking_heading(path, fps, ~slow)
     turn = turn_interval(heading, measured, fps)
+    turn = turn if turn is not None and _sharp(turn, path, heading, fps) else None
+    swings = turning(heading, measured, fps)
+    curved = turn is None and swings[0] > 0
     times = np.arange(n) / fps
     in_turn = np.zeros(n, dtype=bool) if turn is None else (times >= turn[0]) & (times <= turn[1])
     quiet = np.zeros(n, dtype=bool)
@@ -207,7 +262,7 @@ def walking_periods(pelvis: np.ndarray, fps: float) -> Periods:
         if (stop - start) / fps >= MIN_FREEZE_S:
             frozen[start:stop] = True
             freezes.append((start / fps, (stop - 1) / fps))
-    return Periods(heading, turn, freezes, ~(in_turn | frozen | quiet), fps)
+    return Periods(heading, turn, swings, curved, freezes, ~(in_turn | frozen | quiet), fps)
 
 
 @dataclass

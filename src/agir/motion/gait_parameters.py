@@ -54,6 +54,8 @@ PARAMETER_KEYS: tuple[str, ...] = (
     "trunk_flexion_deg",
     "turn_duration_s",
     "turn_steps",
+    "turning_total_deg",
+    "turning_time_s",
     "freezing_episodes",
     "n_strides",
     "duration_s",
@@ -74,6 +76,8 @@ UNITS: dict[str, str] = {
     "trunk_flexion_deg": "deg",
     "turn_duration_s": "s",
     "turn_steps": "steps",
+    "turning_total_deg": "deg",
+    "turning_time_s": "s",
     "freezing_episodes": "count",
     "n_strides": "count",
     "duration_s": "s",
@@ -172,6 +176,8 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
         # The ankle alone shows heel off, not toe off: stance would end half a step early.
         reasons["double_support_pct"] = f"{NO_TOES}: toe off cannot be seen"
     values.update(_turn(periods, feet))
+    values["turning_total_deg"] = float(np.degrees(periods.turning[0]))
+    values["turning_time_s"] = periods.turning[1]
     values["freezing_episodes"] = len(periods.freezes)
     _explain_nulls(values, reasons, periods)
     return GaitParameters(values, reasons, _event_frames(feet, periods, fps, has_toes))
@@ -243,16 +249,19 @@ def _strike_positions(ankle: np.ndarray, foot: FootEvents, fps: float) -> np.nda
     return np.array(positions).reshape(-1, 2)
 
 
-def _progression_line(places: np.ndarray, sides: list[str], straight: np.ndarray, k: int) -> np.ndarray | None:
+def _progression_line(
+    places: np.ndarray, sides: list[str], straight: np.ndarray, k: int, curved: bool
+) -> np.ndarray | None:
     """Unit walking direction at strike k: the line through the 5 (or 3) consecutive strikes around it.
 
     An odd number of alternating strikes puts the left and right offsets symmetrically about the window's centre,
     so they do not tilt the line; more strikes average out foot placement scatter. The window must be straight
-    walking with alternating feet; None if no window is.
+    walking with alternating feet; None if no window is. At the ends of the walk the window is shifted inwards,
+    except on a curved walk, where only a window centred on k has the direction at k.
     """
     for span in (2, 1):
-        first = min(max(k - span, 0), len(places) - 1 - 2 * span)
-        if first < 0:
+        first = k - span if curved else min(max(k - span, 0), len(places) - 1 - 2 * span)
+        if first < 0 or first + 2 * span >= len(places):
             continue
         window = slice(first, first + 2 * span + 1)
         alternating = all(a != b for a, b in zip(sides[window], sides[window][1:], strict=False))
@@ -287,7 +296,7 @@ def _strikes(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods
     straight = periods.covers(times[:-1], times[1:])
     directions = np.full((len(times), 2), np.nan)
     for k in range(len(times)):
-        line = _progression_line(places, sides, straight, k)
+        line = _progression_line(places, sides, straight, k, periods.curved)
         if line is not None:
             directions[k] = line
     return _Strikes(times, sides, places, straight, directions)
@@ -306,8 +315,8 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
 
     widths, by_side = [], {"left": [], "right": []}
     for k in range(1, len(strikes.times)):
-        direction = strikes.directions[k]
-        if strikes.sides[k] == strikes.sides[k - 1] or not strikes.straight[k - 1] or np.isnan(direction[0]):
+        direction = _step_direction(strikes.directions[k - 1 : k + 1])
+        if strikes.sides[k] == strikes.sides[k - 1] or not strikes.straight[k - 1] or direction is None:
             continue
         step = strikes.places[k] - strikes.places[k - 1]
         by_side[strikes.sides[k]].append(float(step @ direction))
@@ -318,6 +327,17 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
     if widths:
         out["step_width_m"] = float(np.mean(widths))
     return out
+
+
+def _step_direction(ends: np.ndarray) -> np.ndarray | None:
+    """Walking direction half-way through a step: the bisector of the directions at its two strikes (either one
+    where only one is known), so a step along a curve is measured across the curve's tangent there, not the one a
+    step earlier or later (tilted by ~20 degrees per step on a 1.5 m circle)."""
+    known = ends[~np.isnan(ends[:, 0])]
+    if not len(known):
+        return None
+    mean = known.sum(axis=0)
+    return mean / np.linalg.norm(mean)
 
 
 def _sagittal_forward(strikes: _Strikes, periods: Periods) -> np.ndarray:

@@ -240,6 +240,25 @@ PLUG_IN_GAIT_MARKERS: tuple[str, ...] = (
     "RANK",
     "RTOE",
 )
+# 15-joint output of monocular video lifters without spine, nose, toes or collars (pelvis at the root). Joints are
+# named here as in SMPL; side conventions differ between projects, so a file's left/right is checked by the reader.
+LIFTER15_JOINTS: tuple[str, ...] = (
+    "pelvis",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "neck",
+    "head",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+)
 _PELVIS_MARKERS = _mean("LASI", "RASI", "LPSI", "RPSI")
 _NECK_MARKERS = _mean("C7", "CLAV")
 
@@ -286,6 +305,36 @@ LAYOUTS: dict[str, JointLayout] = {
                 "right_wrist": "right_wrist",
             },
             "Human3.6M 17 joints (VideoPose3D/MotionBERT order); no toes: foot joints are missing",
+        ),
+        JointLayout(
+            "lifter15",
+            LIFTER15_JOINTS,
+            {
+                "pelvis": "pelvis",
+                "left_hip": "left_hip",
+                "right_hip": "right_hip",
+                "spine1": _mid("pelvis", "neck", 0.2),
+                "spine2": _mid("pelvis", "neck", 0.5),
+                "spine3": _mid("pelvis", "neck", 0.6),
+                "left_knee": "left_knee",
+                "right_knee": "right_knee",
+                "left_ankle": "left_ankle",
+                "right_ankle": "right_ankle",
+                "left_foot": None,
+                "right_foot": None,  # no toe joints
+                "neck": "neck",
+                "head": "head",
+                "left_collar": _mid("neck", "left_shoulder"),
+                "right_collar": _mid("neck", "right_shoulder"),
+                "left_shoulder": "left_shoulder",
+                "right_shoulder": "right_shoulder",
+                "left_elbow": "left_elbow",
+                "right_elbow": "right_elbow",
+                "left_wrist": "left_wrist",
+                "right_wrist": "right_wrist",
+            },
+            "15-joint video-lifter skeleton (pelvis, hips, knees, ankles, neck, head, shoulders, elbows, wrists); "
+            "spine joints interpolated pelvis -> neck, no toes",
         ),
         JointLayout(
             "kinect25",
