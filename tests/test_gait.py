@@ -192,7 +192,8 @@ def test_to_dict_is_json_ready_with_a_reason_for_every_null():
     trial = trial_of(2, SEEDS[2], fps=30.0, walk_distance_m=4.0, turn=False)
     result = extract_gait_parameters(trial.joints, trial.fps)
     data = json.loads(json.dumps(result.to_dict()))
-    assert list(data) == [*PARAMETER_KEYS, "reasons"]
+    assert list(data) == [*PARAMETER_KEYS, "reasons", "methods"]
+    assert data["methods"] == {}  # a walking root: every value as documented
     assert (
         set(data["reasons"])
         == {key for key in PARAMETER_KEYS if data[key] is None}

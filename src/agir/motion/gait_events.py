@@ -240,12 +240,18 @@ def _sharp(turn: Interval, path: np.ndarray, heading: np.ndarray, fps: float) ->
     return bool(length < TURN_MAX_RADIUS_M * abs(heading[last] - heading[first]))
 
 
-def walking_periods(pelvis: np.ndarray, fps: float) -> Periods:
-    """Walking direction, quiet start/end, the turn, freezing episodes and straight walking, from the pelvis path."""
+def walking_periods(pelvis: np.ndarray, fps: float, facing: np.ndarray | None = None) -> Periods:
+    """Walking direction, quiet start/end, the turn, freezing episodes and straight walking, from the pelvis path.
+
+    `facing` (frames,), the body's unwrapped facing direction, stands in for the path direction where the path is a
+    reconstruction (root-relative input) that pivots in place in an en-bloc turn cannot steer."""
     n = len(pelvis)
     slow = _slow_frames(pelvis, fps)
     path = lowpass(pelvis, fps, PATH_CUTOFF_HZ)
-    heading, measured = walking_heading(path, fps, ~slow)
+    if facing is None:
+        heading, measured = walking_heading(path, fps, ~slow)
+    else:
+        heading, measured = facing, np.ones(n, dtype=bool)
     turn = turn_interval(heading, measured, fps)
     turn = turn if turn is not None and _sharp(turn, path, heading, fps) else None
     swings = turning(heading, measured, fps)

@@ -24,6 +24,8 @@ from agir.motion.gait_events import (
     pelvis_centre,
     walking_periods,
 )
+from agir.motion.gait_root import METHOD as RECOVERED
+from agir.motion.gait_root import recover_root
 from agir.motion.skeleton import (
     LEFT_ANKLE,
     LEFT_ELBOW,
@@ -102,11 +104,14 @@ class GaitParameters:
     values: dict[str, float | int | None]  # every key of PARAMETER_KEYS
     reasons: dict[str, str] = field(default_factory=dict)  # why each None value is None
     events: dict[str, np.ndarray] = field(default_factory=dict)  # frames; 'turn' (start, end), 'freezing' (k, 2)
+    methods: dict[str, str] = field(default_factory=dict)  # how a value was obtained, where not as documented
+    root_relative: bool = False  # the input had its root translation removed (video lifters)
 
     def to_dict(self) -> dict:
-        """JSON-ready: every parameter (floats rounded, counts as int) and the reasons of the nulls."""
+        """JSON-ready: every parameter (floats rounded, counts as int), the reasons of the nulls, the methods."""
         out: dict = {key: _rounded(self.values[key]) for key in PARAMETER_KEYS}
         out["reasons"] = dict(self.reasons)
+        out["methods"] = dict(self.methods)
         return out
 
 
@@ -149,17 +154,48 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
     """
     joints, measured = _check_input(joints, fps, measured)
     fps = float(fps)
+    recovery = recover_root(joints, fps)
+    if recovery.root_relative and recovery.joints is None:
+        values = dict.fromkeys(PARAMETER_KEYS)
+        values["duration_s"] = len(joints) / fps
+        reasons = {key: recovery.reason for key in PARAMETER_KEYS if key != "duration_s"}
+        return GaitParameters(values, reasons, _event_frames({}, None, fps, False), root_relative=True)
+    if recovery.root_relative:
+        result = _measure(recovery.joints, fps, measured, recovery.facing, recovery.feet, recovery.footprints)
+    else:
+        result = _measure(joints, fps, measured)
+    if recovery.root_relative:
+        result.root_relative = True
+        result.methods = {key: RECOVERED for key, value in result.values.items() if value is not None}
+        result.methods["freezing_episodes"] = f"{RECOVERED}; freezing: the feet stop stepping in turn for >= 1 s"
+        del result.methods["duration_s"]
+    return result
+
+
+def _measure(
+    joints: np.ndarray,
+    fps: float,
+    measured: np.ndarray,
+    facing: np.ndarray | None = None,
+    feet: dict[str, FootEvents] | None = None,
+    footprints: dict[str, dict[float, np.ndarray]] | None = None,
+) -> GaitParameters:
+    """The parameters of canonical joints with a walking root; `facing`, `feet` and `footprints` (the foot position
+    of each contact, by heel strike) replace the walking direction, the contacts and the heel-strike positions where
+    they were found otherwise (a root recovered from the feet)."""
     has_toes = bool(measured[[LEFT_TOE, RIGHT_TOE]].all())
     filtered = lowpass(joints, fps, POSITION_CUTOFF_HZ)
     pelvis = pelvis_centre(joints)
-    periods = walking_periods(pelvis, fps)
-    feet = detect_feet(filtered, fps, has_toes)
-    strikes = _strikes(filtered, feet, periods)
+    periods = walking_periods(pelvis, fps, facing)
+    feet = feet or detect_feet(filtered, fps, has_toes)
+    strikes = _strikes(filtered, feet, periods, footprints)
     forward = _sagittal_forward(strikes, periods)
 
     values: dict[str, float | int | None] = dict.fromkeys(PARAMETER_KEYS)
     reasons: dict[str, str] = {}
     values["duration_s"] = len(joints) / fps
+    # A recovered root carries the feet's pose jitter in every direction: only its path below stride frequencies is
+    # the walk (the sway it drops adds < 2% at 0.3 m/s), the rest would lengthen the path.
     values["speed_m_s"] = _speed(lowpass(pelvis, fps, PELVIS_CUTOFF_HZ), periods)
     strides = _straight_strides(feet, periods)
     values["n_strides"] = len(strides)
@@ -284,11 +320,19 @@ class _Strikes:
     directions: np.ndarray  # (n, 2) unit walking direction at each strike (line of foot placements), NaN if none
 
 
-def _strikes(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods) -> _Strikes:
-    place = {
-        side: _strike_positions(filtered[:, ankle], feet[side], periods.fps)
-        for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))
-    }
+def _strikes(
+    filtered: np.ndarray,
+    feet: dict[str, FootEvents],
+    periods: Periods,
+    footprints: dict[str, dict[float, np.ndarray]] | None,
+) -> _Strikes:
+    if footprints:
+        place = {side: np.array([footprints[side][t] for t in feet[side].heel_strike]) for side in feet}
+    else:
+        place = {
+            side: _strike_positions(filtered[:, ankle], feet[side], periods.fps)
+            for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))
+        }
     order = sorted((t, side, i) for side in place for i, t in enumerate(feet[side].heel_strike))
     times = np.array([t for t, _, _ in order])
     sides = [side for _, side, _ in order]
@@ -474,16 +518,21 @@ def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> N
             reasons[key] = NO_STRIDE
 
 
-def _event_frames(feet: dict[str, FootEvents], periods: Periods, fps: float, has_toes: bool) -> dict[str, np.ndarray]:
-    """Events as frame indices; without toe joints there are no toe-off events (what the ankle shows is heel off)."""
+def _event_frames(
+    feet: dict[str, FootEvents], periods: Periods | None, fps: float, has_toes: bool
+) -> dict[str, np.ndarray]:
+    """Events as frame indices; without toe joints there are no toe-off events (what the ankle shows is heel off).
+
+    Without feet and periods (nothing could be measured) every event list is empty."""
 
     def frames(seconds) -> np.ndarray:
         return np.round(np.asarray(seconds, dtype=float) * fps).astype(np.int64)
 
     events = {}
-    for side, foot in feet.items():
-        events[f"heel_strike_{side}"] = frames(foot.heel_strike)
-        events[f"toe_off_{side}"] = frames(foot.toe_off if has_toes else [])
-    events["turn"] = frames(periods.turn if periods.turn else [])
-    events["freezing"] = frames(periods.freezes).reshape(-1, 2)
+    for side in ("left", "right"):
+        foot = feet.get(side)
+        events[f"heel_strike_{side}"] = frames(foot.heel_strike if foot else [])
+        events[f"toe_off_{side}"] = frames(foot.toe_off if foot and has_toes else [])
+    events["turn"] = frames(periods.turn if periods and periods.turn else [])
+    events["freezing"] = frames(periods.freezes if periods else []).reshape(-1, 2)
     return events
