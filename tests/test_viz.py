@@ -139,3 +139,7 @@ def test_report_opens_in_a_headless_browser_without_console_errors(tmp_path, wal
         assert image.size == (1200, 1600)
         colours = np.asarray(image.convert("RGB"))
         assert colours.std() > 10  # a rendered page, not a blank one
+
+
+def test_chart_leaves_spare_grid_cells_empty():
+    assert parameter_chart_png({"speed_m_s": 1.0}).startswith(b"\x89PNG")

@@ -15,9 +15,9 @@ import argparse
 import json
 import sys
 
-from agir.gait import format_table
 from agir.motion.skeleton import LAYOUTS
 from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, load_for_assessment
+from agir.text.parameter_table import format_table
 from agir.viz.html_report import write_report
 
 

@@ -28,7 +28,6 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from agir.data.sft_samples import task_prompt
 from agir.models.generate import rationales_and_probabilities
 from agir.models.llm import (
     LLMConfig,
@@ -38,12 +37,13 @@ from agir.models.llm import (
     resolve_dtype,
     tokenizer_fingerprint,
 )
-from agir.models.llm_vocab import MotionVocabulary
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.motion.features import joints_to_features
 from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import Motion, MotionFileError, load_motion
 from agir.text.faithfulness import check_faithfulness
+from agir.text.motion_vocab import MotionVocabulary
+from agir.text.prompts import task_prompt
 from agir.text.score import SCORES, parse_score
 
 EXPORT_METADATA = "agir.json"

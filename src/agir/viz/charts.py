@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from collections.abc import Mapping
 
 import matplotlib
@@ -12,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from agir.motion.gait_parameters import UNITS  # noqa: E402
+from agir.motion.parameters import BY_KEY  # noqa: E402
 from agir.viz.bands import PD_BANDS, healthy_band  # noqa: E402
 
 COLUMNS = 4
@@ -21,7 +20,7 @@ HEALTHY_COLOUR, PD_COLOUR = "#2ca02c", "#ff7f0e"
 
 def _label(key: str) -> str:
     """`stride_length_m` -> `stride length (m)`: the key without its unit suffix, and the unit."""
-    return f"{re.sub(r'_(m_s|steps_min|m|pct|deg|s)$', '', key).replace('_', ' ')} ({UNITS[key]})"
+    return f"{BY_KEY[key].plain_name} ({BY_KEY[key].unit})"
 
 
 def parameter_chart_png(parameters: Mapping[str, object]) -> bytes:
@@ -37,7 +36,7 @@ def parameter_chart_png(parameters: Mapping[str, object]) -> bytes:
     figure, axes = plt.subplots(rows, COLUMNS, figsize=(10, 1.25 * rows + 0.5), dpi=80, squeeze=False)
     for axis in axes.ravel()[len(measured) :]:
         axis.set_axis_off()
-    for axis, (key, value) in zip(axes.ravel(), measured, strict=True):
+    for axis, (key, value) in zip(axes.ravel(), measured, strict=False):  # the grid may have spare axes
         bands = (("healthy", healthy_band(key), HEALTHY_COLOUR, 0.6), ("PD", PD_BANDS[key], PD_COLOUR, 0.2))
         for _, (low, high), colour, y in bands:
             axis.barh(y, high - low, left=low, height=0.32, color=colour, alpha=0.45)
