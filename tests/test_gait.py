@@ -185,7 +185,9 @@ def test_standing_still_measures_nothing_and_says_why():
     nulls = {key for key, value in result.values.items() if value is None}
     assert {"speed_m_s", "cadence_steps_min", "stride_length_m", "arm_swing_left_deg", "turn_steps"} <= nulls
     assert set(result.reasons) == nulls
-    assert result.reasons["cadence_steps_min"] == "no complete stride of straight walking"
+    # One clear reason for all of them, never a number from the jitter.
+    standing = "standing still throughout: neither the pelvis nor the feet move"
+    assert {result.reasons[key] for key in nulls - {"turn_duration_s", "turn_steps"}} == {standing}
 
 
 def test_to_dict_is_json_ready_with_a_reason_for_every_null():

@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(parameters))
     else:
-        print(f"{motion.path}: {len(motion.joints)} frames at {motion.fps:g} fps, layout {motion.layout}")
+        root = "; root-relative skeleton: the walk is recovered from foot contacts" if parameters["methods"] else ""
+        print(f"{motion.path}: {len(motion.joints)} frames at {motion.fps:g} fps, layout {motion.layout}{root}")
         print(format_table(parameters))
     return 0
 

@@ -198,6 +198,7 @@ class Periods:
     freezes: list[Interval]
     straight: np.ndarray  # (frames,) bool
     fps: float
+    standing: bool = False  # the pelvis is still throughout: nobody walks
 
     def covers(self, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
         """Whether each interval [start, end] (seconds) is straight walking throughout."""
@@ -268,7 +269,7 @@ def walking_periods(pelvis: np.ndarray, fps: float, facing: np.ndarray | None = 
         if (stop - start) / fps >= MIN_FREEZE_S:
             frozen[start:stop] = True
             freezes.append((start / fps, (stop - 1) / fps))
-    return Periods(heading, turn, swings, curved, freezes, ~(in_turn | frozen | quiet), fps)
+    return Periods(heading, turn, swings, curved, freezes, ~(in_turn | frozen | quiet), fps, bool(quiet.all()))
 
 
 @dataclass
@@ -309,8 +310,14 @@ def _moved(toe: np.ndarray, before: tuple[int, int], after: tuple[int, int]) -> 
     Median positions over each stance ignore jitter; a step lands at least MIN_SWING_M away (an en-bloc pivot
     turns the toe by several cm), a heel tremor or a heel rise in place moves the toe not at all.
     """
-    rest = [np.median(horizontal(toe[first : last + 1]), axis=0) for first, last in (before, after)]
+    rest = [_median(horizontal(toe[first : last + 1])) for first, last in (before, after)]
     return float(np.linalg.norm(rest[1] - rest[0])) >= MIN_SWING_M
+
+
+def _median(points: np.ndarray) -> np.ndarray:
+    """Median along axis 0 (np.median's result, without its overhead: this runs once per contact)."""
+    ordered = np.sort(points, axis=0)
+    return (ordered[(len(points) - 1) // 2] + ordered[len(points) // 2]) / 2.0
 
 
 def _crossing_time(speed: np.ndarray, level: float, frame: int, step: int, fps: float) -> float:

@@ -51,6 +51,21 @@ CYCLE_HARMONICS = 2  # of the stride frequency kept in a mean cycle: the swing a
 NO_STRIDE = "no complete stride of straight walking"
 NO_TURN = "no turn of at least 90 degrees in the clip"
 NO_TOES = "layout has no toe joints"
+STANDING = "standing still throughout: neither the pelvis nor the feet move"
+CURVED = "no sharp turn of at least 90 degrees: the walk turns along wide curves only (see turning_total_deg)"
+# The joints every parameter is measured from (feet, upper arms, trunk axis).
+_FILTERED = [
+    PELVIS,
+    NECK,
+    LEFT_ANKLE,
+    RIGHT_ANKLE,
+    LEFT_TOE,
+    RIGHT_TOE,
+    LEFT_SHOULDER,
+    RIGHT_SHOULDER,
+    LEFT_ELBOW,
+    RIGHT_ELBOW,
+]
 # Upper-arm joints of each side; a layout without them cannot measure that arm's swing.
 _ARM_JOINTS = {"left": (LEFT_SHOULDER, LEFT_ELBOW), "right": (RIGHT_SHOULDER, RIGHT_ELBOW)}
 
@@ -142,7 +157,8 @@ def _measure(
     of each contact, by heel strike) replace the walking direction, the contacts and the heel-strike positions where
     they were found otherwise (a root recovered from the feet)."""
     has_toes = bool(measured[[LEFT_TOE, RIGHT_TOE]].all())
-    filtered = lowpass(joints, fps, POSITION_CUTOFF_HZ)
+    filtered = joints.copy()  # only the joints measured from are filtered: the filter is most of the time taken
+    filtered[:, _FILTERED] = lowpass(joints[:, _FILTERED], fps, POSITION_CUTOFF_HZ)
     pelvis = pelvis_centre(joints)
     periods = walking_periods(pelvis, fps, facing)
     feet = feet or detect_feet(filtered, fps, has_toes)
@@ -164,7 +180,7 @@ def _measure(
     if has_toes:
         values["foot_clearance_m"] = _foot_clearance(filtered, feet, fps)
         if strides:
-            values["double_support_pct"] = float(np.mean([_double_support(s, feet) for s in strides]))
+            values["double_support_pct"] = _double_support(strides, feet)
     else:
         reasons["foot_clearance_m"] = NO_TOES
         # The ankle alone shows heel off, not toe off: stance would end half a step early.
@@ -217,15 +233,21 @@ def _stride_timing(strides: list[_Stride]) -> dict[str, float]:
     }
 
 
-def _overlap(intervals: list[tuple[float, float]], start: float, end: float) -> list[tuple[float, float]]:
-    return [(max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start)]
+def _double_support(strides: list[_Stride], feet: dict[str, FootEvents]) -> float:
+    """Mean share (%) of the strides with both feet in stance.
 
-
-def _double_support(stride: _Stride, feet: dict[str, FootEvents]) -> float:
-    """Share (%) of the stride with both feet in stance."""
-    left = _overlap(feet["left"].stance, stride.start, stride.end)
-    both = sum(b - a for lo, hi in feet["right"].stance for a, b in _overlap(left, lo, hi))
-    return 100.0 * both / (stride.end - stride.start)
+    The time both feet have been in stance up to t is piecewise linear in t: one pass over the contacts builds it,
+    each stride reads it at its two ends."""
+    both = [
+        (max(a, c), min(b, d)) for a, b in feet["left"].stance for c, d in feet["right"].stance if min(b, d) > max(a, c)
+    ]
+    edges = np.array(sorted(both)).reshape(-1, 2)
+    knots = edges.ravel()  # disjoint and in order: each foot's contacts are
+    lengths = np.column_stack([edges[:, 1] - edges[:, 0], np.zeros(len(edges))]).ravel()
+    covered = np.concatenate([[0.0], np.cumsum(lengths)])[:-1]  # at each knot
+    starts, ends = np.array([s.start for s in strides]), np.array([s.end for s in strides])
+    inside = np.interp(ends, knots, covered) - np.interp(starts, knots, covered) if len(knots) else 0.0 * ends
+    return float(np.mean(100.0 * inside / (ends - starts)))
 
 
 def _strike_positions(ankle: np.ndarray, foot: FootEvents, fps: float) -> np.ndarray:
@@ -455,7 +477,9 @@ def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> N
         if values[key] is not None or key in reasons:
             continue
         if key in ("turn_duration_s", "turn_steps"):
-            reasons[key] = NO_TURN
+            reasons[key] = CURVED if periods.curved else NO_TURN
+        elif periods.standing:
+            reasons[key] = STANDING
         elif key in ("speed_m_s", "trunk_flexion_deg") and not periods.straight.any():
             reasons[key] = no_straight
         elif (

@@ -113,13 +113,14 @@ def recover_root(joints: np.ndarray, fps: float) -> RootRecovery:
     """Check `joints` (frames, 22, 3, y up) for a fixed root and, if the feet step, add back the walk's translation."""
     if not root_is_fixed(horizontal(joints[:, PELVIS]), fps):
         return RootRecovery(False, None, None)
-    filtered = lowpass(joints, fps, EXCURSION_CUTOFF_HZ)
-    smooth = lowpass(joints, fps, POSITION_CUTOFF_HZ)
+    used = [PELVIS, LEFT_ANKLE, RIGHT_ANKLE]
+    filtered = dict(zip(used, lowpass(joints[:, used], fps, EXCURSION_CUTOFF_HZ).transpose(1, 0, 2), strict=True))
+    smooth = dict(zip(used, lowpass(joints[:, used], fps, POSITION_CUTOFF_HZ).transpose(1, 0, 2), strict=True))
     facing = _facing(joints, fps)
     relative, stances, swings = {}, {}, {}
     for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE)):
-        relative[side] = smooth[:, ankle] - smooth[:, PELVIS]
-        stances[side], swings[side] = _steps((horizontal(filtered[:, ankle] - filtered[:, PELVIS]) * facing).sum(-1))
+        relative[side] = smooth[ankle] - smooth[PELVIS]
+        stances[side], swings[side] = _steps((horizontal(filtered[ankle] - filtered[PELVIS]) * facing).sum(-1))
     steps = _alternating_steps(stances)
     if not any(stances.values()):
         return RootRecovery(False, None, None)  # nothing steps: a person standing still, wherever the root is
