@@ -339,7 +339,11 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
 
     widths, by_side = [], {"left": [], "right": []}
     for k in range(1, len(strikes.times)):
-        direction = _step_direction(strikes.directions[k - 1 : k + 1])
+        # On a curve only the centre line gives the direction at the middle of a step (none at the walk's ends).
+        if periods.curved:
+            direction = _centreline_direction(strikes, k)
+        else:
+            direction = _step_direction(strikes.directions[k - 1 : k + 1])
         if strikes.sides[k] == strikes.sides[k - 1] or not strikes.straight[k - 1] or direction is None:
             continue
         step = strikes.places[k] - strikes.places[k - 1]
@@ -351,6 +355,20 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
     if widths:
         out["step_width_m"] = float(np.mean(widths))
     return out
+
+
+def _centreline_direction(strikes: _Strikes, k: int) -> np.ndarray | None:
+    """On a curved walk, the walking direction half-way through the step from strike k - 1 to k: the chord from the
+    midpoint of the step before to that of the step after. Midpoints of alternating feet lie on the path's centre
+    line, and a chord symmetric about the step's own midpoint is parallel to the curve there, whatever the radius."""
+    window = slice(k - 2, k + 2)
+    if k < 2 or k + 1 >= len(strikes.times) or not strikes.straight[k - 2 : k + 1].all():
+        return None
+    sides = strikes.sides[window]
+    if any(a == b for a, b in zip(sides, sides[1:], strict=False)):
+        return None
+    chord = strikes.places[k] + strikes.places[k + 1] - strikes.places[k - 2] - strikes.places[k - 1]
+    return chord / np.linalg.norm(chord)
 
 
 def _step_direction(ends: np.ndarray) -> np.ndarray | None:
