@@ -491,13 +491,13 @@ def _turn(periods: Periods, feet: dict[str, FootEvents]) -> dict[str, float | in
 def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> None:
     """Give every None value a reason (the specific ones were set where they arose)."""
     no_straight = "no straight walking in the clip (standing, turning or freezing throughout)"
+    if periods.standing:  # one reason for everything: nobody walks
+        reasons.update({key: STANDING for key in PARAMETER_KEYS if values[key] is None})
     for key in PARAMETER_KEYS:
         if values[key] is not None or key in reasons:
             continue
         if key in ("turn_duration_s", "turn_steps"):
             reasons[key] = CURVED if periods.curved else NO_TURN
-        elif periods.standing:
-            reasons[key] = STANDING
         elif key in ("speed_m_s", "trunk_flexion_deg") and not periods.straight.any():
             reasons[key] = no_straight
         elif (

@@ -89,6 +89,8 @@ def lifter_observation(
     right = np.array([np.cos(yaw), 0.0, -np.sin(yaw)])
     up = np.array([0.0, 1.0, 0.0])
     error = _noise((frames, len(layout.joints), 3), fps, noise.jitter_time_s, rng) * noise.jitter_m
+    if noise.root_relative:
+        error[:, index["pelvis"]] = 0.0  # a lifter's error is that of each joint relative to the root
     source += error[..., :1] * right + error[..., 1:2] * up + noise.depth_factor * error[..., 2:] * depth
     if noise.root_relative:
         source -= source[:, index["pelvis"]][:, None]
