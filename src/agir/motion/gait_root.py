@@ -31,7 +31,7 @@ FIXED_ROOT_M = 0.05  # a pelvis that stays this close to where it is most of the
 FACING_CUTOFF_HZ = 0.5  # body facing from the hips and shoulders: slower than the pelvis rotation of each stride
 EXCURSION_CUTOFF_HZ = 3.0  # the foot's fore-aft position relative to the pelvis, above step frequencies
 MIN_EXCURSION_M = 0.1  # a step moves the foot this far relative to the pelvis, lifter jitter (after the filter) not
-EXCURSION_SHARE = 0.4  # or this share of the foot's typical fore-aft range, if more
+EXCURSION_SHARE = 0.6  # or this share of the foot's typical fore-aft range, if more
 FLAT_FROM, FLAT_TO = 0.1, 0.5  # share of a stance (heel strike to toe off) where the foot is flat: after loading,
 # before the heel rises
 STILL_WEIGHT = 100.0  # on the root's frame-to-frame motion while the body stands: jitter must not move it
