@@ -339,11 +339,12 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
 
     widths, by_side = [], {"left": [], "right": []}
     for k in range(1, len(strikes.times)):
-        # On a curve only the centre line gives the direction at the middle of a step (none at the walk's ends).
+        # On a curve only the centre line gives the direction at the middle of a step (none at the walk's ends);
+        # along a straight line the line of foot placements around the strike does.
         if periods.curved:
             direction = _centreline_direction(strikes, k)
         else:
-            direction = _step_direction(strikes.directions[k - 1 : k + 1])
+            direction = None if np.isnan(strikes.directions[k, 0]) else strikes.directions[k]
         if strikes.sides[k] == strikes.sides[k - 1] or not strikes.straight[k - 1] or direction is None:
             continue
         step = strikes.places[k] - strikes.places[k - 1]
@@ -369,17 +370,6 @@ def _centreline_direction(strikes: _Strikes, k: int) -> np.ndarray | None:
         return None
     chord = strikes.places[k] + strikes.places[k + 1] - strikes.places[k - 2] - strikes.places[k - 1]
     return chord / np.linalg.norm(chord)
-
-
-def _step_direction(ends: np.ndarray) -> np.ndarray | None:
-    """Walking direction half-way through a step: the bisector of the directions at its two strikes (either one
-    where only one is known), so a step along a curve is measured across the curve's tangent there, not the one a
-    step earlier or later (tilted by ~20 degrees per step on a 1.5 m circle)."""
-    known = ends[~np.isnan(ends[:, 0])]
-    if not len(known):
-        return None
-    mean = known.sum(axis=0)
-    return mean / np.linalg.norm(mean)
 
 
 def _sagittal_forward(strikes: _Strikes, periods: Periods) -> np.ndarray:
