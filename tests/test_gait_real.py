@@ -161,3 +161,14 @@ def test_shuffling_at_a_fifth_of_a_metre_per_second(score, seed):
     for key in (*CORE, "step_width_m"):
         assert relative_error(values, trial.truth, key) < 0.03, key
     assert values["freezing_episodes"] == trial.truth["freezing_episodes"]
+
+
+def test_a_walker_slower_than_the_standing_threshold_is_walking():
+    """0.13 m/s: a fixed 0.1 m/s quiet threshold made a phantom freeze of this walker (the threshold adapts)."""
+    rng = np.random.default_rng(8)
+    subject = shuffler(sample_subject("S", 3, rng), speed_m_s=0.12, cadence_steps_min=80.0)
+    trial = simulate_trial(subject, rng, fps=30.0)
+    values = extract_gait_parameters(trial.joints, 30.0).values
+    assert trial.truth["speed_m_s"] < 0.14
+    assert relative_error(values, trial.truth, "speed_m_s") < 0.03
+    assert values["freezing_episodes"] == trial.truth["freezing_episodes"] == 0

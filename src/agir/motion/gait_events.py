@@ -24,6 +24,7 @@ MAX_CUTOFF_SHARE = 0.8  # of the Nyquist frequency, for low frame rates (15 fps 
 PELVIS_CUTOFF_HZ = 2.0  # pelvis path: keeps the ~1 Hz sway and the starts and stops, drops pose jitter
 PATH_CUTOFF_HZ = 0.7  # below stride frequencies (~0.8-1.2 Hz): drops the pelvis sway, keeps healthy turns short
 SLOW_M_S = 0.1  # pelvis slower than this: standing still or frozen
+SLOW_SHARE = 0.5  # of the walking speed, for walkers below 0.2 m/s
 MIN_FREEZE_S = 1.0
 MIN_STILL_CHANGE_S = 0.3
 MIN_TURN_RAD = np.pi / 2.0
@@ -218,15 +219,24 @@ def _drop_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
     return mask
 
 
-def _slow_frames(pelvis: np.ndarray, fps: float) -> np.ndarray:
-    """(frames,) bool: the pelvis moves slower than SLOW_M_S.
+def slow_threshold(speed: np.ndarray) -> float:
+    """Pelvis speed below which a walker stands: SLOW_M_S, or SLOW_SHARE of its walking speed (the 90th percentile
+    of `speed`) for a walker so slow that its speed dips within a stride would otherwise read as standing."""
+    return min(SLOW_M_S, SLOW_SHARE * float(np.percentile(speed, 90)))
+
+
+def _slow_frames(pelvis: np.ndarray, fps: float, stepping: bool) -> np.ndarray:
+    """(frames,) bool: the pelvis moves slower than SLOW_M_S, or than `slow_threshold` where the feet are `stepping`
+    (without steps, a lower threshold would take pose jitter for walking).
 
     Found on a smoothed speed, immune to pose jitter but blurring starts and stops, then each slow run is extended
     over the adjacent frames where the speed at the gait cut-off is slow too, to its sharp edges. Runs shorter than
     MIN_STILL_CHANGE_S are jitter: nobody stops, or starts and stops again, that fast.
     """
-    core = smoothed_speed(pelvis, fps, PELVIS_CUTOFF_HZ) < SLOW_M_S
-    grown = core | (smoothed_speed(pelvis, fps, POSITION_CUTOFF_HZ) < SLOW_M_S)
+    smooth = smoothed_speed(pelvis, fps, PELVIS_CUTOFF_HZ)
+    level = slow_threshold(smooth) if stepping else SLOW_M_S
+    core = smooth < level
+    grown = core | (smoothed_speed(pelvis, fps, POSITION_CUTOFF_HZ) < level)
     slow = np.zeros_like(core)
     for start, stop in runs(grown):
         if core[start:stop].any():
@@ -241,13 +251,16 @@ def _sharp(turn: Interval, path: np.ndarray, heading: np.ndarray, fps: float) ->
     return bool(length < TURN_MAX_RADIUS_M * abs(heading[last] - heading[first]))
 
 
-def walking_periods(pelvis: np.ndarray, fps: float, facing: np.ndarray | None = None) -> Periods:
+def walking_periods(
+    pelvis: np.ndarray, fps: float, facing: np.ndarray | None = None, stepping: bool = False
+) -> Periods:
     """Walking direction, quiet start/end, the turn, freezing episodes and straight walking, from the pelvis path.
 
     `facing` (frames,), the body's unwrapped facing direction, stands in for the path direction where the path is a
-    reconstruction (root-relative input) that pivots in place in an en-bloc turn cannot steer."""
+    reconstruction (root-relative input) that pivots in place in an en-bloc turn cannot steer. `stepping`: the feet
+    take alternating steps, so a walker slower than 0.2 m/s is told from one standing by a threshold of its own."""
     n = len(pelvis)
-    slow = _slow_frames(pelvis, fps)
+    slow = _slow_frames(pelvis, fps, stepping)
     path = lowpass(pelvis, fps, PATH_CUTOFF_HZ)
     if facing is None:
         heading, measured = walking_heading(path, fps, ~slow)

@@ -160,8 +160,9 @@ def _measure(
     filtered = joints.copy()  # only the joints measured from are filtered: the filter is most of the time taken
     filtered[:, _FILTERED] = lowpass(joints[:, _FILTERED], fps, POSITION_CUTOFF_HZ)
     pelvis = pelvis_centre(joints)
-    periods = walking_periods(pelvis, fps, facing)
     feet = feet or detect_feet(filtered, fps, has_toes)
+    stepping = all(len(foot.heel_strike) >= 2 for foot in feet.values())
+    periods = walking_periods(pelvis, fps, facing, stepping)
     strikes = _strikes(filtered, feet, periods, footprints)
     forward = _sagittal_forward(strikes, periods)
 

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agir.motion.gait_events import heading_swings
+from agir.motion.gait_events import heading_swings, slow_threshold
 from agir.motion.parameters import PARAMETER_KEYS
 from agir.motion.skeleton import JOINT_INDEX
 from agir.motion.synth_plan import LEFT, RIGHT, GaitPlan
 
 TRUTH_KEYS: tuple[str, ...] = PARAMETER_KEYS
-SLOW_M_S = 0.1
 MIN_FREEZE_S = 1.0
 MIN_TURN_RAD = np.pi / 2.0
 TURN_FRACTIONS = (0.1, 0.9)
@@ -103,7 +102,8 @@ class _Periods:
 
 def _periods(plan: GaitPlan, times: np.ndarray, pelvis: np.ndarray) -> _Periods:
     dt = times[1] - times[0]
-    slow = np.linalg.norm(np.gradient(pelvis, dt, axis=0), axis=-1) < SLOW_M_S
+    speed = np.linalg.norm(np.gradient(pelvis, dt, axis=0), axis=-1)
+    slow = speed < slow_threshold(speed)
     turn = turn_interval(plan, times)
     in_turn = np.zeros(len(times), dtype=bool) if turn is None else (times >= turn[0]) & (times <= turn[1])
     quiet = np.zeros(len(times), dtype=bool)
