@@ -251,13 +251,7 @@ LIFTER15_JOINTS: tuple[str, ...] = (
     "right_knee",
     "right_ankle",
     "neck",
-    "head",
-    "left_shoulder",
-    "left_elbow",
-    "left_wrist",
-    "right_shoulder",
-    "right_elbow",
-    "right_wrist",
+    *H36M17_JOINTS[H36M17_JOINTS.index("head") :],  # head and arms, named and ordered as in Human3.6M
 )
 _PELVIS_MARKERS = _mean("LASI", "RASI", "LPSI", "RPSI")
 _NECK_MARKERS = _mean("C7", "CLAV")
@@ -310,28 +304,14 @@ LAYOUTS: dict[str, JointLayout] = {
             "lifter15",
             LIFTER15_JOINTS,
             {
-                "pelvis": "pelvis",
-                "left_hip": "left_hip",
-                "right_hip": "right_hip",
+                **{name: name for name in LIFTER15_JOINTS},  # named as in SMPL
                 "spine1": _mid("pelvis", "neck", 0.2),
                 "spine2": _mid("pelvis", "neck", 0.5),
                 "spine3": _mid("pelvis", "neck", 0.6),
-                "left_knee": "left_knee",
-                "right_knee": "right_knee",
-                "left_ankle": "left_ankle",
-                "right_ankle": "right_ankle",
                 "left_foot": None,
                 "right_foot": None,  # no toe joints
-                "neck": "neck",
-                "head": "head",
                 "left_collar": _mid("neck", "left_shoulder"),
                 "right_collar": _mid("neck", "right_shoulder"),
-                "left_shoulder": "left_shoulder",
-                "right_shoulder": "right_shoulder",
-                "left_elbow": "left_elbow",
-                "right_elbow": "right_elbow",
-                "left_wrist": "left_wrist",
-                "right_wrist": "right_wrist",
             },
             "15-joint video-lifter skeleton (pelvis, hips, knees, ankles, neck, head, shoulders, elbows, wrists); "
             "spine joints interpolated pelvis -> neck, no toes",
