@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from agir.gait import main as gait_cli
 from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.gait_root import METHOD
+from agir.motion.io import Motion, save_motion
 from agir.motion.skeleton import LEFT_ANKLE, PELVIS, RIGHT_ANKLE, get_layout
 from agir.motion.synth import (
     LifterNoise,
@@ -172,3 +174,13 @@ def test_a_walker_slower_than_the_standing_threshold_is_walking():
     assert trial.truth["speed_m_s"] < 0.14
     assert relative_error(values, trial.truth, "speed_m_s") < 0.03
     assert values["freezing_episodes"] == trial.truth["freezing_episodes"] == 0
+
+
+def test_cli_says_the_walk_was_recovered_from_a_root_relative_skeleton(tmp_path, capsys):
+    trial = trial_of(1, 18, fps=30.0, walk_distance_m=5.0)
+    joints, measured = lifter_observation(trial.joints, 30.0, np.random.default_rng(0), HALF_JITTER)
+    path = tmp_path / "lifted.npz"
+    save_motion(path, Motion(joints, 30.0, "smpl22", measured, str(path)))
+    assert gait_cli([str(path)]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.endswith("root-relative skeleton: the walk is recovered from foot contacts")
