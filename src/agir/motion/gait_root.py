@@ -171,10 +171,11 @@ def _root_path(
     frames, count = len(facing), len(contacts)
     unknowns = 3 * frames + 3 * count  # r_x, r_y, r_z per frame, then P_x, P_y, P_z per contact
     rows, cols, vals, rhs = [], [], [], []
+    filled = [0]  # rows so far
 
     def add(columns: list[np.ndarray], weights: list[np.ndarray], target: np.ndarray) -> None:
-        start = sum(len(r) for r in rhs)
-        index = start + np.arange(len(target))
+        index = filled[0] + np.arange(len(target))
+        filled[0] += len(target)
         for column, weight in zip(columns, weights, strict=True):
             rows.append(index), cols.append(column), vals.append(np.broadcast_to(weight, index.shape))
         rhs.append(target)
@@ -212,5 +213,6 @@ def _root_path(
     design = sparse.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(sum(map(len, rhs)), unknowns)
     )
-    solution = splinalg.splu((design.T @ design).tocsc()).solve(design.T @ np.concatenate(rhs))
+    normal = (design.T @ design).tocsc()
+    solution = splinalg.splu(normal, permc_spec="MMD_AT_PLUS_A").solve(design.T @ np.concatenate(rhs))
     return solution[: 3 * frames].reshape(3, frames).T, solution[3 * frames :].reshape(3, count).T
