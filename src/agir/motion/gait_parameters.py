@@ -45,6 +45,7 @@ UNITS: dict[str, str] = {p.key: p.unit for p in PARAMETERS}
 MIN_DURATION_S = 0.8  # about the shortest stride: a shorter clip cannot hold one
 MIN_FRAMES = 8
 DECIMALS = 4
+MAX_STRIDE_SHARE = 1.8  # of the median stride time (stride-time CV is under 12% even in severe PD)
 CYCLE_SAMPLES = 100  # points per time-normalised gait cycle
 CYCLE_HARMONICS = 2  # of the stride frequency kept in a mean cycle: the swing and its asymmetry
 
@@ -215,12 +216,17 @@ class _Stride:
 
 
 def _straight_strides(feet: dict[str, FootEvents], periods: Periods) -> list[_Stride]:
+    """Strides of straight walking; one over MAX_STRIDE_SHARE x the median stride time holds a stop that was not
+    seen as one (a freeze under heavy pose jitter): it is no stride of walking."""
     strides = []
     for side, foot in feet.items():
         starts, ends = foot.heel_strike[:-1], foot.heel_strike[1:]
         for start, end, ok in zip(starts, ends, periods.covers(starts, ends), strict=True):
             if ok:
                 strides.append(_Stride(side, float(start), float(end)))
+    if strides:
+        longest = MAX_STRIDE_SHARE * float(np.median([s.end - s.start for s in strides]))
+        strides = [s for s in strides if s.end - s.start <= longest]
     return strides
 
 

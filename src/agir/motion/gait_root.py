@@ -35,7 +35,8 @@ EXCURSION_SHARE = 0.6  # or this share of the foot's typical fore-aft range, if 
 FLAT_FROM, FLAT_TO = 0.1, 0.5  # share of a stance (heel strike to toe off) where the foot is flat: after loading,
 # before the heel rises
 STILL_WEIGHT = 100.0  # on the root's frame-to-frame motion while the body stands: jitter must not move it
-ROOT_CUTOFF_HZ = 1.5  # of the recovered root path between contacts: above the pelvis's own speed changes
+ROOT_CUTOFF_HZ = 3.0  # of the recovered root path between contacts: above its own speed changes within a step
+ROOT_CUTOFF_SHARE = 0.1  # of the frame rate, at most: at 15 fps a contact has few frames to average the jitter
 MIN_STEPS = 3  # alternating steps needed to recover a stride of each foot
 METHOD = "root-relative skeleton: root path reconstructed from foot contacts (the stance foot does not slide)"
 PREFIX = "root-relative skeleton"
@@ -164,7 +165,7 @@ def _root_path(
     first/last frame): r(t) + foot(t) = P (foot relative to the pelvis) on every flat frame, across the walking
     direction on every frame of the stance (rolling over the toe moves the ankle forward and up, not sideways: this
     is what ties the two feet together in double support and keeps the sway), and a small second difference of r
-    everywhere (a smoothing spline with a ROOT_CUTOFF_HZ cut-off). Jitter averages out over every frame of a contact
+    everywhere (a smoothing spline with a ROOT_CUTOFF_HZ cut-off, at most ROOT_CUTOFF_SHARE x fps). Jitter averages out over every frame of a contact
     instead of entering where the supporting foot changes. Where the body stands (`standing`, (frames,) bool) the
     root does not move.
     """
@@ -201,7 +202,7 @@ def _root_path(
             [nx, nz, -nx, -nz],
             -(nx * relative[side][stance, 0] + nz * relative[side][stance, 2]),
         )
-    weight = (fps / (2.0 * np.pi * ROOT_CUTOFF_HZ)) ** 2
+    weight = (fps / (2.0 * np.pi * min(ROOT_CUTOFF_HZ, ROOT_CUTOFF_SHARE * fps))) ** 2
     middle = np.arange(1, frames - 1)
     for axis in range(3):
         base = axis * frames + middle
