@@ -165,9 +165,9 @@ def _root_path(
     first/last frame): r(t) + foot(t) = P (foot relative to the pelvis) on every flat frame, across the walking
     direction on every frame of the stance (rolling over the toe moves the ankle forward and up, not sideways: this
     is what ties the two feet together in double support and keeps the sway), and a small second difference of r
-    everywhere (a smoothing spline with a ROOT_CUTOFF_HZ cut-off, at most ROOT_CUTOFF_SHARE x fps). Jitter averages out over every frame of a contact
-    instead of entering where the supporting foot changes. Where the body stands (`standing`, (frames,) bool) the
-    root does not move.
+    everywhere (a smoothing spline with a ROOT_CUTOFF_HZ cut-off, at most ROOT_CUTOFF_SHARE x fps). Jitter averages
+    out over every frame of a contact instead of entering where the supporting foot changes. Where the body stands
+    (`standing`, (frames,) bool) the root does not move.
     """
     frames, count = len(facing), len(contacts)
     unknowns = 3 * frames + 3 * count  # r_x, r_y, r_z per frame, then P_x, P_y, P_z per contact
