@@ -25,7 +25,8 @@ def measure_file(path: str, options: LoadOptions, as_json: bool) -> str:
     parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
     if as_json:
         return json.dumps(parameters | {"file": path, "notes": motion.notes})
-    header = f"{motion.path}: {len(motion.joints)} frames at {motion.fps:g} fps, layout {motion.layout}"
+    root = "; root-relative skeleton: the walk is recovered from foot contacts" if parameters["methods"] else ""
+    header = f"{motion.path}: {len(motion.joints)} frames at {motion.fps:g} fps, layout {motion.layout}{root}"
     return "\n".join([header, *(f"note: {note}" for note in motion.notes), format_table(parameters)])
 
 

@@ -24,9 +24,11 @@ MAX_CUTOFF_SHARE = 0.8  # of the Nyquist frequency, for low frame rates (15 fps 
 PELVIS_CUTOFF_HZ = 2.0  # pelvis path: keeps the ~1 Hz sway and the starts and stops, drops pose jitter
 PATH_CUTOFF_HZ = 0.7  # below stride frequencies (~0.8-1.2 Hz): drops the pelvis sway, keeps healthy turns short
 SLOW_M_S = 0.1  # pelvis slower than this: standing still or frozen
+SLOW_SHARE = 0.5  # of the walking speed, for walkers below 0.2 m/s
 MIN_FREEZE_S = 1.0
 MIN_STILL_CHANGE_S = 0.3
 MIN_TURN_RAD = np.pi / 2.0
+TURN_MAX_RADIUS_M = 1.0  # the 3.10 turn is sharp (radius ~0.2-0.5 m); wider curves are walking along a curve
 TURN_FRACTIONS = (0.1, 0.9)
 REST_M_S = 0.1  # a foot slower than this rests on the floor (swing peaks: ~0.5 m/s in turns to 5 m/s)
 REST_NOISE_PERCENTILE = 25  # a foot rests more than a quarter of the time: this percentile of its speed is jitter
@@ -94,17 +96,18 @@ def smoothed_speed(positions: np.ndarray, fps: float, cutoff_hz: float) -> np.nd
     return np.linalg.norm(np.gradient(lowpass(positions, fps, cutoff_hz), 1.0 / fps, axis=0), axis=-1)
 
 
-def walking_heading(pelvis: np.ndarray, fps: float, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(frames,) unwrapped path direction (yaw about +y, 0 = +z, positive towards +x) and where it was measured.
+def walking_heading(path: np.ndarray, fps: float, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frames,) unwrapped direction of the `path` (the PATH_CUTOFF_HZ pelvis path) and where it was measured.
 
-    Measured only where the pelvis is clearly moving: the filter overshoots where a walker stops, and a backward
-    drift of the smoothed path must not read as a turn. Elsewhere the direction is interpolated (held at the ends).
+    Yaw about +y, 0 = +z, positive towards +x. Measured only where the pelvis is clearly moving: the filter
+    overshoots where a walker stops, and a backward drift of the smoothed path must not read as a turn. Elsewhere
+    the direction is interpolated (held at the ends).
     """
-    velocity = np.gradient(lowpass(pelvis, fps, PATH_CUTOFF_HZ), 1.0 / fps, axis=0)
+    velocity = np.gradient(path, 1.0 / fps, axis=0)
     valid = moving & (np.linalg.norm(velocity, axis=-1) >= SLOW_M_S / 2.0)
-    frames = np.arange(len(pelvis))
+    frames = np.arange(len(path))
     if not valid.any():
-        return np.zeros(len(pelvis)), valid
+        return np.zeros(len(path)), valid
     yaw = np.unwrap(np.arctan2(velocity[valid, 0], velocity[valid, 1]))
     return np.interp(frames, frames[valid], yaw), valid
 
@@ -119,6 +122,46 @@ def _crossing(frames: np.ndarray, values: np.ndarray, level: float) -> float:
     if values[1] == values[0]:
         return float(frames[0])
     return float(frames[0] + (level - values[0]) / (values[1] - values[0]) * (frames[1] - frames[0]))
+
+
+def heading_swings(heading: np.ndarray, min_change: float) -> list[tuple[int, int]]:
+    """(start, end) frames of the monotone swings of `heading` of at least `min_change` (a zigzag filter).
+
+    A swing ends at its extreme once the heading has come back `min_change` from it, so sway and jitter smaller
+    than that neither end a swing nor count as one.
+    """
+    swings: list[tuple[int, int]] = []
+    low = high = pivot = extreme = 0
+    direction = 0
+    for i in range(1, len(heading)):
+        if direction == 0:
+            low = i if heading[i] < heading[low] else low
+            high = i if heading[i] > heading[high] else high
+            if heading[high] - heading[low] >= min_change:
+                direction = 1 if high > low else -1
+                pivot, extreme = (low, high) if direction > 0 else (high, low)
+        elif direction * (heading[i] - heading[extreme]) >= 0:
+            extreme = i
+        elif direction * (heading[extreme] - heading[i]) >= min_change:
+            swings.append((pivot, extreme))
+            pivot, extreme, direction = extreme, i, -direction
+    if direction and abs(heading[extreme] - heading[pivot]) >= min_change:
+        swings.append((pivot, extreme))
+    return swings
+
+
+def turning(heading: np.ndarray, measured: np.ndarray, fps: float) -> tuple[float, float]:
+    """Total turning (rad) and turning time (s): every heading swing of at least MIN_TURN_RAD, each timed from 10%
+    to 90% of its change (the rule of the 180-degree turn), so a circle or a figure-eight counts in full."""
+    total = duration = 0.0
+    for start, end in heading_swings(heading, MIN_TURN_RAD):
+        within = np.zeros_like(measured)
+        within[start : end + 1] = measured[start : end + 1]
+        interval = turn_interval(heading, within, fps)
+        if interval is not None:
+            total += abs(heading[end] - heading[start])
+            duration += interval[1] - interval[0]
+    return total, duration
 
 
 def turn_interval(heading: np.ndarray, measured: np.ndarray, fps: float) -> Interval | None:
@@ -150,10 +193,13 @@ class Periods:
     """What each frame is: part of the turn, of a freezing episode, or straight walking (neither, and not quiet)."""
 
     heading: np.ndarray  # (frames,) walking direction, rad
-    turn: Interval | None
+    turn: Interval | None  # the sharp turn of the 3.10 test
+    turning: tuple[float, float]  # total turning (rad) and turning time (s), sharp turns and curves alike
+    curved: bool  # the walk turns by 90 degrees or more, but along wide curves only (no sharp turn)
     freezes: list[Interval]
     straight: np.ndarray  # (frames,) bool
     fps: float
+    standing: bool = False  # the pelvis is still throughout: nobody walks
 
     def covers(self, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
         """Whether each interval [start, end] (seconds) is straight walking throughout."""
@@ -173,15 +219,24 @@ def _drop_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
     return mask
 
 
-def _slow_frames(pelvis: np.ndarray, fps: float) -> np.ndarray:
-    """(frames,) bool: the pelvis moves slower than SLOW_M_S.
+def slow_threshold(speed: np.ndarray) -> float:
+    """Pelvis speed below which a walker stands: SLOW_M_S, or SLOW_SHARE of its walking speed (the 90th percentile
+    of `speed`) for a walker so slow that its speed dips within a stride would otherwise read as standing."""
+    return min(SLOW_M_S, SLOW_SHARE * float(np.percentile(speed, 90)))
+
+
+def _slow_frames(pelvis: np.ndarray, fps: float, stepping: bool) -> np.ndarray:
+    """(frames,) bool: the pelvis moves slower than SLOW_M_S, or than `slow_threshold` where the feet are `stepping`
+    (without steps, a lower threshold would take pose jitter for walking).
 
     Found on a smoothed speed, immune to pose jitter but blurring starts and stops, then each slow run is extended
     over the adjacent frames where the speed at the gait cut-off is slow too, to its sharp edges. Runs shorter than
     MIN_STILL_CHANGE_S are jitter: nobody stops, or starts and stops again, that fast.
     """
-    core = smoothed_speed(pelvis, fps, PELVIS_CUTOFF_HZ) < SLOW_M_S
-    grown = core | (smoothed_speed(pelvis, fps, POSITION_CUTOFF_HZ) < SLOW_M_S)
+    smooth = smoothed_speed(pelvis, fps, PELVIS_CUTOFF_HZ)
+    level = slow_threshold(smooth) if stepping else SLOW_M_S
+    core = smooth < level
+    grown = core | (smoothed_speed(pelvis, fps, POSITION_CUTOFF_HZ) < level)
     slow = np.zeros_like(core)
     for start, stop in runs(grown):
         if core[start:stop].any():
@@ -189,12 +244,32 @@ def _slow_frames(pelvis: np.ndarray, fps: float) -> np.ndarray:
     return _drop_short_runs(slow, int(round(MIN_STILL_CHANGE_S * fps)))
 
 
-def walking_periods(pelvis: np.ndarray, fps: float) -> Periods:
-    """Walking direction, quiet start/end, the turn, freezing episodes and straight walking, from the pelvis path."""
+def _sharp(turn: Interval, path: np.ndarray, heading: np.ndarray, fps: float) -> bool:
+    """Whether the turn's mean radius (path length / heading change, inside the turn) is below TURN_MAX_RADIUS_M."""
+    first, last = int(np.floor(turn[0] * fps)), int(np.ceil(turn[1] * fps))
+    length = np.linalg.norm(np.diff(path[first : last + 1], axis=0), axis=-1).sum()
+    return bool(length < TURN_MAX_RADIUS_M * abs(heading[last] - heading[first]))
+
+
+def walking_periods(
+    pelvis: np.ndarray, fps: float, facing: np.ndarray | None = None, stepping: bool = False
+) -> Periods:
+    """Walking direction, quiet start/end, the turn, freezing episodes and straight walking, from the pelvis path.
+
+    `facing` (frames,), the body's unwrapped facing direction, stands in for the path direction where the path is a
+    reconstruction (root-relative input) that pivots in place in an en-bloc turn cannot steer. `stepping`: the feet
+    take alternating steps, so a walker slower than 0.2 m/s is told from one standing by a threshold of its own."""
     n = len(pelvis)
-    slow = _slow_frames(pelvis, fps)
-    heading, measured = walking_heading(pelvis, fps, ~slow)
+    slow = _slow_frames(pelvis, fps, stepping)
+    path = lowpass(pelvis, fps, PATH_CUTOFF_HZ)
+    if facing is None:
+        heading, measured = walking_heading(path, fps, ~slow)
+    else:
+        heading, measured = facing, np.ones(n, dtype=bool)
     turn = turn_interval(heading, measured, fps)
+    turn = turn if turn is not None and _sharp(turn, path, heading, fps) else None
+    swings = turning(heading, measured, fps)
+    curved = turn is None and swings[0] > 0
     times = np.arange(n) / fps
     in_turn = np.zeros(n, dtype=bool) if turn is None else (times >= turn[0]) & (times <= turn[1])
     quiet = np.zeros(n, dtype=bool)
@@ -207,7 +282,7 @@ def walking_periods(pelvis: np.ndarray, fps: float) -> Periods:
         if (stop - start) / fps >= MIN_FREEZE_S:
             frozen[start:stop] = True
             freezes.append((start / fps, (stop - 1) / fps))
-    return Periods(heading, turn, freezes, ~(in_turn | frozen | quiet), fps)
+    return Periods(heading, turn, swings, curved, freezes, ~(in_turn | frozen | quiet), fps, bool(quiet.all()))
 
 
 @dataclass
@@ -248,8 +323,14 @@ def _moved(toe: np.ndarray, before: tuple[int, int], after: tuple[int, int]) -> 
     Median positions over each stance ignore jitter; a step lands at least MIN_SWING_M away (an en-bloc pivot
     turns the toe by several cm), a heel tremor or a heel rise in place moves the toe not at all.
     """
-    rest = [np.median(horizontal(toe[first : last + 1]), axis=0) for first, last in (before, after)]
+    rest = [_median(horizontal(toe[first : last + 1])) for first, last in (before, after)]
     return float(np.linalg.norm(rest[1] - rest[0])) >= MIN_SWING_M
+
+
+def _median(points: np.ndarray) -> np.ndarray:
+    """Median along axis 0 (np.median's result, without its overhead: this runs once per contact)."""
+    ordered = np.sort(points, axis=0)
+    return (ordered[(len(points) - 1) // 2] + ordered[len(points) // 2]) / 2.0
 
 
 def _crossing_time(speed: np.ndarray, level: float, frame: int, step: int, fps: float) -> float:

@@ -24,6 +24,8 @@ from agir.motion.gait_events import (
     pelvis_centre,
     walking_periods,
 )
+from agir.motion.gait_root import METHOD as RECOVERED
+from agir.motion.gait_root import recover_root
 from agir.motion.parameters import PARAMETER_KEYS, PARAMETERS
 from agir.motion.skeleton import (
     LEFT_ANKLE,
@@ -43,12 +45,28 @@ UNITS: dict[str, str] = {p.key: p.unit for p in PARAMETERS}
 MIN_DURATION_S = 0.8  # about the shortest stride: a shorter clip cannot hold one
 MIN_FRAMES = 8
 DECIMALS = 4
+MAX_STRIDE_SHARE = 1.8  # of the median stride time (stride-time CV is under 12% even in severe PD)
 CYCLE_SAMPLES = 100  # points per time-normalised gait cycle
 CYCLE_HARMONICS = 2  # of the stride frequency kept in a mean cycle: the swing and its asymmetry
 
 NO_STRIDE = "no complete stride of straight walking"
 NO_TURN = "no turn of at least 90 degrees in the clip"
 NO_TOES = "layout has no toe joints"
+STANDING = "standing still throughout: neither the pelvis nor the feet move"
+CURVED = "no sharp turn of at least 90 degrees: the walk turns along wide curves only (see turning_total_deg)"
+# The joints every parameter is measured from (feet, upper arms, trunk axis).
+_FILTERED = [
+    PELVIS,
+    NECK,
+    LEFT_ANKLE,
+    RIGHT_ANKLE,
+    LEFT_TOE,
+    RIGHT_TOE,
+    LEFT_SHOULDER,
+    RIGHT_SHOULDER,
+    LEFT_ELBOW,
+    RIGHT_ELBOW,
+]
 # Upper-arm joints of each side; a layout without them cannot measure that arm's swing.
 _ARM_JOINTS = {"left": (LEFT_SHOULDER, LEFT_ELBOW), "right": (RIGHT_SHOULDER, RIGHT_ELBOW)}
 
@@ -60,11 +78,14 @@ class GaitParameters:
     values: dict[str, float | int | None]  # every key of PARAMETER_KEYS
     reasons: dict[str, str] = field(default_factory=dict)  # why each None value is None
     events: dict[str, np.ndarray] = field(default_factory=dict)  # frames; 'turn' (start, end), 'freezing' (k, 2)
+    methods: dict[str, str] = field(default_factory=dict)  # how a value was obtained, where not as documented
+    root_relative: bool = False  # the input had its root translation removed (video lifters)
 
     def to_dict(self) -> dict:
-        """JSON-ready: every parameter (floats rounded, counts as int) and the reasons of the nulls."""
+        """JSON-ready: every parameter (floats rounded, counts as int), the reasons of the nulls, the methods."""
         out: dict = {key: _rounded(self.values[key]) for key in PARAMETER_KEYS}
         out["reasons"] = dict(self.reasons)
+        out["methods"] = dict(self.methods)
         return out
 
 
@@ -107,17 +128,50 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
     """
     joints, measured = _check_input(joints, fps, measured)
     fps = float(fps)
+    recovery = recover_root(joints, fps)
+    if recovery.root_relative and recovery.joints is None:
+        values = dict.fromkeys(PARAMETER_KEYS)
+        values["duration_s"] = len(joints) / fps
+        reasons = {key: recovery.reason for key in PARAMETER_KEYS if key != "duration_s"}
+        return GaitParameters(values, reasons, _event_frames({}, None, fps, False), root_relative=True)
+    if recovery.root_relative:
+        result = _measure(recovery.joints, fps, measured, recovery.facing, recovery.feet, recovery.footprints)
+    else:
+        result = _measure(joints, fps, measured)
+    if recovery.root_relative:
+        result.root_relative = True
+        result.methods = {key: RECOVERED for key, value in result.values.items() if value is not None}
+        result.methods["freezing_episodes"] = f"{RECOVERED}; freezing: the feet stop stepping in turn for >= 1 s"
+        del result.methods["duration_s"]
+    return result
+
+
+def _measure(
+    joints: np.ndarray,
+    fps: float,
+    measured: np.ndarray,
+    facing: np.ndarray | None = None,
+    feet: dict[str, FootEvents] | None = None,
+    footprints: dict[str, dict[float, np.ndarray]] | None = None,
+) -> GaitParameters:
+    """The parameters of canonical joints with a walking root; `facing`, `feet` and `footprints` (the foot position
+    of each contact, by heel strike) replace the walking direction, the contacts and the heel-strike positions where
+    they were found otherwise (a root recovered from the feet)."""
     has_toes = bool(measured[[LEFT_TOE, RIGHT_TOE]].all())
-    filtered = lowpass(joints, fps, POSITION_CUTOFF_HZ)
+    filtered = joints.copy()  # only the joints measured from are filtered: the filter is most of the time taken
+    filtered[:, _FILTERED] = lowpass(joints[:, _FILTERED], fps, POSITION_CUTOFF_HZ)
     pelvis = pelvis_centre(joints)
-    periods = walking_periods(pelvis, fps)
-    feet = detect_feet(filtered, fps, has_toes)
-    strikes = _strikes(filtered, feet, periods)
+    feet = feet or detect_feet(filtered, fps, has_toes)
+    stepping = all(len(foot.heel_strike) >= 2 for foot in feet.values())
+    periods = walking_periods(pelvis, fps, facing, stepping)
+    strikes = _strikes(filtered, feet, periods, footprints)
     forward = _sagittal_forward(strikes, periods)
 
     values: dict[str, float | int | None] = dict.fromkeys(PARAMETER_KEYS)
     reasons: dict[str, str] = {}
     values["duration_s"] = len(joints) / fps
+    # A recovered root carries the feet's pose jitter in every direction: only its path below stride frequencies is
+    # the walk (the sway it drops adds < 2% at 0.3 m/s), the rest would lengthen the path.
     values["speed_m_s"] = _speed(lowpass(pelvis, fps, PELVIS_CUTOFF_HZ), periods)
     strides = _straight_strides(feet, periods)
     values["n_strides"] = len(strides)
@@ -131,12 +185,14 @@ def extract_gait_parameters(joints: np.ndarray, fps: float, *, measured: np.ndar
     if has_toes:
         values["foot_clearance_m"] = _foot_clearance(filtered, feet, fps)
         if strides:
-            values["double_support_pct"] = float(np.mean([_double_support(s, feet) for s in strides]))
+            values["double_support_pct"] = _double_support(strides, feet)
     else:
         reasons["foot_clearance_m"] = NO_TOES
         # The ankle alone shows heel off, not toe off: stance would end half a step early.
         reasons["double_support_pct"] = f"{NO_TOES}: toe off cannot be seen"
     values.update(_turn(periods, feet))
+    values["turning_total_deg"] = float(np.degrees(periods.turning[0]))
+    values["turning_time_s"] = periods.turning[1]
     values["freezing_episodes"] = len(periods.freezes)
     _explain_nulls(values, reasons, periods)
     return GaitParameters(values, reasons, _event_frames(feet, periods, fps, has_toes))
@@ -163,12 +219,17 @@ class _Stride:
 
 
 def _straight_strides(feet: dict[str, FootEvents], periods: Periods) -> list[_Stride]:
+    """Strides of straight walking; one over MAX_STRIDE_SHARE x the median stride time holds a stop that was not
+    seen as one (a freeze under heavy pose jitter): it is no stride of walking."""
     strides = []
     for side, foot in feet.items():
         starts, ends = foot.heel_strike[:-1], foot.heel_strike[1:]
         for start, end, ok in zip(starts, ends, periods.covers(starts, ends), strict=True):
             if ok:
                 strides.append(_Stride(side, float(start), float(end)))
+    if strides:
+        longest = MAX_STRIDE_SHARE * float(np.median([s.end - s.start for s in strides]))
+        strides = [s for s in strides if s.end - s.start <= longest]
     return strides
 
 
@@ -182,15 +243,21 @@ def _stride_timing(strides: list[_Stride]) -> dict[str, float]:
     }
 
 
-def _overlap(intervals: list[tuple[float, float]], start: float, end: float) -> list[tuple[float, float]]:
-    return [(max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start)]
+def _double_support(strides: list[_Stride], feet: dict[str, FootEvents]) -> float:
+    """Mean share (%) of the strides with both feet in stance.
 
-
-def _double_support(stride: _Stride, feet: dict[str, FootEvents]) -> float:
-    """Share (%) of the stride with both feet in stance."""
-    left = _overlap(feet["left"].stance, stride.start, stride.end)
-    both = sum(b - a for lo, hi in feet["right"].stance for a, b in _overlap(left, lo, hi))
-    return 100.0 * both / (stride.end - stride.start)
+    The time both feet have been in stance up to t is piecewise linear in t: one pass over the contacts builds it,
+    each stride reads it at its two ends."""
+    both = [
+        (max(a, c), min(b, d)) for a, b in feet["left"].stance for c, d in feet["right"].stance if min(b, d) > max(a, c)
+    ]
+    edges = np.array(sorted(both)).reshape(-1, 2)
+    knots = edges.ravel()  # disjoint and in order: each foot's contacts are
+    lengths = np.column_stack([edges[:, 1] - edges[:, 0], np.zeros(len(edges))]).ravel()
+    covered = np.concatenate([[0.0], np.cumsum(lengths)])[:-1]  # at each knot
+    starts, ends = np.array([s.start for s in strides]), np.array([s.end for s in strides])
+    inside = np.interp(ends, knots, covered) - np.interp(starts, knots, covered) if len(knots) else 0.0 * ends
+    return float(np.mean(100.0 * inside / (ends - starts)))
 
 
 def _strike_positions(ankle: np.ndarray, foot: FootEvents, fps: float) -> np.ndarray:
@@ -208,16 +275,19 @@ def _strike_positions(ankle: np.ndarray, foot: FootEvents, fps: float) -> np.nda
     return np.array(positions).reshape(-1, 2)
 
 
-def _progression_line(places: np.ndarray, sides: list[str], straight: np.ndarray, k: int) -> np.ndarray | None:
+def _progression_line(
+    places: np.ndarray, sides: list[str], straight: np.ndarray, k: int, curved: bool
+) -> np.ndarray | None:
     """Unit walking direction at strike k: the line through the 5 (or 3) consecutive strikes around it.
 
     An odd number of alternating strikes puts the left and right offsets symmetrically about the window's centre,
     so they do not tilt the line; more strikes average out foot placement scatter. The window must be straight
-    walking with alternating feet; None if no window is.
+    walking with alternating feet; None if no window is. At the ends of the walk the window is shifted inwards,
+    except on a curved walk, where only a window centred on k has the direction at k.
     """
     for span in (2, 1):
-        first = min(max(k - span, 0), len(places) - 1 - 2 * span)
-        if first < 0:
+        first = k - span if curved else min(max(k - span, 0), len(places) - 1 - 2 * span)
+        if first < 0 or first + 2 * span >= len(places):
             continue
         window = slice(first, first + 2 * span + 1)
         alternating = all(a != b for a, b in zip(sides[window], sides[window][1:], strict=False))
@@ -240,11 +310,19 @@ class _Strikes:
     directions: np.ndarray  # (n, 2) unit walking direction at each strike (line of foot placements), NaN if none
 
 
-def _strikes(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods) -> _Strikes:
-    place = {
-        side: _strike_positions(filtered[:, ankle], feet[side], periods.fps)
-        for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))
-    }
+def _strikes(
+    filtered: np.ndarray,
+    feet: dict[str, FootEvents],
+    periods: Periods,
+    footprints: dict[str, dict[float, np.ndarray]] | None,
+) -> _Strikes:
+    if footprints:
+        place = {side: np.array([footprints[side][t] for t in feet[side].heel_strike]) for side in feet}
+    else:
+        place = {
+            side: _strike_positions(filtered[:, ankle], feet[side], periods.fps)
+            for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE))
+        }
     order = sorted((t, side, i) for side in place for i, t in enumerate(feet[side].heel_strike))
     times = np.array([t for t, _, _ in order])
     sides = [side for _, side, _ in order]
@@ -252,7 +330,7 @@ def _strikes(filtered: np.ndarray, feet: dict[str, FootEvents], periods: Periods
     straight = periods.covers(times[:-1], times[1:])
     directions = np.full((len(times), 2), np.nan)
     for k in range(len(times)):
-        line = _progression_line(places, sides, straight, k)
+        line = _progression_line(places, sides, straight, k, periods.curved)
         if line is not None:
             directions[k] = line
     return _Strikes(times, sides, places, straight, directions)
@@ -271,8 +349,13 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
 
     widths, by_side = [], {"left": [], "right": []}
     for k in range(1, len(strikes.times)):
-        direction = strikes.directions[k]
-        if strikes.sides[k] == strikes.sides[k - 1] or not strikes.straight[k - 1] or np.isnan(direction[0]):
+        # On a curve only the centre line gives the direction at the middle of a step (none at the walk's ends);
+        # along a straight line the line of foot placements around the strike does.
+        if periods.curved:
+            direction = _centreline_direction(strikes, k)
+        else:
+            direction = None if np.isnan(strikes.directions[k, 0]) else strikes.directions[k]
+        if strikes.sides[k] == strikes.sides[k - 1] or not strikes.straight[k - 1] or direction is None:
             continue
         step = strikes.places[k] - strikes.places[k - 1]
         by_side[strikes.sides[k]].append(float(step @ direction))
@@ -283,6 +366,20 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
     if widths:
         out["step_width_m"] = float(np.mean(widths))
     return out
+
+
+def _centreline_direction(strikes: _Strikes, k: int) -> np.ndarray | None:
+    """On a curved walk, the walking direction half-way through the step from strike k - 1 to k: the chord from the
+    midpoint of the step before to that of the step after. Midpoints of alternating feet lie on the path's centre
+    line, and a chord symmetric about the step's own midpoint is parallel to the curve there, whatever the radius."""
+    window = slice(k - 2, k + 2)
+    if k < 2 or k + 1 >= len(strikes.times) or not strikes.straight[k - 2 : k + 1].all():
+        return None
+    sides = strikes.sides[window]
+    if any(a == b for a, b in zip(sides, sides[1:], strict=False)):
+        return None
+    chord = strikes.places[k] + strikes.places[k + 1] - strikes.places[k - 2] - strikes.places[k - 1]
+    return chord / np.linalg.norm(chord)
 
 
 def _sagittal_forward(strikes: _Strikes, periods: Periods) -> np.ndarray:
@@ -394,11 +491,13 @@ def _turn(periods: Periods, feet: dict[str, FootEvents]) -> dict[str, float | in
 def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> None:
     """Give every None value a reason (the specific ones were set where they arose)."""
     no_straight = "no straight walking in the clip (standing, turning or freezing throughout)"
+    if periods.standing:  # one reason for everything: nobody walks
+        reasons.update({key: STANDING for key in PARAMETER_KEYS if values[key] is None})
     for key in PARAMETER_KEYS:
         if values[key] is not None or key in reasons:
             continue
         if key in ("turn_duration_s", "turn_steps"):
-            reasons[key] = NO_TURN
+            reasons[key] = CURVED if periods.curved else NO_TURN
         elif key in ("speed_m_s", "trunk_flexion_deg") and not periods.straight.any():
             reasons[key] = no_straight
         elif (
@@ -419,16 +518,21 @@ def _explain_nulls(values: dict, reasons: dict[str, str], periods: Periods) -> N
             reasons[key] = NO_STRIDE
 
 
-def _event_frames(feet: dict[str, FootEvents], periods: Periods, fps: float, has_toes: bool) -> dict[str, np.ndarray]:
-    """Events as frame indices; without toe joints there are no toe-off events (what the ankle shows is heel off)."""
+def _event_frames(
+    feet: dict[str, FootEvents], periods: Periods | None, fps: float, has_toes: bool
+) -> dict[str, np.ndarray]:
+    """Events as frame indices; without toe joints there are no toe-off events (what the ankle shows is heel off).
+
+    Without feet and periods (nothing could be measured) every event list is empty."""
 
     def frames(seconds) -> np.ndarray:
         return np.round(np.asarray(seconds, dtype=float) * fps).astype(np.int64)
 
     events = {}
-    for side, foot in feet.items():
-        events[f"heel_strike_{side}"] = frames(foot.heel_strike)
-        events[f"toe_off_{side}"] = frames(foot.toe_off if has_toes else [])
-    events["turn"] = frames(periods.turn if periods.turn else [])
-    events["freezing"] = frames(periods.freezes).reshape(-1, 2)
+    for side in ("left", "right"):
+        foot = feet.get(side)
+        events[f"heel_strike_{side}"] = frames(foot.heel_strike if foot else [])
+        events[f"toe_off_{side}"] = frames(foot.toe_off if foot and has_toes else [])
+    events["turn"] = frames(periods.turn if periods and periods.turn else [])
+    events["freezing"] = frames(periods.freezes if periods else []).reshape(-1, 2)
     return events

@@ -238,6 +238,9 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         norm=Norm(high=4, marked_high=6),
         pd_band=(4, 7),
     ),
+    # Path geometry, not gait: the 3.10 test always turns 180 degrees; other walks (circles, figure-eights) more.
+    GaitParameter("turning_total_deg", "deg", feature=False),
+    GaitParameter("turning_time_s", "s", feature=False),
     GaitParameter(
         "freezing_episodes",
         "count",

@@ -202,6 +202,20 @@ CMU_BVH_JOINTS: tuple[str, ...] = (
     "RightHand",
 )
 
+# 15-joint output of monocular video lifters without spine, nose, toes or collars (pelvis at the root). Joints are
+# named here as in SMPL; side conventions differ between projects, so a file's left/right is checked by the reader.
+LIFTER15_JOINTS: tuple[str, ...] = (
+    "pelvis",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "neck",
+    *H36M17_JOINTS[H36M17_JOINTS.index("head") :],  # head and arms, named and ordered as in Human3.6M
+)
+
 LAYOUTS: dict[str, JointLayout] = {
     layout.name: layout
     for layout in (
@@ -245,6 +259,22 @@ LAYOUTS: dict[str, JointLayout] = {
                 "right_wrist": "right_wrist",
             },
             "Human3.6M 17 joints (VideoPose3D/MotionBERT order); no toes: foot joints are missing",
+        ),
+        JointLayout(
+            "lifter15",
+            LIFTER15_JOINTS,
+            {
+                **{name: name for name in LIFTER15_JOINTS},  # named as in SMPL
+                "spine1": _mid("pelvis", "neck", 0.2),
+                "spine2": _mid("pelvis", "neck", 0.5),
+                "spine3": _mid("pelvis", "neck", 0.6),
+                "left_foot": None,
+                "right_foot": None,  # no toe joints
+                "left_collar": _mid("neck", "left_shoulder"),
+                "right_collar": _mid("neck", "right_shoulder"),
+            },
+            "15-joint video-lifter skeleton (pelvis, hips, knees, ankles, neck, head, shoulders, elbows, wrists); "
+            "spine joints interpolated pelvis -> neck, no toes",
         ),
         JointLayout(
             "kinect25",

@@ -18,21 +18,25 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
-from agir.motion.synth_plan import LEFT, RIGHT, plan_walk
+from agir.motion.synth_lifter import LifterNoise, correlated_noise, lifter_observation, malleoli
+from agir.motion.synth_plan import LEFT, PATH_SHAPES, RIGHT, plan_walk
 from agir.motion.synth_pose import pose
 from agir.motion.synth_profile import SCORES, Anthropometry, SubjectProfile, sample_subject
 from agir.motion.synth_truth import TRUTH_KEYS, measure_truth
 
 __all__ = [
     "Anthropometry",
+    "LifterNoise",
     "SubjectProfile",
     "Trial",
     "TRUTH_KEYS",
     "add_observation_noise",
+    "lifter_observation",
+    "malleoli",
     "make_cohort",
     "sample_subject",
+    "shuffler",
     "simulate_trial",
 ]
 
@@ -79,19 +83,27 @@ def simulate_trial(
     walk_distance_m: float = 10.0,
     turn: bool = True,
     heading_deg: float | None = None,
+    path: str = "straight",
+    path_radius_m: float = 1.5,
 ) -> Trial:
     """One trial of `subject`: walk `walk_distance_m`, turn 180 degrees and walk back (or only walk, turn=False).
 
     `heading_deg` is the initial walking direction as a yaw about +y (0 = +z, 90 = +x); None draws one at random.
-    The random draws do not depend on `fps`, so one seed gives the same motion and truth at any frame rate.
+    `path` "circle" or "figure_eight" walks `walk_distance_m` along that curve of `path_radius_m` (after 1 m straight)
+    instead, without the 180-degree turn. The random draws do not depend on `fps`, so one seed gives the same motion
+    and truth at any frame rate.
     """
     if not np.isfinite(fps) or fps <= 0:
         raise ValueError(f"fps must be a positive number, got {fps!r}")
+    if path not in PATH_SHAPES:
+        raise ValueError(f"path must be one of {', '.join(PATH_SHAPES)}, got {path!r}")
+    if not path_radius_m >= 1.0:
+        raise ValueError(f"path_radius_m must be at least 1 m (a sharper curve is a turn), got {path_radius_m!r}")
     if not walk_distance_m >= MIN_WALK_DISTANCE_M:
         raise ValueError(f"walk_distance_m must be at least {MIN_WALK_DISTANCE_M} m, got {walk_distance_m!r}")
     heading = np.radians(rng.uniform(0.0, 360.0) if heading_deg is None else heading_deg)
     day = _day_to_day(subject, rng)
-    plan = plan_walk(day, rng, walk_distance_m, turn)
+    plan = plan_walk(day, rng, walk_distance_m, turn, path, path_radius_m)
 
     n_frames = int(np.floor(plan.duration_s * fps)) + 1
     joints = pose(plan, day, np.arange(n_frames) / fps)
@@ -113,6 +125,21 @@ def simulate_trial(
     return Trial(world.astype(np.float32), float(fps), truth, events, day)
 
 
+def shuffler(subject: SubjectProfile, speed_m_s: float = 0.2, cadence_steps_min: float = 90.0) -> SubjectProfile:
+    """`subject` walking at `speed_m_s` with short shuffling steps: foot lift ~1 cm, flat landing, little push-off."""
+    stride = speed_m_s * 120.0 / cadence_steps_min
+    return dataclasses.replace(
+        subject,
+        stride_length_m=stride,
+        cadence_steps_min=cadence_steps_min,
+        speed_m_s=speed_m_s,
+        foot_lift_m=0.01,
+        heel_strike_deg=2.0,
+        push_off_deg=8.0,
+        double_support_pct=max(subject.double_support_pct, 35.0),
+    )
+
+
 def add_observation_noise(
     joints: np.ndarray, sigma_m: float, rng: np.random.Generator, correlation: float = 0.6
 ) -> np.ndarray:
@@ -127,10 +154,7 @@ def add_observation_noise(
         raise ValueError(f"sigma_m must be >= 0, got {sigma_m!r}")
     if not 0.0 <= correlation < 1.0:
         raise ValueError(f"correlation must be in [0, 1), got {correlation!r}")
-    white = rng.standard_normal(joints.shape)
-    white[1:] *= np.sqrt(1.0 - correlation**2)  # the first sample is already stationary
-    noise = lfilter([1.0], [1.0, -correlation], white, axis=0)
-    return (joints + sigma_m * noise).astype(np.float32)
+    return (joints + sigma_m * correlated_noise(joints.shape, correlation, rng)).astype(np.float32)
 
 
 def _score_counts(n_subjects: int, weights: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ time. Freezing is a stop with the feet together, a trembling hold, and a new sta
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,43 @@ class WalkPath:
         return np.stack([x, z], axis=-1)
 
 
+PATH_SHAPES = ("straight", "circle", "figure_eight")
+_CURVE_LEAD_M = 1.0  # a curved walk starts with this much straight walking
+_CURVE_GRID_M = 0.002  # sampling of the numerically integrated curved path
+
+
+@dataclass(frozen=True)
+class CurvedPath:
+    """A walk of `length` along a continuous curve of `radius`: a circle, or a figure-eight (a left loop, then a
+    right loop of the same length), after a short straight lead-in along +z; `turn_sign` +1 curves left first."""
+
+    length: float
+    radius: float
+    shape: str
+    turn_sign: float = 1.0
+
+    def heading(self, s: np.ndarray) -> np.ndarray:
+        s = np.asarray(s, dtype=float)
+        curved = np.maximum(s - _CURVE_LEAD_M, 0.0)
+        if self.shape == "figure_eight":
+            half = (self.length - _CURVE_LEAD_M) / 2.0
+            curved = np.minimum(curved, half) - np.maximum(curved - half, 0.0)
+        return self.turn_sign * curved / self.radius
+
+    @functools.cached_property
+    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
+        s = np.arange(-1.0, self.length + 2.0, _CURVE_GRID_M)
+        heading = self.heading(s)
+        steps = np.stack([np.sin(heading), np.cos(heading)], axis=-1)
+        points = np.concatenate([[[0.0, 0.0]], np.cumsum((steps[1:] + steps[:-1]) / 2.0 * _CURVE_GRID_M, axis=0)])
+        return s, points - points[np.argmin(np.abs(s))]
+
+    def point(self, s: np.ndarray) -> np.ndarray:
+        grid, points = self._grid
+        s = np.asarray(s, dtype=float)
+        return np.stack([np.interp(s, grid, points[:, 0]), np.interp(s, grid, points[:, 1])], axis=-1)
+
+
 def left_of(heading: np.ndarray) -> np.ndarray:
     """(..., 2) unit (x, z) vector to the walker's left for a walking direction `heading`."""
     return np.stack([np.cos(heading), -np.sin(heading)], axis=-1)
@@ -87,7 +125,7 @@ class Tremble:
 class GaitPlan:
     """Everything about one trial that is decided before any joint is placed; times in seconds."""
 
-    path: WalkPath
+    path: WalkPath | CurvedPath
     feet: tuple[FootContacts, FootContacts]  # left, right
     step_time: np.ndarray  # heel strike time of every step
     step_side: np.ndarray  # LEFT / RIGHT
@@ -126,8 +164,19 @@ def _hermite_progress(times: np.ndarray, values: np.ndarray, steady: np.ndarray)
     return CubicHermiteSpline(times, values, derivative)
 
 
-def plan_walk(profile: SubjectProfile, rng: np.random.Generator, walk_distance_m: float, turn: bool) -> GaitPlan:
-    """Footsteps, contacts, pelvis progression and freezing for one trial of `profile`."""
+def plan_walk(
+    profile: SubjectProfile,
+    rng: np.random.Generator,
+    walk_distance_m: float,
+    turn: bool,
+    shape: str = "straight",
+    radius_m: float = 1.5,
+) -> GaitPlan:
+    """Footsteps, contacts, pelvis progression and freezing for one trial of `profile`.
+
+    `shape` "circle" or "figure_eight" walks `walk_distance_m` along that curve of `radius_m` instead (no 180-degree
+    turn: `turn` is ignored)."""
+    turn = turn and shape == "straight"
     step_length = profile.stride_length_m / 2.0
     step_time = 60.0 / profile.cadence_steps_min
     double_support = profile.double_support_pct / 100.0
@@ -137,7 +186,12 @@ def plan_walk(profile: SubjectProfile, rng: np.random.Generator, walk_distance_m
     n_bout = max(2, int(round(walk_distance_m / step_length)))
     n_turn = max(2, int(round(profile.turn_steps + 0.5 * rng.standard_normal()))) if turn else 0
     radius = max(profile.turn_radius_m, profile.step_width_m / 2.0 + 0.05) if turn else 0.0
-    path = WalkPath(walk_distance_m, radius, walk_distance_m if turn else 0.0, rng.choice((-1.0, 1.0)))
+    sign = rng.choice((-1.0, 1.0))
+    path = (
+        WalkPath(walk_distance_m, radius, walk_distance_m if turn else 0.0, sign)
+        if shape == "straight"
+        else CurvedPath(walk_distance_m, radius_m, shape, sign)
+    )
 
     kinds = np.array([WALK] * n_bout + [TURN] * n_turn + [WALK] * (n_bout if turn else 0) + [CLOSE])
     n_steps = len(kinds)

@@ -21,15 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agir.motion.gait_events import heading_swings, slow_threshold
 from agir.motion.parameters import PARAMETER_KEYS
 from agir.motion.skeleton import JOINT_INDEX
 from agir.motion.synth_plan import LEFT, RIGHT, GaitPlan
 
 TRUTH_KEYS: tuple[str, ...] = PARAMETER_KEYS
-SLOW_M_S = 0.1
 MIN_FREEZE_S = 1.0
 MIN_TURN_RAD = np.pi / 2.0
 TURN_FRACTIONS = (0.1, 0.9)
+TURN_MAX_RADIUS_M = 1.0
 
 Interval = tuple[float, float]
 
@@ -48,15 +49,35 @@ def _crossing(times: np.ndarray, values: np.ndarray, level: float) -> float:
     return float(np.interp(level, values[i - 1 : i + 1], times[i - 1 : i + 1]))
 
 
-def turn_interval(plan: GaitPlan, times: np.ndarray) -> Interval | None:
-    """[10%, 90%] of the heading change, in seconds; None without a turn of at least 90 degrees."""
-    heading = plan.path.heading(plan.progress(times))
+def _swing_interval(times: np.ndarray, heading: np.ndarray) -> Interval:
+    """[10%, 90%] of the change of a monotone `heading`, in seconds."""
     change = np.abs(heading - heading[0])
-    total = change[-1]
-    if total < MIN_TURN_RAD:
-        return None
-    start, end = (_crossing(times, change, fraction * total) for fraction in TURN_FRACTIONS)
+    start, end = (_crossing(times, change, fraction * change[-1]) for fraction in TURN_FRACTIONS)
     return start, end
+
+
+def turn_interval(plan: GaitPlan, times: np.ndarray) -> Interval | None:
+    """[10%, 90%] of the heading change, in seconds; None without a sharp turn of at least 90 degrees.
+
+    Sharp: the path inside the interval is shorter than TURN_MAX_RADIUS_M x its heading change (a 3.10 turn, not a
+    walk along a circle or a figure-eight)."""
+    arc = plan.progress(times)
+    heading = plan.path.heading(arc)
+    if abs(heading[-1] - heading[0]) < MIN_TURN_RAD:
+        return None
+    start, end = _swing_interval(times, heading)
+    (a, b), (h0, h1) = plan.progress([start, end]), plan.path.heading(plan.progress([start, end]))
+    return (start, end) if b - a < TURN_MAX_RADIUS_M * abs(h1 - h0) else None
+
+
+def turning(plan: GaitPlan, times: np.ndarray) -> tuple[float, float]:
+    """Total turning (degrees) and turning time (s): every swing of the heading of at least 90 degrees, each timed
+    from 10% to 90% of its change."""
+    heading = plan.path.heading(plan.progress(times))
+    swings = heading_swings(heading, MIN_TURN_RAD)
+    total = sum(abs(heading[b] - heading[a]) for a, b in swings)
+    duration = sum(np.subtract(*_swing_interval(times[a : b + 1], heading[a : b + 1])[::-1]) for a, b in swings)
+    return float(np.degrees(total)), float(duration)
 
 
 def _sagittal_angle(vectors: np.ndarray, forward: np.ndarray) -> np.ndarray:
@@ -81,7 +102,8 @@ class _Periods:
 
 def _periods(plan: GaitPlan, times: np.ndarray, pelvis: np.ndarray) -> _Periods:
     dt = times[1] - times[0]
-    slow = np.linalg.norm(np.gradient(pelvis, dt, axis=0), axis=-1) < SLOW_M_S
+    speed = np.linalg.norm(np.gradient(pelvis, dt, axis=0), axis=-1)
+    slow = speed < slow_threshold(speed)
     turn = turn_interval(plan, times)
     in_turn = np.zeros(len(times), dtype=bool) if turn is None else (times >= turn[0]) & (times <= turn[1])
     quiet = np.zeros(len(times), dtype=bool)
@@ -118,6 +140,7 @@ def measure_truth(
         start, end = periods.turn
         truth["turn_duration_s"] = end - start
         truth["turn_steps"] = int(np.count_nonzero((plan.step_time >= start) & (plan.step_time <= end)))
+    truth["turning_total_deg"], truth["turning_time_s"] = turning(plan, times)
     truth["freezing_episodes"] = len(periods.freezes)
     return truth, periods.turn, [(float(times[a]), float(times[b - 1])) for a, b in periods.freezes]
 
