@@ -24,8 +24,18 @@ from agir.data.datamodule import GaitDataModule
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.pipeline.cv import fit_cross_validation
 from agir.pipeline.llm_stage import fit_llm_stage
+from agir.pipeline.ranks import handoff, is_global_zero, on_rank_zero, start_ranks, stop_ranks
 from agir.pipeline.run_report import pipeline_report
-from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
+from agir.pipeline.runs import (
+    Requeued,
+    StageError,
+    make_trainer,
+    prepare_run,
+    resume_checkpoint,
+    run_dir,
+    stop_if_requeued,
+    write_json,
+)
 from agir.tasks.tokenizer import MotionTokenizerModule
 
 
@@ -38,6 +48,7 @@ def fit_tokenizer(config: DictConfig) -> dict:
     trainer = make_trainer(config, stage_dir, stage)
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
+    stop_if_requeued(trainer)
     seconds = time.perf_counter() - started
     validation = trainer.validate(module, datamodule=datamodule, verbose=False)[0]
     test = trainer.test(module, datamodule=datamodule, verbose=False)[0]
@@ -69,26 +80,38 @@ STAGES: dict[str, Callable[[DictConfig], dict]] = {
 }
 
 
+def say(text: str) -> None:
+    """Print once per job, not once per rank."""
+    if is_global_zero():
+        print(text)
+
+
+def write_report(config: DictConfig) -> None:
+    report, text = pipeline_report(config)
+    write_json(run_dir(config) / "report.json", report)
+    print(text)
+
+
 def fit_pipeline(config: DictConfig) -> dict:
     """The `pipeline` stages in order, each reading the previous one's folder; finished stages are kept on resume.
 
     With the reasoning stage in it, the run ends with `report.json`: held-out metrics of AGIR and of the
-    gait-parameter baseline on the same split."""
+    gait-parameter baseline on the same split. Under DDP every rank runs this; rank 0 writes each stage's folder and
+    the report, and no rank starts a stage before the previous one is written."""
     results = {}
     for stage in config.pipeline:
         finished = run_dir(config) / stage / "metrics.json"
         if config.run.resume and finished.is_file():
-            print(f"[{stage}] finished earlier: {finished}")
+            say(f"[{stage}] finished earlier: {finished}")
             results[stage] = json.loads(finished.read_text())
             continue
-        print(f"[{stage}] training")
+        say(f"[{stage}] training")
         started = time.perf_counter()
         results[stage] = STAGES[stage](config)
-        print(f"[{stage}] done in {time.perf_counter() - started:.0f} s")
+        handoff()
+        say(f"[{stage}] done in {time.perf_counter() - started:.0f} s")
     if "reasoning" in config.pipeline:
-        report, text = pipeline_report(config)
-        write_json(run_dir(config) / "report.json", report)
-        print(text)
+        on_rank_zero(partial(write_report, config))
     return {
         stage: {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
         for stage, metrics in results.items()
@@ -111,10 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    # Every rank of a ddp job is started here, before anything is read or written (agir.pipeline.ranks).
+    start_ranks(config.trainer)
     L.seed_everything(config.seed, workers=True, verbose=False)
-    run_dir(config).mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir(config) / "config.yaml")
     try:
+        on_rank_zero(partial(prepare_run, config))
         if config.cv.scheme != "none":
             metrics = fit_cross_validation(args.config, args.overrides, config, fit_pipeline)
         else:
@@ -122,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     except StageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(metrics, indent=1))
+    except Requeued as stop:
+        say(str(stop))
+        stop_ranks()
+        return 0
+    say(json.dumps(metrics, indent=1))
+    stop_ranks()
     return 0
 
 

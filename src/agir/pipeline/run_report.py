@@ -22,7 +22,8 @@ HEADLINE = ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
 
 
 def confusion_metrics(targets: list[int], predictions: list[int | None]) -> dict[str, float]:
-    confusion = ScoreConfusion()
+    # Of these predictions alone: rank 0 writes the report by itself, and must not wait for the others to sync.
+    confusion = ScoreConfusion(sync_on_compute=False)
     confusion.update(targets, predictions)
     return confusion.compute()
 
