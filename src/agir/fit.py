@@ -29,6 +29,7 @@ from agir.pipeline.run_report import pipeline_report
 from agir.pipeline.runs import (
     Requeued,
     StageError,
+    listen_for_slurm_requeue,
     make_trainer,
     prepare_run,
     resume_checkpoint,
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Every rank of a ddp job is started here, before anything is read or written (agir.pipeline.ranks).
     start_ranks(config.trainer)
+    listen_for_slurm_requeue()
     L.seed_everything(config.seed, workers=True, verbose=False)
     try:
         on_rank_zero(partial(prepare_run, config))

@@ -16,7 +16,7 @@ from agir.config import StageBudget, save_config
 from agir.data.corpus import ensure_corpus
 from agir.data.datamodule import GaitDataModule
 from agir.tasks.rank_fingerprint import RankFingerprint
-from agir.tasks.requeue import RequeueOnSignal
+from agir.tasks.requeue import RequeueOnSignal, listen_for_requeue
 from agir.tasks.rng_state import RNGStateCheckpoint
 
 
@@ -30,6 +30,12 @@ class Requeued(Exception):
 
 def run_dir(config: DictConfig) -> Path:
     return Path(config.run.out_dir)
+
+
+def listen_for_slurm_requeue() -> None:
+    """In a SLURM job, note its requeue signal for the whole command (agir.tasks.requeue)."""
+    if SLURMEnvironment.detect():
+        listen_for_requeue()
 
 
 def prepare_run(config: DictConfig) -> None:

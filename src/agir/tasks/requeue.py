@@ -3,10 +3,11 @@
 SLURM signals a job (SIGUSR1, `#SBATCH --signal=SIGUSR1@90` in scripts/slurm.sbatch) some time before its limit.
 Lightning's own handler saves a checkpoint from inside the signal handler, wherever each rank is in its step (under
 DDP the ranks can then meet in different collectives, and the weights can be caught half-updated), and trains on
-until the job is killed. This callback only notes the signal. After each optimizer step the ranks agree whether any
-of them got it; if one did, they save `last.ckpt` together, rank 0 asks SLURM to requeue the job, and the fit stops
-(`requeued`). The stage then ends the command, and the requeued job, started again with `run.resume=true`, continues
-from that checkpoint to the same weights as an uninterrupted run.
+until the job is killed. Here the signal is only noted (`listen_for_requeue`, installed for the whole command, so a
+signal during evaluation or between stages is not lost either). After each optimizer step the ranks agree whether
+any of them got it; if one did, they save `last.ckpt` together, rank 0 asks SLURM to requeue the job, and the fit
+stops (`requeued`). The stage then ends the command, and the requeued job, started again with `run.resume=true`,
+continues from that checkpoint to the same weights as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,18 @@ from pathlib import Path
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
+
+_signalled = False
+
+
+def _note(signum: int, frame: object) -> None:
+    global _signalled
+    _signalled = True
+
+
+def listen_for_requeue(signum: int = signal.SIGUSR1) -> None:
+    """Note SLURM's requeue signal from now on, for RequeueOnSignal to act on at the next step boundary."""
+    signal.signal(signum, _note)
 
 
 def requeue_job() -> str:
@@ -36,29 +49,16 @@ def requeue_job() -> str:
 
 
 class RequeueOnSignal(Callback):
-    def __init__(self, checkpoint: str | Path, signum: int = signal.SIGUSR1):
+    def __init__(self, checkpoint: str | Path):
         self.checkpoint = Path(checkpoint)
-        self.signum = signum
-        self.received = False
         self.requeued = False
         self._checked_step = -1
-        self._previous_handler = None
-
-    def _note(self, signum: int, frame: object) -> None:
-        self.received = True
-
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._previous_handler = signal.signal(self.signum, self._note)
-
-    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self._previous_handler is not None:
-            signal.signal(self.signum, self._previous_handler)
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
         if trainer.global_step == self._checked_step:
             return  # between optimizer steps (gradient accumulation): not a point to stop at
         self._checked_step = trainer.global_step
-        flag = torch.tensor(float(self.received), device=pl_module.device)
+        flag = torch.tensor(float(_signalled), device=pl_module.device)
         if float(trainer.strategy.reduce(flag, reduce_op="sum")) == 0:
             return
         trainer.save_checkpoint(self.checkpoint)
