@@ -95,7 +95,8 @@ class GaitDataModule(L.LightningDataModule):
         return Path(self.config.corpus_dir)
 
     def prepare_data(self) -> None:
-        # Lightning calls this on one process per node, so the corpus is built once.
+        # Lightning calls this on one process per node; agir.fit has built the corpus before, and a process that finds
+        # a build under way waits for it (agir.data.corpus), so the corpus is built once.
         ensure_corpus(self.config, self.seed)
 
     def setup(self, stage: str | None = None) -> None:
