@@ -12,11 +12,14 @@ waits (`handoff`), then reads. Strategies that fork or spawn their workers insid
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import lightning as L
 import torch.distributed as dist
+from lightning.fabric.strategies import DDPStrategy
 from omegaconf import DictConfig
 
+from agir.data.corpus import BUILD_WAIT_S
 from agir.data.sampling import rank_and_world
 from agir.pipeline.runs import StageError
 
@@ -32,7 +35,8 @@ def start_ranks(trainer: DictConfig) -> None:
         accelerator=trainer.accelerator,
         devices=trainer.devices,
         num_nodes=trainer.get("num_nodes", 1),
-        strategy=trainer.strategy,
+        # The others wait for rank 0's corpus build in a collective: as long as a process waits on the build lock.
+        strategy=DDPStrategy(timeout=timedelta(seconds=BUILD_WAIT_S)),
     )
     if fabric.world_size > 1:
         fabric.launch()
