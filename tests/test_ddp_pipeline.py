@@ -24,10 +24,9 @@ from tiny import DATA, LLM_STAGES, TOKENIZER_STAGE
 pytestmark = pytest.mark.slow
 
 TWO_RANKS = ["--config", "configs/trainer/ddp.yaml", "trainer.accelerator=cpu", "trainer.devices=2"]
+SINGLE = ["--config", "configs/trainer/cpu.yaml"]
 BUILDS = "building the synthetic corpus"
 PIPELINE = [
-    "--config",
-    "configs/demo.yaml",
     *DATA,
     *TOKENIZER_STAGE,
     *LLM_STAGES,
@@ -35,8 +34,6 @@ PIPELINE = [
     "data.synthetic.trials_per_subject=2",
 ]
 LOSO = [
-    "--config",
-    "configs/demo.yaml",
     *DATA,
     *TOKENIZER_STAGE,
     *LLM_STAGES,
@@ -50,12 +47,13 @@ LOSO = [
 ]
 
 
-def runs(tmp_path_factory, name: str, command: list[str]) -> dict[str, tuple[Path, str]]:
-    """The command run in one process and with 2 ranks: each one's run directory and output."""
+def runs(tmp_path_factory, name: str, overrides: list[str]) -> dict[str, tuple[Path, str]]:
+    """The demo with `overrides` run in one process and with 2 ranks: each one's run directory and output."""
     results = {}
-    for ranks, extra in (("single", []), ("ddp", TWO_RANKS)):
+    for ranks, trainer in (("single", SINGLE), ("ddp", TWO_RANKS)):
         run = tmp_path_factory.mktemp(f"{name}-{ranks}")
-        results[ranks] = run, run_fit(*command, *extra, f"run.out_dir={run}", timeout=600)
+        command = ["--config", "configs/demo.yaml", *trainer, *overrides, f"run.out_dir={run}"]
+        results[ranks] = run, run_fit(*command, timeout=600)
     return results
 
 

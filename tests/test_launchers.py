@@ -28,9 +28,9 @@ TOKENIZER = [
     *DATA,
     *TOKENIZER_MODEL,
     "data.synthetic.trials_per_subject=2",
-    "tokenizer.max_steps=30",
-    "tokenizer.val_check_interval=30",
-    "run.checkpoint_every_n_steps=3",
+    "tokenizer.max_steps=40",
+    "tokenizer.val_check_interval=40",
+    "run.checkpoint_every_n_steps=2",
     "run.rank_fingerprints=true",
     "trainer.deterministic=true",
     "trainer.accelerator=cpu",
@@ -88,8 +88,8 @@ def test_torchrun_script_runs_two_ranks_that_build_one_corpus_and_agree(torchrun
         (0, 2, "TorchElasticEnvironment"),
         (1, 2, "TorchElasticEnvironment"),
     ]
-    assert records[0]["fit"] == records[1]["fit"] and records[0]["fit"]["global_step"] == 30
-    assert json.loads((run / "tokenizer" / "metrics.json").read_text())["steps"] == 30
+    assert records[0]["fit"] == records[1]["fit"] and records[0]["fit"]["global_step"] == 40
+    assert json.loads((run / "tokenizer" / "metrics.json").read_text())["steps"] == 40
 
 
 def slurm_tasks(run: Path, bin_dir: Path, port: int) -> list[subprocess.Popen]:
@@ -155,10 +155,10 @@ def test_slurm_ranks_requeue_on_signal_and_resume_to_the_uninterrupted_weights(t
         (0, 2, "SLURMEnvironment"),
         (1, 2, "SLURMEnvironment"),
     ]
-    assert 3 <= stopped[0]["fit"]["global_step"] < 30
+    assert 2 <= stopped[0]["fit"]["global_step"] < 40
 
     outputs = finish(slurm_tasks(run, bin_dir, free_port()), timeout=240)  # the requeued job
     resumed = fingerprints(run)
-    assert resumed[0]["fit"]["global_step"] == 30
+    assert resumed[0]["fit"]["global_step"] == 40
     assert resumed[0]["fit"] == resumed[1]["fit"] == fingerprints(reference)[0]["fit"]
     assert requeues.read_text().split() == ["requeue", "4242"], "requeued once"
