@@ -27,7 +27,8 @@ MODELS = ("agir", "baseline")
 
 def confusion_metrics(targets: list[int], predictions: list[int | None]) -> dict[str, float]:
     """The score metrics, and `macro_f1_0_2`: macro-F1 on the 0-2 scale (3 merged into 2)."""
-    confusion = ScoreConfusion()
+    # Of these predictions alone: rank 0 writes the report by itself, and must not wait for the others to sync.
+    confusion = ScoreConfusion(sync_on_compute=False)
     confusion.update(targets, predictions)
     merged = score_metrics(merge_scores_above(confusion.counts, 2))
     return confusion.compute() | {"macro_f1_0_2": merged["macro_f1"]}

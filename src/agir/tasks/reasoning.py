@@ -4,7 +4,8 @@ Validation and test generate a rationale for every sample of their (rank's shard
 `agir.assess` does for a file (`agir.models.generate.rationales_and_probabilities`), parse its last strict `Score:`
 line (an unparseable output is invalid, never mapped to a class) and read the score probabilities from the model
 given its own reasoning. Metrics come from one confusion matrix reduced across ranks
-(`agir.tasks.score_metrics`); the per-item predictions are gathered to rank 0 as `predictions`.
+(`agir.tasks.score_metrics`); the per-item predictions are gathered on every rank as `predictions`. A repeat that
+pads a rank's shard is neither counted nor predicted (`agir.tasks.sft.counted_rows`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch.distributed as dist
-
 from agir.config import ReasoningStageConfig
 from agir.models.generate import GenerationSettings, rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.tasks.sft import SFTModule
+from agir.tasks.sft import SFTModule, gather_from_ranks
 from agir.text.score import parse_score
 
 
@@ -88,9 +87,5 @@ class ReasoningSFTModule(SFTModule):
                 for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
             }
         )
-        gathered = [self._predictions]
-        if dist.is_available() and dist.is_initialized():
-            gathered = [None] * dist.get_world_size()
-            dist.all_gather_object(gathered, self._predictions)
-        self.predictions = sorted((p for part in gathered for p in part), key=lambda p: p["id"])
+        self.predictions = sorted(gather_from_ranks(self._predictions), key=lambda p: p["id"])
         self._predictions = []
