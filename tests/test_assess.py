@@ -9,13 +9,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from record_schema import validate
 from tiny_run import held_out_files, stage_predictions, trained_run
 
 from agir.assess import main as assess_main
 from agir.models.llm import load_stage, read_stage_metadata
 from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
 
-KEYS = {"file", "score", "probabilities", "rationale", "parameters", "faithfulness", "error"}
+KEYS = {
+    "file",
+    "score",
+    "abstained",
+    "probabilities",
+    "rationale",
+    "parameters",
+    "evidence",
+    "warnings",
+    "faithfulness",
+    "error",
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +58,8 @@ def test_jsonl_has_one_object_per_file_and_bad_files_fail_alone(run, tmp_path, c
     assessments = [json.loads(line) for line in captured.out.splitlines()]
     assert code == 1
     assert [a["file"] for a in assessments] == files and all(set(a) == KEYS for a in assessments)
+    for assessment in assessments:
+        validate(assessment, "assessment")
     for assessment in (assessments[0], assessments[-1]):
         assert assessment["error"] is None and assessment["score"] in (None, 0, 1, 2, 3)
         assert list(assessment["probabilities"]) == ["0", "1", "2", "3"]
@@ -79,9 +93,10 @@ def test_assessment_equals_the_stages_test_predictions(run, assessor):
     for batch_size in (1, len(files)):
         assessments = assess_files(assessor, files, batch_size=batch_size)
         for assessment, prediction in zip(assessments, stage_predictions(run), strict=True):
-            assert assessment["rationale"] == prediction["rationale"]
-            assert assessment["score"] == prediction["score"]
-            assert list(assessment["probabilities"].values()) == pytest.approx(prediction["probabilities"], abs=1e-5)
+            validate(prediction, "prediction")
+            assert assessment.rationale == prediction["rationale"]
+            assert assessment.score == prediction["score"] and assessment.abstained == prediction["abstained"]
+            assert assessment.probabilities == pytest.approx(prediction["probabilities"], abs=1e-5)
 
 
 def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path):
@@ -96,8 +111,8 @@ def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path)
     files = held_out_files(run)
     merged = assess_files(load_assessor(exported), files)
     for ours, theirs in zip(merged, assess_files(assessor, files), strict=True):
-        assert ours["rationale"] == theirs["rationale"] and ours["score"] == theirs["score"]
-        assert list(ours["probabilities"].values()) == pytest.approx(list(theirs["probabilities"].values()), abs=1e-4)
+        assert ours.rationale == theirs.rationale and ours.score == theirs.score
+        assert ours.probabilities == pytest.approx(theirs.probabilities, abs=1e-4)
 
 
 def test_a_folder_that_is_no_run_is_a_one_line_error(tmp_path, capsys):

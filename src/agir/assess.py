@@ -1,12 +1,14 @@
 """`python -m agir.assess --run DIR FILE [FILE ...] [--format text|jsonl] [--batch-size N] [--device D] [--fps F]
-[--layout L] [--report DIR] [--numbers grounded|free]`
+[--layout L] [--report DIR] [--numbers grounded|free] [--min-coverage F]`
 
 Assess motion files with a trained run (`checkpoints/<run>`) or an exported model: the measured gait parameters,
 the generated rationale, its score, the probability of each score 0-3 given the rationale, and how faithful the
 rationale's numbers are to the measurements (by default they cite the measured values: `agir.models.grounding`).
-`--format jsonl` prints one object per file (`file`, `score`, `probabilities`, `rationale`, `parameters`,
-`faithfulness`, `error`). A file that cannot be used gets `error` set and the others are still assessed; the exit
-status is 1 if any file failed.
+`--format jsonl` prints one object per file (docs/assessment.schema.json: `file`, `score`, `abstained`,
+`probabilities`, `rationale`, `parameters`, `evidence`, `warnings`, `faithfulness`, `error`). Below `--min-coverage`
+of the score-relevant parameters measured, or without a verdict in the output, `score` is null and `abstained` says
+why; that is an answer (exit status 0). A file that cannot be used gets `error` set and the others are still
+assessed; the exit status is 1 if any file failed.
 """
 
 from __future__ import annotations
@@ -17,26 +19,41 @@ import sys
 
 from agir.gait import format_table
 from agir.motion.skeleton import LAYOUTS
-from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, assess_files, load_assessor, load_for_assessment
+from agir.pipeline.inference import (
+    MIN_COVERAGE_HELP,
+    NUMBER_MODES,
+    NUMBER_MODES_HELP,
+    assess_files,
+    load_assessor,
+    load_for_assessment,
+)
+from agir.text.assessment import Assessment
+from agir.text.claims import UNMAPPED
 from agir.viz.html_report import write_report
 
 
-def format_text(assessment: dict) -> str:
-    """An assessment as a few readable lines: score and probabilities, rationale, faithfulness, parameters."""
-    if assessment["error"]:
-        return f"{assessment['file']}: error: {assessment['error']}"
-    score = "no valid score" if assessment["score"] is None else f"score {assessment['score']}"
-    probabilities = "  ".join(f"P({s})={p:.2f}" for s, p in assessment["probabilities"].items())
-    lines = [f"{assessment['file']}: {score}   {probabilities}", "", assessment["rationale"], ""]
-    faithfulness = assessment["faithfulness"]
+def format_text(assessment: Assessment) -> str:
+    """An assessment as a few readable lines: verdict (or why there is none), probabilities, warnings, rationale,
+    faithfulness, parameters."""
+    if assessment.error:
+        return f"{assessment.file}: error: {assessment.error}"
+    score = f"score {assessment.score}" if assessment.score is not None else f"no score ({assessment.abstained})"
+    probabilities = "  ".join(f"P({s})={p:.2f}" for s, p in assessment.probabilities.items())
+    lines = [f"{assessment.file}: {score}   {probabilities}"]
+    lines.append(f"evidence: {assessment.evidence.coverage:.0%} of the score-relevant parameters measured")
+    lines += [f"warning: {warning}" for warning in assessment.warnings]
+    lines += ["", assessment.rationale, ""]
+    faithfulness = assessment.faithfulness
     if faithfulness["n_claims"]:
         lines.append(
             f"faithfulness: {len(faithfulness['matched'])}/{faithfulness['n_claims']} numeric claims match "
             f"the measurements ({faithfulness['tolerance']})"
         )
+    for claim in faithfulness["unmeasured"]:
+        lines.append(f"  about an unmeasured parameter: {claim['text']!r} ({claim['key']}: {claim['reason']})")
     for mismatch in faithfulness["mismatches"]:
-        measured = "not measured" if mismatch["measured"] is None else f"measured {mismatch['measured']:g}"
-        lines.append(f"  mismatch: {mismatch['text']!r} ({mismatch['key']}, {measured})")
+        if mismatch["measured"] is not None or mismatch["key"] == UNMAPPED:
+            lines.append(f"  mismatch: {mismatch['text']!r} ({mismatch['key']}, {_measured(mismatch)})")
     if faithfulness["n_graded"]:
         agreeing = faithfulness["n_graded"] - len(faithfulness["grade_mismatches"])
         lines.append(f"grade words: {agreeing}/{faithfulness['n_graded']} are the measured values' grades")
@@ -47,8 +64,12 @@ def format_text(assessment: dict) -> str:
         )
     if faithfulness["contradictions"]:
         lines.append(f"  severity words contradicting the score: {', '.join(faithfulness['contradictions'])}")
-    lines += ["", format_table(assessment["parameters"]), ""]
+    lines += ["", format_table(assessment.parameters), ""]
     return "\n".join(lines)
+
+
+def _measured(mismatch: dict) -> str:
+    return "no parameter fits" if mismatch["measured"] is None else f"measured {mismatch['measured']:g}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layout", help=f"joint layout when the joint count is ambiguous: {', '.join(LAYOUTS)}")
     parser.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html) into DIR")
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
     args = parser.parse_args(argv)
     try:
         assessor = load_assessor(args.run, args.device)
@@ -73,20 +95,21 @@ def main(argv: list[str] | None = None) -> int:
             args.fps,
             args.layout,
             NUMBER_MODES.get(args.numbers),
+            args.min_coverage,
         )
     except (OSError, ValueError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
     for assessment in assessments:
-        print(json.dumps(assessment) if args.format == "jsonl" else format_text(assessment))
+        print(json.dumps(assessment.to_json()) if args.format == "jsonl" else format_text(assessment))
     if args.report:
         motions = {
-            a["file"]: load_for_assessment(assessor, a["file"], args.fps, args.layout)
-            for a in assessments
-            if not a["error"]
+            a.file: load_for_assessment(assessor, a.file, args.fps, args.layout) for a in assessments if not a.error
         }
-        print(f"report: {write_report(args.report, assessments, motions)}", file=sys.stderr)
-    return 1 if any(a["error"] for a in assessments) else 0
+        index = write_report(args.report, [a.to_json() for a in assessments], motions)
+        print(f"report: {index}", file=sys.stderr)
+    # An abstention is an answer; only a file that could not be assessed fails.
+    return 1 if any(a.error for a in assessments) else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free]`
+"""`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free] [--min-coverage F]`
 
 The reasoning stage's metrics on a split.
 
@@ -22,13 +22,21 @@ from torchmetrics.text import BLEUScore, ROUGEScore
 
 from agir.config import ConfigError, load_config
 from agir.data.datamodule import GaitDataModule
-from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP, load_assessor, validated_grounding
+from agir.pipeline.inference import (
+    MIN_COVERAGE_HELP,
+    NUMBER_MODES,
+    NUMBER_MODES_HELP,
+    load_assessor,
+    stage_min_coverage,
+    validated_grounding,
+)
 from agir.pipeline.llm_stage import sft_view
 from agir.pipeline.run_report import HEADLINE
 from agir.pipeline.runs import write_json
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
+from agir.text.assessment import check_min_coverage
+from agir.text.faithfulness import summarize_faithfulness
 from agir.viz.confusion import confusion_png
 
 SPLITS = ("val", "test")
@@ -41,10 +49,17 @@ def text_metrics(rationales: list[str], references: list[str]) -> dict[str, floa
     return {"bleu": float(bleu), "rouge_l": float(rouge["rougeL_fmeasure"])}
 
 
-def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grounded: bool | None = None) -> dict:
+def evaluate_run(
+    run: str | Path,
+    split: str = "test",
+    device: str = "cpu",
+    grounded: bool | None = None,
+    min_coverage: float | None = None,
+) -> dict:
     """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` says whether the rationales
     cite the measured values (None: as the stage was validated); free-number results go to `<split>_free_numbers/`,
-    beside the others."""
+    beside the others. Below `min_coverage` of the score-relevant parameters measured a prediction has no score
+    (None: the stage's own setting)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     run = Path(run)
@@ -54,6 +69,9 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
     stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
+    stage_config.min_coverage = check_min_coverage(
+        stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage
+    )
     datamodule.connect(
         assessor.motion_tokenizer,
         sft_view("reasoning", stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
@@ -74,11 +92,6 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
         for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()
     }
     predictions = module.predictions
-    parameters = {item.id: item.parameters for item in datamodule.items[split]}
-    for prediction in predictions:
-        prediction["faithfulness"] = check_faithfulness(
-            prediction["rationale"], parameters[prediction["id"]], prediction["score"]
-        )
     confusion = ScoreConfusion()
     confusion.update([p["target"] for p in predictions], [p["score"] for p in predictions])
     metrics = (
@@ -96,6 +109,8 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
         }
     )
     metrics[f"{split}_grounded_numbers"] = stage_config.grounded_numbers
+    metrics[f"{split}_min_coverage"] = stage_config.min_coverage
+    metrics[f"{split}_abstention_rate"] = sum(p["abstained"] is not None for p in predictions) / len(predictions)
     out = run / "evaluation" / (split if stage_config.grounded_numbers else f"{split}_free_numbers")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "metrics.json", metrics)
@@ -110,14 +125,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SPLITS, default="test")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
     args = parser.parse_args(argv)
     try:
-        metrics = evaluate_run(args.run, args.split, args.device, NUMBER_MODES.get(args.numbers))
+        metrics = evaluate_run(args.run, args.split, args.device, NUMBER_MODES.get(args.numbers), args.min_coverage)
     except (OSError, ValueError, ConfigError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
-    names = HEADLINE + ("faithfulness", "grade_agreement", "bleu", "rouge_l")
+    names = HEADLINE + ("faithfulness", "grade_agreement", "bleu", "rouge_l", "abstention_rate")
     print("  ".join(f"{name} {metrics[f'{args.split}_{name}']:.3f}" for name in names))
+    print(
+        f"numeric claims {metrics[f'{args.split}_numeric_claims']}, graded findings "
+        f"{metrics[f'{args.split}_graded_findings']}, claims about unmeasured parameters "
+        f"{metrics[f'{args.split}_unmeasured_claims']}"
+    )
     print(f"written to {Path(args.run) / 'evaluation'}")
     return 0
 

@@ -8,7 +8,8 @@ unless the base is quantized, with the motion tokenizer of `<run>/tokenizer/`) o
     motion_tokenizer/   the MotionTokenizer directory
     agir.json           the reasoning stage's metadata.json, plus "merged": true
 
-`assess_files` turns each file into one assessment (the object `python -m agir.assess --format jsonl` prints). A
+`assess_files` turns each file into one `Assessment` (agir.text.assessment; `python -m agir.assess --format jsonl`
+prints its `to_json()`). A
 file meets exactly the prompt its corpus item met in the evaluated split: canonical phrasing, codes of the whole
 motion at the tokenizer's frame rate, measured parameters when the stage was trained with them, the same
 generation path as the stage's validation. A file that cannot be used yields an assessment with `error` set.
@@ -43,8 +44,14 @@ from agir.models.motion_tokenizer import MotionTokenizer
 from agir.motion.features import joints_to_features
 from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import Motion, MotionFileError, load_motion
-from agir.text.faithfulness import check_faithfulness
-from agir.text.score import SCORES, parse_score
+from agir.motion.root_travel import root_relative_warning
+from agir.text.assessment import (
+    DEFAULT_MIN_COVERAGE,
+    Assessment,
+    build_assessment,
+    check_min_coverage,
+    failed_assessment,
+)
 
 EXPORT_METADATA = "agir.json"
 # `--numbers` of agir.assess and agir.evaluate: whether rationales cite the measured values (agir.models.grounding).
@@ -52,6 +59,10 @@ NUMBER_MODES = {"grounded": True, "free": False}
 NUMBER_MODES_HELP = (
     "grounded: rationales cite the measured values; free: the model writes its own numbers "
     "(default: as the reasoning stage was validated)"
+)
+MIN_COVERAGE_HELP = (
+    "withhold the score below this share of the score-relevant parameters measured (0-1; default: the stage's "
+    "reasoning.min_coverage)"
 )
 TASK = "motion_to_rationale"
 
@@ -69,6 +80,11 @@ class Assessor:
 def validated_grounding(metadata: dict) -> bool:
     """Whether the stage was validated with grounded numbers; one saved before grounding existed was not."""
     return metadata.get("grounded_numbers", False)
+
+
+def stage_min_coverage(metadata: dict) -> float:
+    """The stage's evidence threshold; one saved before abstention existed gets the default."""
+    return metadata.get("min_coverage", DEFAULT_MIN_COVERAGE)
 
 
 def stage_llm_config(metadata: dict) -> LLMConfig:
@@ -130,18 +146,6 @@ def load_assessor(path: str | Path, device: str | torch.device = "cpu") -> Asses
     return _load_run(path, device)
 
 
-def _failed(path: str, reason: str) -> dict:
-    return {
-        "file": path,
-        "score": None,
-        "probabilities": None,
-        "rationale": None,
-        "parameters": None,
-        "faithfulness": None,
-        "error": reason,
-    }
-
-
 def load_for_assessment(
     assessor: Assessor, path: str | Path, fps: float | None = None, layout: str | None = None
 ) -> Motion:
@@ -152,27 +156,34 @@ def load_for_assessment(
 
 def measure(
     assessor: Assessor, path: str, fps: float | None = None, layout: str | None = None
-) -> tuple[dict, np.ndarray]:
-    """The file's measured gait parameters and its motion features; MotionFileError or ValueError if unusable."""
+) -> tuple[dict, np.ndarray, list[str]]:
+    """The file's measured gait parameters, its motion features and what the motion itself warns of (a
+    root-relative skeleton); MotionFileError or ValueError if unusable."""
     motion = load_for_assessment(assessor, path, fps, layout)
     parameters = extract_gait_parameters(motion.joints, motion.fps, measured=motion.measured).to_dict()
-    return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps)
+    warning = root_relative_warning(motion.joints, motion.fps)
+    return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps), [warning] if warning else []
 
 
 def _assess_batch(
-    assessor: Assessor, paths: Sequence[str], fps: float | None, layout: str | None, grounded: bool
-) -> list[dict]:
-    results: dict[int, dict] = {}
-    measured: list[tuple[int, dict, np.ndarray]] = []
+    assessor: Assessor,
+    paths: Sequence[str],
+    fps: float | None,
+    layout: str | None,
+    grounded: bool,
+    min_coverage: float,
+) -> list[Assessment]:
+    results: dict[int, Assessment] = {}
+    measured: list[tuple[int, dict, np.ndarray, list[str]]] = []
     for index, path in enumerate(paths):
         try:
             measured.append((index, *measure(assessor, path, fps, layout)))
         except MotionFileError as error:  # its message starts with the path
-            results[index] = _failed(path, str(error))
+            results[index] = failed_assessment(path, str(error))
         except ValueError as error:
-            results[index] = _failed(path, f"{path}: {error}")
+            results[index] = failed_assessment(path, f"{path}: {error}")
     # One encoding pass for the batch; each file's codes do not depend on the others (padding per length bucket).
-    codes = assessor.motion_tokenizer.encode_features([features for _, _, features in measured])
+    codes = assessor.motion_tokenizer.encode_features([features for _, _, features, _ in measured])
     ready = [
         (
             index,
@@ -184,31 +195,23 @@ def _assess_batch(
                 assessor.metadata["measured_parameters"],
             ),
             parameters,
+            warnings,
         )
-        for (index, parameters, _), file_codes in zip(measured, codes, strict=True)
+        for (index, parameters, _, warnings), file_codes in zip(measured, codes, strict=True)
     ]
     if ready:
         rationales, probabilities = rationales_and_probabilities(
             assessor.model,
             assessor.tokenizer,
-            [prompt for _, prompt, _ in ready],
+            [prompt for _, prompt, _, _ in ready],
             assessor.metadata["max_new_tokens"],
             assessor.llm.max_length,
             assessor.llm.use_chat_template,
             len(ready),
-            [parameters for _, _, parameters in ready] if grounded else None,
+            [parameters for _, _, parameters, _ in ready] if grounded else None,
         )
-        for (index, _, parameters), rationale, row in zip(ready, rationales, probabilities, strict=True):
-            score = parse_score(rationale)
-            results[index] = {
-                "file": paths[index],
-                "score": score,
-                "probabilities": {str(s): round(float(p), 6) for s, p in zip(SCORES, row, strict=True)},
-                "rationale": rationale,
-                "parameters": parameters,
-                "faithfulness": check_faithfulness(rationale, parameters, score),
-                "error": None,
-            }
+        for (index, _, parameters, warnings), rationale, row in zip(ready, rationales, probabilities, strict=True):
+            results[index] = build_assessment(paths[index], rationale, row, parameters, min_coverage, warnings)
     return [results[index] for index in range(len(paths))]
 
 
@@ -220,19 +223,23 @@ def assess_files(
     fps: float | None = None,
     layout: str | None = None,
     grounded: bool | None = None,
-) -> list[dict]:
-    """One assessment per file, in order: `file`, `score` (None if unparseable), `probabilities` ("0".."3"),
-    `rationale`, `parameters`, `faithfulness` (agir.text.faithfulness) and `error` (None, or a one-line reason).
-    `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate). `grounded` says whether the
-    rationales cite the measured values (agir.models.grounding); None keeps what the stage was validated with."""
+    min_coverage: float | None = None,
+) -> list[Assessment]:
+    """One assessment per file, in order (agir.text.assessment.Assessment; a file that could not be used has its
+    `error` set). `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate). `grounded`
+    says whether the rationales cite the measured values (agir.models.grounding); None keeps what the stage was
+    validated with. Below `min_coverage` of the score-relevant parameters measured there is no score (None: the
+    stage's own setting)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if grounded is None:
         grounded = validated_grounding(assessor.metadata)
+    min_coverage = check_min_coverage(stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage)
     paths = [str(path) for path in paths]
-    assessments: list[dict] = []
+    assessments: list[Assessment] = []
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
-            assessments += _assess_batch(assessor, paths[start : start + batch_size], fps, layout, grounded)
-            bar.update(len(paths[start : start + batch_size]))
+            batch = paths[start : start + batch_size]
+            assessments += _assess_batch(assessor, batch, fps, layout, grounded, min_coverage)
+            bar.update(len(batch))
     return assessments

@@ -16,7 +16,7 @@ from agir.data.splits import SubjectSplit
 from agir.pipeline.baseline import fit_baseline, predict_baseline
 from agir.pipeline.runs import run_dir
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
+from agir.text.faithfulness import summarize_faithfulness
 
 HEADLINE = ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
 
@@ -48,10 +48,7 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     test = [item for item in items if item.subject in split.test]
     baseline = fit_baseline(train, config.seed)
     agir = confusion_metrics([p["target"] for p in predictions], [p["score"] for p in predictions])
-    parameters = {item.id: item.parameters for item in test}
-    agir |= summarize_faithfulness(
-        [check_faithfulness(p["rationale"], parameters[p["id"]], p["score"]) for p in predictions]
-    )
+    agir |= summarize_faithfulness([p["faithfulness"] for p in predictions])
     reference = confusion_metrics(
         [item.score for item in test], predict_baseline(baseline, [item.parameters for item in test])
     )

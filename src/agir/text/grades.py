@@ -67,7 +67,7 @@ def extract_grades(text: str) -> list[GradeClaim]:
     bound: set[tuple[int, int]] = set()
     previous_end, previous_sentence = 0, -1
     phrases = list(_PHRASE_RE.finditer(text))
-    for match, following in zip(phrases, phrases[1:] + [None], strict=True):
+    for match, following in zip(phrases, phrases[1:] + [None][: len(phrases)], strict=True):
         word, only = _PHRASES[match.group().lower()]
         sentence = sentence_start(text, match.start())
         if sentence != previous_sentence:
@@ -99,11 +99,11 @@ def extract_grades(text: str) -> list[GradeClaim]:
 
 def check_grades(text: str, parameters: Mapping) -> dict:
     """`grade_agreement`: the share of the text's grades of measured parameters that are the measured value's grade
-    (None without any); `n_graded`; `grade_mismatches` (`text`, `key`, `said`, `measured_grade`, `measured`)."""
+    (None without any); `n_graded`; `grade_mismatches` (`text`, `key`, `said`, `measured_grade`, `measured`);
+    `unmeasured_grades`: grades of parameters that were not measured (`text`, `key`, `said`)."""
     values = measured_values(parameters)
-    checked = [
-        (claim, values[claim.key]) for claim in extract_grades(text) if claim.key in values and claim.key in NORMS
-    ]
+    grades = extract_grades(text)
+    checked = [(claim, values[claim.key]) for claim in grades if claim.key in values and claim.key in NORMS]
     mismatches = [
         {
             "text": claim.text,
@@ -119,4 +119,7 @@ def check_grades(text: str, parameters: Mapping) -> dict:
         "grade_agreement": 1.0 - len(mismatches) / len(checked) if checked else None,
         "n_graded": len(checked),
         "grade_mismatches": mismatches,
+        "unmeasured_grades": [
+            {"text": claim.text, "key": claim.key, "said": claim.grade} for claim in grades if claim.key not in values
+        ],
     }
