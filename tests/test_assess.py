@@ -128,3 +128,22 @@ def test_report_is_written_for_good_and_bad_files(run, tmp_path, capsys):
     assert Path(files[0]).name in index and "error" in index
     page = next((tmp_path / "report").glob("001_*.html")).read_text()
     assert "data:image/gif;base64," in page and "Score probabilities" in page
+
+
+def test_a_clip_with_nothing_measurable_abstains_and_exits_zero(run, tmp_path, capsys):
+    with np.load(held_out_files(run)[0]) as source:
+        arrays = dict(source)
+    joints = arrays["joints"].copy()
+    joints[:, :, [0, 2]] -= joints[:, :1, [0, 2]]  # root-relative: the pelvis held at the origin
+    np.savez(tmp_path / "root_relative.npz", **(arrays | {"joints": joints}))
+    file = str(tmp_path / "root_relative.npz")
+    assert assess_main(["--run", str(run), file, "--format", "jsonl", "--report", str(tmp_path / "report")]) == 0
+    assessment = json.loads(capsys.readouterr().out)
+    validate(assessment, "assessment")
+    assert assessment["score"] is None and assessment["error"] is None
+    assert assessment["abstained"].startswith(("thin evidence", "nothing the score rests on"))
+    assert assessment["warnings"][0].startswith("root-relative skeleton: ")
+    assert sum(assessment["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    page = (tmp_path / "report" / "001_root_relative.html").read_text()
+    assert page.index('id="score">No score<') < page.index("Score probabilities")
+    assert "Abstained: " in page and "root-relative skeleton" in page

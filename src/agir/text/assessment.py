@@ -137,22 +137,24 @@ def measurement_warnings(evidence: Evidence) -> list[str]:
 
 
 def _verdict(rationale: str, evidence: Evidence, min_coverage: float) -> tuple[int | None, str | None, list[str]]:
-    """(score, why there is none, warnings about the output)."""
+    """(score, why there is none, warnings about the output). Thin evidence is the first reason: it holds whatever
+    the model wrote."""
+    score, warnings, reason = parse_score(rationale), [], None
     if repeated_itself(rationale):
-        return None, f"no verdict: the {REPEATED}", [REPEATED]
-    score = parse_score(rationale)
-    if score is None:
-        return None, "no verdict: the output has no valid `Score: N` line", ["output has no valid score line"]
+        score, reason = None, f"no verdict: the {REPEATED}"
+        warnings.append(REPEATED)
+    elif score is None:
+        reason = "no verdict: the output has no valid `Score: N` line"
+        warnings.append("output has no valid score line")
     if evidence.coverage < min_coverage:
         measured = round(evidence.coverage * len(SCORE_KEYS))
         what = "nothing the score rests on was measured" if not measured else "thin evidence"
-        return (
-            None,
+        score = None
+        reason = (
             f"{what}: {measured} of {len(SCORE_KEYS)} score-relevant parameters measured "
-            f"(minimum {min_coverage:.0%}); the model's score is not given",
-            [],
+            f"(minimum {min_coverage:.0%}); the model's score is not given"
         )
-    return score, None, []
+    return score, reason, warnings
 
 
 def _judged(rationale: str, parameters: Mapping, min_coverage: float, warnings: Sequence[str]) -> dict:
