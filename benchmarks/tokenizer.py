@@ -14,7 +14,8 @@ import torch
 
 from agir.config import load_config
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.models.vqvae import MotionVQVAE, VQVAEConfig
+from agir.models.vqvae import MotionVQVAE
+from agir.models.vqvae_config import VQVAEConfig
 from agir.motion.features import FEATURE_DIM
 
 

@@ -17,8 +17,8 @@ from agir.export import main as export_main
 from agir.export import stage_llm_config, unquantized_llm_config
 from agir.fit import main as fit_main
 from agir.models.llm import load_stage, motion_vocabulary_of
-from agir.models.llm_vocab import MOTION_END, MOTION_START, motion_token
 from agir.models.motion_tokenizer import MotionTokenizer
+from agir.text.motion_vocab import MOTION_END, MOTION_START, motion_token
 
 DATA = [*TINY_DATA, "data.synthetic.trials_per_subject=1"]
 TOKENIZER = [*TOKENIZER_MODEL, "tokenizer.max_steps=4", "tokenizer.val_check_interval=4"]

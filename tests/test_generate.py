@@ -9,6 +9,7 @@ import pytest
 import torch
 from test_llm import CODEBOOK, SMALL, TEXTS, _train
 
+from agir.data.padding import collate, collate_prompts
 from agir.models.generate import (
     _length_groups,
     _prefill_alone,
@@ -19,7 +20,7 @@ from agir.models.generate import (
 from agir.models.kv_cache import ReservedLayer, cache_keyword, reserved_cache
 from agir.models.llm import LLMConfig, LoRAConfig, load_backbone, train_bpe_tokenizer
 from agir.models.score_reader import score_token_ids
-from agir.text.prompts import build_prompt, collate, collate_prompts, encode_example, encode_prompt
+from agir.text.prompts import build_prompt, encode_example, encode_prompt
 
 ANSWERS = [
     "Foot: short steps. Arm: reduced arm swing. Overall: slow gait.\nScore: 2",

@@ -122,3 +122,8 @@ def test_corpus_texts_grade_every_number_they_cite_as_the_norms_do():
                 assert cited <= {claim.key for claim in extract_grades(text)}, text
                 graded += result["n_graded"]
     assert graded > 1000
+
+
+def test_a_text_without_grade_words_grades_nothing():
+    assert extract_grades("Foot: speed 1.0 m/s.") == []
+    assert check_faithfulness("Foot: speed 1.0 m/s.", {"speed_m_s": 1.0}, 0)["n_graded"] == 0

@@ -10,12 +10,13 @@ import torch
 from test_llm import CODEBOOK, SMALL, _train
 from test_text import SCORES, plausible_parameters, with_arms
 
+from agir.data.padding import collate
 from agir.models.generate import generate_texts
 from agir.models.grounding import GroundedNumbers, grounded_text
 from agir.models.llm import LLMConfig, LoRAConfig, load_backbone, train_bpe_tokenizer
 from agir.text.claims import UNMAPPED, extract_claims
 from agir.text.faithfulness import check_faithfulness
-from agir.text.prompts import build_prompt, collate, encode_example, encode_prompt
+from agir.text.prompts import build_prompt, encode_example, encode_prompt
 from agir.text.rationale import describe, rationale
 
 MEASURED = {

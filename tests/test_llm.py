@@ -19,6 +19,7 @@ import torch
 from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoModelForCausalLM
 
+from agir.data.padding import collate
 from agir.models.llm import (
     LLMConfig,
     LoRAConfig,
@@ -31,8 +32,8 @@ from agir.models.llm import (
     save_stage,
     train_bpe_tokenizer,
 )
-from agir.models.llm_vocab import motion_token
-from agir.text.prompts import PROMPT_VERSION, build_prompt, collate, encode_example, encode_prompt
+from agir.text.motion_vocab import motion_token
+from agir.text.prompts import PROMPT_VERSION, build_prompt, encode_example, encode_prompt
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
 TEXTS = [

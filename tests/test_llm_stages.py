@@ -13,12 +13,13 @@ from tiny import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
+from agir.data.padding import collate
 from agir.data.sft_samples import SFTView
 from agir.fit import main as fit_main
 from agir.models.generate import _single_token_choice, score_probabilities
 from agir.models.llm import LLMConfig, load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, encode_example
+from agir.text.prompts import IGNORE_INDEX, SFTExample, encode_example
 from agir.text.score import SCORES
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"

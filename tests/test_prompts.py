@@ -13,6 +13,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
+from agir.data.padding import collate, collate_prompts
 from agir.models.llm import add_motion_tokens, train_bpe_tokenizer
 from agir.text.prompts import (
     INSTRUCTIONS,
@@ -21,8 +22,6 @@ from agir.text.prompts import (
     TASK_INPUTS,
     SFTExample,
     build_prompt,
-    collate,
-    collate_prompts,
     encode_example,
     encode_prompt,
     truncate_prompt,

@@ -1,6 +1,6 @@
 import pytest
 
-from agir.config import SplitConfig
+from agir.data.data_config import SplitConfig
 from agir.data.splits import SubjectSplit, make_split, num_folds, subject_scores
 
 

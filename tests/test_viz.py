@@ -190,3 +190,7 @@ def test_report_opens_in_a_headless_browser_without_console_errors(tmp_path, rep
     printed = pdf.read_bytes()
     assert printed.startswith(b"%PDF") and re.search(rb"/MediaBox \[0 0 59[45][.\d]* 84[12][.\d]*\]", printed)  # A4
     print(f"report screenshots and PDF: {artefacts}")
+
+
+def test_chart_leaves_spare_grid_cells_empty():
+    assert parameter_chart_png({"speed_m_s": 1.0}).startswith(b"\x89PNG")

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from agir.models.quantizer import EMAQuantizer
-from agir.models.vqvae import MotionVQVAE, VQVAEConfig
+from agir.models.vqvae import MotionVQVAE
+from agir.models.vqvae_config import VQVAEConfig
 
 FEATURES = 12
 

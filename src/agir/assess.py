@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 
-from agir.gait import format_table
 from agir.motion.skeleton import LAYOUTS
 from agir.pipeline.inference import (
     MIN_COVERAGE_HELP,
@@ -29,6 +28,7 @@ from agir.pipeline.inference import (
 )
 from agir.text.assessment import Assessment
 from agir.text.claims import UNMAPPED
+from agir.text.parameter_table import format_table
 from agir.viz.html_report import write_report
 
 

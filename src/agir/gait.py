@@ -10,34 +10,10 @@ import argparse
 import json
 import sys
 
-from agir.motion.gait_parameters import PARAMETER_KEYS, UNITS, extract_gait_parameters
+from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import MotionFileError, load_motion
 from agir.motion.skeleton import LAYOUTS
-
-COUNTS = {"count", "steps"}  # units of integer parameters
-_UNIT_SUFFIXES = ("_m_s", "_steps_min", "_pct", "_deg", "_m", "_s")
-
-
-def label(key: str) -> str:
-    """A parameter key as words, without its unit suffix: 'stride_length_m' -> 'stride length'."""
-    suffix = next((s for s in _UNIT_SUFFIXES if key.endswith(s)), "")
-    return key[: len(key) - len(suffix)].replace("_", " ")
-
-
-def format_table(parameters: dict) -> str:
-    """One line per parameter: name, value and unit, or '-' and why it could not be measured."""
-    width = max(len(label(key)) for key in PARAMETER_KEYS)
-    lines = []
-    for key in PARAMETER_KEYS:
-        value, unit = parameters[key], UNITS[key]
-        if value is None:
-            shown = f"{'-':>10}  ({parameters['reasons'].get(key, 'not measured')})"
-        elif unit in COUNTS:
-            shown = f"{value:>10d}  {unit}"
-        else:
-            shown = f"{value:>10.3f}  {unit}"
-        lines.append(f"{label(key):<{width}}  {shown}")
-    return "\n".join(lines)
+from agir.text.parameter_table import format_table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import OmegaConf
 
-from agir.config import DataConfig
+from agir.data.data_config import DataConfig
 from agir.data.recordings import RECORDING_SOURCES, recordings_signature
 from agir.data.records import SkippedRecord, SourceRecord
 from agir.motion.gait_parameters import extract_gait_parameters

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from agir.config import DataConfig
 from agir.data.corpus import CorpusItem, ensure_corpus, load_item_motion, read_manifest
+from agir.data.data_config import DataConfig
 from agir.data.sampling import ResumableLoader
 from agir.data.sft_samples import SFTDataset, SFTView, check_answer_lengths, collate_samples
 from agir.data.splits import SubjectSplit, make_split, subject_scores

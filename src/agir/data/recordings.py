@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agir.config import DataConfig
+from agir.data.data_config import DataConfig
 from agir.data.recordings_config import RecordingsConfig
 from agir.data.records import SkippedRecord, SourceRecord
 from agir.motion.formats.carepd import read_cohort, walk_labels, walk_motion

@@ -14,7 +14,6 @@ canonical phrasing (`build_prompt(rng=None)`), the prompt `agir.assess` gives a 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +21,9 @@ import torch
 from torch.utils.data import Dataset
 
 from agir.data.corpus import CorpusItem
-from agir.models.llm_vocab import MotionVocabulary
-from agir.text.prompts import IGNORE_INDEX, TASK_INPUTS, SFTExample, build_prompt, collate, encode_example
-from agir.text.rationale import measurements
+from agir.data.padding import collate
+from agir.text.motion_vocab import MotionVocabulary
+from agir.text.prompts import IGNORE_INDEX, TASK_INPUTS, SFTExample, encode_example, task_prompt
 
 
 @dataclass(frozen=True)
@@ -79,18 +78,6 @@ def check_answer_lengths(view: SFTView, items: list[CorpusItem], codes: dict[str
             f"{len(too_long)} answers do not fit llm.max_length={view.max_length} with a prompt, e.g. "
             f"{'; '.join(too_long[:3])}: raise llm.max_length (answers are never truncated)"
         )
-
-
-def task_prompt(
-    task: str, rng: random.Random | None, inputs: Mapping[str, str], parameters: Mapping, measured_parameters: bool
-) -> str:
-    """The prompt of `task` with its input taken from `inputs`, followed by the measured `parameters` when the stage
-    grounds motion prompts in them. `agir.pipeline.inference` builds a new file's prompt here too, with rng=None."""
-    needed = TASK_INPUTS[task]
-    grounded = measured_parameters and needed == "motion"
-    return build_prompt(
-        task, rng, **{needed: inputs[needed]}, measurements=measurements(parameters) if grounded else None
-    )
 
 
 def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, rng: random.Random | None) -> SFTSample:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agir.config import SplitConfig
+from agir.data.data_config import SplitConfig
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,10 @@ from collections import defaultdict
 import numpy as np
 
 from agir.data.corpus import CorpusItem
+from agir.motion.parameters import PARAMETERS
 
-SUMMARY_KEYS = (
-    "speed_m_s",
-    "stride_length_m",
-    "cadence_steps_min",
-    "arm_swing_asymmetry_pct",
-    "trunk_flexion_deg",
-    "freezing_episodes",
+SUMMARY_KEYS = tuple(
+    p.key for p in sorted((p for p in PARAMETERS if p.summary_column is not None), key=lambda p: p.summary_column)
 )
 
 

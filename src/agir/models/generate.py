@@ -23,10 +23,11 @@ import torch
 import torch.nn.functional as F
 from transformers import DynamicCache, LogitsProcessorList
 
+from agir.data.padding import collate, collate_prompts
 from agir.models.grounding import GroundedNumbers
 from agir.models.kv_cache import ReservedCache, cache_keyword, reserved_cache
 from agir.models.score_reader import ScoreReader, score_token_ids
-from agir.text.prompts import IGNORE_INDEX, SFTExample, collate, collate_prompts, encode_example, encode_prompt
+from agir.text.prompts import IGNORE_INDEX, SFTExample, encode_example, encode_prompt
 from agir.text.score import SCORE_PREFIX, SCORES, rationale_body, with_score
 
 # What a decoding step costs beyond its rows' attention, in padded prompt tokens of one row: measured on 2 CPU cores

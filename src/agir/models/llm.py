@@ -51,7 +51,7 @@ from agir.models.llm_config import (
     LoRAConfig,
     ScratchConfig,
 )
-from agir.models.llm_vocab import MOTION_END, MOTION_START, MotionVocabulary, motion_token
+from agir.text.motion_vocab import MOTION_END, MOTION_START, MotionVocabulary, motion_token
 from agir.text.prompts import PROMPT_VERSION
 
 # Attention and MLP projections per model_type; other architectures get peft's "all-linear".

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from agir.models.vqvae import MotionVQVAE, VQVAEConfig
+from agir.models.vqvae import MotionVQVAE
+from agir.models.vqvae_config import VQVAEConfig
 from agir.motion.features import features_to_joints, joints_to_features
 
 WEIGHTS = "model.safetensors"

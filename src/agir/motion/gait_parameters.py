@@ -24,6 +24,7 @@ from agir.motion.gait_events import (
     pelvis_centre,
     walking_periods,
 )
+from agir.motion.parameters import PARAMETER_KEYS, PARAMETERS
 from agir.motion.skeleton import (
     LEFT_ANKLE,
     LEFT_ELBOW,
@@ -38,46 +39,7 @@ from agir.motion.skeleton import (
     RIGHT_TOE,
 )
 
-PARAMETER_KEYS: tuple[str, ...] = (
-    "speed_m_s",
-    "cadence_steps_min",
-    "stride_length_m",
-    "step_length_left_m",
-    "step_length_right_m",
-    "step_width_m",
-    "stride_time_cv_pct",
-    "double_support_pct",
-    "foot_clearance_m",
-    "arm_swing_left_deg",
-    "arm_swing_right_deg",
-    "arm_swing_asymmetry_pct",
-    "trunk_flexion_deg",
-    "turn_duration_s",
-    "turn_steps",
-    "freezing_episodes",
-    "n_strides",
-    "duration_s",
-)
-UNITS: dict[str, str] = {
-    "speed_m_s": "m/s",
-    "cadence_steps_min": "steps/min",
-    "stride_length_m": "m",
-    "step_length_left_m": "m",
-    "step_length_right_m": "m",
-    "step_width_m": "m",
-    "stride_time_cv_pct": "%",
-    "double_support_pct": "%",
-    "foot_clearance_m": "m",
-    "arm_swing_left_deg": "deg",
-    "arm_swing_right_deg": "deg",
-    "arm_swing_asymmetry_pct": "%",
-    "trunk_flexion_deg": "deg",
-    "turn_duration_s": "s",
-    "turn_steps": "steps",
-    "freezing_episodes": "count",
-    "n_strides": "count",
-    "duration_s": "s",
-}
+UNITS: dict[str, str] = {p.key: p.unit for p in PARAMETERS}
 MIN_DURATION_S = 0.8  # about the shortest stride: a shorter clip cannot hold one
 MIN_FRAMES = 8
 DECIMALS = 4

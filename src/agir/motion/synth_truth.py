@@ -21,29 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agir.motion.parameters import PARAMETER_KEYS
 from agir.motion.skeleton import JOINT_INDEX
 from agir.motion.synth_plan import LEFT, RIGHT, GaitPlan
 
-TRUTH_KEYS: tuple[str, ...] = (
-    "speed_m_s",
-    "cadence_steps_min",
-    "stride_length_m",
-    "step_length_left_m",
-    "step_length_right_m",
-    "step_width_m",
-    "stride_time_cv_pct",
-    "double_support_pct",
-    "foot_clearance_m",
-    "arm_swing_left_deg",
-    "arm_swing_right_deg",
-    "arm_swing_asymmetry_pct",
-    "trunk_flexion_deg",
-    "turn_duration_s",
-    "turn_steps",
-    "freezing_episodes",
-    "n_strides",
-    "duration_s",
-)
+TRUTH_KEYS: tuple[str, ...] = PARAMETER_KEYS
 SLOW_M_S = 0.1
 MIN_FREEZE_S = 1.0
 MIN_TURN_RAD = np.pi / 2.0

@@ -13,10 +13,9 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from agir.data.corpus import CorpusItem
-from agir.motion.gait_parameters import PARAMETER_KEYS
+from agir.motion.parameters import PARAMETERS
 
-# Counts of what was analysed, not properties of the gait.
-FEATURE_KEYS = tuple(key for key in PARAMETER_KEYS if key not in ("n_strides", "duration_s"))
+FEATURE_KEYS = tuple(p.key for p in PARAMETERS if p.feature)
 
 
 def feature_matrix(parameters: list[dict]) -> np.ndarray:

@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 import lightning as L
 from omegaconf import DictConfig
 
-from agir.config import SplitConfig, load_config, save_config
+from agir.config import load_config, save_config
 from agir.data.corpus import ensure_corpus, read_manifest
+from agir.data.data_config import SplitConfig
 from agir.data.splits import num_folds, subject_scores
 from agir.pipeline.run_report import HEADLINE
 from agir.pipeline.runs import StageError, run_dir, write_json

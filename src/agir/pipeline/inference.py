@@ -29,7 +29,6 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from agir.data.sft_samples import task_prompt
 from agir.models.generate import rationales_and_probabilities
 from agir.models.llm import (
     LLMConfig,
@@ -39,7 +38,6 @@ from agir.models.llm import (
     resolve_dtype,
     tokenizer_fingerprint,
 )
-from agir.models.llm_vocab import MotionVocabulary
 from agir.models.motion_tokenizer import MotionTokenizer
 from agir.motion.features import joints_to_features
 from agir.motion.gait_parameters import extract_gait_parameters
@@ -52,6 +50,8 @@ from agir.text.assessment import (
     check_min_coverage,
     failed_assessment,
 )
+from agir.text.motion_vocab import MotionVocabulary
+from agir.text.prompts import task_prompt
 
 EXPORT_METADATA = "agir.json"
 # `--numbers` of agir.assess and agir.evaluate: whether rationales cite the measured values (agir.models.grounding).

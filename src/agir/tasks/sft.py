@@ -16,8 +16,8 @@ from torchmetrics import MeanMetric
 
 from agir.config import SFTStageConfig
 from agir.models.llm import LLMConfig
-from agir.models.llm_vocab import MotionVocabulary
 from agir.tasks.schedule import adamw_with_warmup_cosine
+from agir.text.motion_vocab import MotionVocabulary
 from agir.text.prompts import IGNORE_INDEX
 
 

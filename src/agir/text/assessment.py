@@ -18,22 +18,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from agir.motion.parameters import PARAMETERS
 from agir.text.faithfulness import check_faithfulness
 from agir.text.rationale import NAMES
 from agir.text.score import SCORES, parse_score
 
-# What the 3.10 examiner weighs (shared/reference/UPDRS_GAIT.md): stride amplitude and speed, foot lift, turning and
-# arm swing. Evidence coverage is the share of these that were measured.
-SCORE_KEYS = (
-    "speed_m_s",
-    "stride_length_m",
-    "cadence_steps_min",
-    "foot_clearance_m",
-    "arm_swing_left_deg",
-    "arm_swing_right_deg",
-    "turn_duration_s",
-    "turn_steps",
-)
+# The parameters the 3.10 examiner weighs (agir.motion.parameters: stride amplitude and speed, foot lift, turning and
+# arm swing). Evidence coverage is the share of these that were measured.
+SCORE_KEYS = tuple(p.key for p in PARAMETERS if p.score_relevant)
 # Below this share of SCORE_KEYS measured there is no score: a clip without stride length, speed and turns (a
 # root-relative skeleton: 1 of 8) abstains, one without a turn (6 of 8) or toes (7 of 8) does not.
 DEFAULT_MIN_COVERAGE = 0.5

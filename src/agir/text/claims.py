@@ -16,33 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agir.motion.parameters import PARAMETERS, SHARED_LABEL_PATTERNS, WRITTEN
+
 UNMAPPED = "unmapped"
-_SPEED, _CADENCE, _STRIDE = "speed_m_s", "cadence_steps_min", "stride_length_m"
-_STEP_LEFT, _STEP_RIGHT, _WIDTH = "step_length_left_m", "step_length_right_m", "step_width_m"
-_CV, _DOUBLE, _CLEARANCE = "stride_time_cv_pct", "double_support_pct", "foot_clearance_m"
-_ARM_LEFT, _ARM_RIGHT, _ASYMMETRY = "arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"
-_TRUNK, _TURN_TIME, _TURN_STEPS, _FREEZING = "trunk_flexion_deg", "turn_duration_s", "turn_steps", "freezing_episodes"
-SIDES = {_STEP_LEFT: "left", _STEP_RIGHT: "right", _ARM_LEFT: "left", _ARM_RIGHT: "right"}
-_ALL_KEYS = frozenset(
-    {
-        _SPEED,
-        _CADENCE,
-        _STRIDE,
-        _STEP_LEFT,
-        _STEP_RIGHT,
-        _WIDTH,
-        _CV,
-        _DOUBLE,
-        _CLEARANCE,
-        _ARM_LEFT,
-        _ARM_RIGHT,
-        _ASYMMETRY,
-        _TRUNK,
-        _TURN_TIME,
-        _TURN_STEPS,
-        _FREEZING,
-    }
-)
+_FREEZING = "freezing_episodes"  # what `no freezing` claims
+SIDES = {p.key: p.side for p in PARAMETERS if p.side}
+_ALL_KEYS = frozenset(p.key for p in WRITTEN)
 
 
 @dataclass(frozen=True)
@@ -57,51 +36,26 @@ class Claim:
 
 # Label patterns and the parameters each can name. Overlapping matches resolve to the earliest, then the longest.
 _LABELS: tuple[tuple[str, frozenset[str]], ...] = tuple(
-    (pattern, frozenset(keys))
-    for pattern, keys in (
-        (r"(?:walking |gait )?speed|velocity", {_SPEED}),
-        (r"cadence|step (?:rate|frequency)|steps per minute", {_CADENCE}),
-        (
-            r"stride[- ]?(?:to[- ]stride|time) variability|(?:rhythm |timing |gait )?variability"
-            r"|coefficient of variation|\bcv\b",
-            {_CV},
-        ),
-        (r"stride (?:length|amplitude)|strides?", {_STRIDE}),
-        (r"left step(?: length)?s?|step length on the left", {_STEP_LEFT}),
-        (r"right step(?: length)?s?|step length on the right", {_STEP_RIGHT}),
-        (r"step lengths?", {_STEP_LEFT, _STEP_RIGHT}),
-        (r"step width|base of support|stance width", {_WIDTH}),
-        (r"double[- ]support(?: time| phase)?", {_DOUBLE}),
-        (r"(?:foot|toe) (?:clearance|lift)|clearance", {_CLEARANCE}),
-        (r"left arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the left arm", {_ARM_LEFT}),
-        (
-            r"right arm(?:[- ]swing| angular displacement)?|(?:swing|angular displacement) of the right arm",
-            {_ARM_RIGHT},
-        ),
-        (r"arm[- ]swing|arm angular displacement|angular displacement", {_ARM_LEFT, _ARM_RIGHT}),
-        (r"(?:left[- ]right )?(?:arm[- ]swing )?asymmetry(?: (?:of|in) (?:the )?arm[- ]swing)?", {_ASYMMETRY}),
-        (r"(?:forward )?trunk (?:flexion|lean)|trunk|stoop\w*|forward lean", {_TRUNK}),
-        (r"turn(?:ing)? (?:duration|time)", {_TURN_TIME}),
-        (r"turn(?:ing)? steps|steps (?:in|of) the turn", {_TURN_STEPS}),
-        (r"turn(?:ing|s)?", {_TURN_TIME, _TURN_STEPS}),
-        (r"freezing(?: episodes?)?|episodes? of freezing", {_FREEZING}),
-    )
-)
+    (p.label_pattern, frozenset({p.key})) for p in WRITTEN if p.label_pattern
+) + tuple((pattern, frozenset(keys)) for pattern, keys in SHARED_LABEL_PATTERNS)
 _LABEL_RE = [(re.compile(rf"\b(?:{pattern})", re.IGNORECASE), keys) for pattern, keys in _LABELS]
 
-_LENGTH_KEYS = frozenset({_STRIDE, _STEP_LEFT, _STEP_RIGHT, _WIDTH, _CLEARANCE})
-# Unit text -> (parameters it can measure, factor to the parameter's unit). Longest alternatives first.
-_UNITS: tuple[tuple[str, frozenset[str], float], ...] = (
-    (r"m/s|metres per second|meters per second", frozenset({_SPEED}), 1.0),
-    (r"steps/min|steps per minute|steps/minute|/min", frozenset({_CADENCE}), 1.0),
-    (r"freezing episodes?|episodes?", frozenset({_FREEZING}), 1.0),
-    (r"steps?", frozenset({_TURN_STEPS}), 1.0),
-    (r"cm|centimetres?|centimeters?", _LENGTH_KEYS, 0.01),
-    (r"mm|millimetres?|millimeters?", _LENGTH_KEYS, 0.001),
-    (r"m|metres?|meters?", _LENGTH_KEYS, 1.0),
-    (r"%|percent", frozenset({_CV, _DOUBLE, _ASYMMETRY}), 1.0),
-    (r"°|degrees?|deg", frozenset({_ARM_LEFT, _ARM_RIGHT, _TRUNK}), 1.0),
-    (r"s|sec|seconds?", frozenset({_TURN_TIME}), 1.0),
+# Unit text -> (the measured unit it is written for, factor to that unit). Longest alternatives first.
+_UNIT_FORMS: tuple[tuple[str, str, float], ...] = (
+    (r"m/s|metres per second|meters per second", "m/s", 1.0),
+    (r"steps/min|steps per minute|steps/minute|/min", "steps/min", 1.0),
+    (r"freezing episodes?|episodes?", "count", 1.0),
+    (r"steps?", "steps", 1.0),
+    (r"cm|centimetres?|centimeters?", "m", 0.01),
+    (r"mm|millimetres?|millimeters?", "m", 0.001),
+    (r"m|metres?|meters?", "m", 1.0),
+    (r"%|percent", "%", 1.0),
+    (r"°|degrees?|deg", "deg", 1.0),
+    (r"s|sec|seconds?", "s", 1.0),
+)
+# Unit text -> (parameters it can measure, factor to the parameter's unit).
+_UNITS: tuple[tuple[str, frozenset[str], float], ...] = tuple(
+    (pattern, frozenset(p.key for p in WRITTEN if p.unit == unit), factor) for pattern, unit, factor in _UNIT_FORMS
 )
 _UNIT_ALTERNATIVES = "|".join(f"(?P<u{i}>{pattern})" for i, (pattern, _, _) in enumerate(_UNITS))
 # A number (unicode minus allowed) not glued to a word or another number, then an optional unit.

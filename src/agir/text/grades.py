@@ -67,7 +67,7 @@ def extract_grades(text: str) -> list[GradeClaim]:
     bound: set[tuple[int, int]] = set()
     previous_end, previous_sentence = 0, -1
     phrases = list(_PHRASE_RE.finditer(text))
-    for match, following in zip(phrases, phrases[1:] + [None][: len(phrases)], strict=True):
+    for match, following in zip(phrases, phrases[1:] + [None], strict=False):  # [None] when no phrase
         word, only = _PHRASES[match.group().lower()]
         sentence = sentence_start(text, match.start())
         if sentence != previous_sentence:

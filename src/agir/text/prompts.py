@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-import torch
-from torch import Tensor
-
-from agir.models.llm_vocab import MOTION_END, MOTION_START
+from agir.text.motion_vocab import MOTION_END, MOTION_START
+from agir.text.rationale import measurements
 
 IGNORE_INDEX = -100
 
@@ -109,6 +108,18 @@ def build_prompt(
     return prompt if measurements is None else prompt + MEASUREMENTS_LINE.format(measurements=measurements)
 
 
+def task_prompt(
+    task: str, rng: random.Random | None, inputs: Mapping[str, str], parameters: Mapping, measured_parameters: bool
+) -> str:
+    """The prompt of `task` with its input taken from `inputs`, followed by the measured `parameters` when the stage
+    grounds motion prompts in them. `agir.pipeline.inference` builds a new file's prompt here too, with rng=None."""
+    needed = TASK_INPUTS[task]
+    grounded = measured_parameters and needed == "motion"
+    return build_prompt(
+        task, rng, **{needed: inputs[needed]}, measurements=measurements(parameters) if grounded else None
+    )
+
+
 def encode_prompt(
     tokenizer, prompt: str, use_chat_template: bool = True, system: str | None = None, max_length: int | None = None
 ) -> list[int]:
@@ -170,40 +181,6 @@ def truncate_prompt(tokenizer, ids: list[int], max_length: int) -> list[int]:
         head = (max_length + 1) // 2
         ids = ids[:head] + ids[len(ids) - (max_length - head) :]
     return ids
-
-
-def collate(examples: list[SFTExample], pad_id: int, pad_side: str = "right") -> dict[str, Tensor]:
-    """Pad to the longest example: input_ids with `pad_id`, labels with -100, attention_mask 0 on padding.
-
-    Padding is masked by position, so a `pad_id` equal to EOS never hides a real, supervised EOS."""
-    if not examples:
-        raise ValueError("collate needs at least one example")
-    return {
-        "input_ids": _pad([e.input_ids for e in examples], pad_id, pad_side),
-        "attention_mask": _pad([[1] * len(e.input_ids) for e in examples], 0, pad_side),
-        "labels": _pad([e.labels for e in examples], IGNORE_INDEX, pad_side),
-    }
-
-
-def collate_prompts(prompts: list[list[int]], pad_id: int) -> dict[str, Tensor]:
-    """Left-padded generation batch (input_ids, attention_mask), so every prompt ends where generation starts."""
-    if not prompts or not all(prompts):
-        raise ValueError("collate_prompts needs at least one prompt and no empty prompt")
-    return {
-        "input_ids": _pad(prompts, pad_id, "left"),
-        "attention_mask": _pad([[1] * len(prompt) for prompt in prompts], 0, "left"),
-    }
-
-
-def _pad(rows: list[list[int]], value: int, side: str) -> Tensor:
-    if side not in ("right", "left"):
-        raise ValueError(f"pad_side must be 'right' or 'left', not {side!r}")
-    width = max(len(row) for row in rows)
-    batch = torch.full((len(rows), width), value, dtype=torch.long)
-    for index, row in enumerate(rows):
-        start = 0 if side == "right" else width - len(row)
-        batch[index, start : start + len(row)] = torch.tensor(row, dtype=torch.long)
-    return batch
 
 
 def _chat(tokenizer, use_chat_template: bool) -> bool:

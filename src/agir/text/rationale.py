@@ -16,75 +16,18 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from agir.motion.parameters import WRITTEN, Written
 from agir.text.norms import NORMS, TYPICAL, grade, grade_level, near_limit
 from agir.text.score import with_score
 
-
-@dataclass(frozen=True)
-class _Format:
-    decimals: int
-    unit: str  # plural form for counts
-    scale: float = 1.0  # from the parameter's unit to the written one (m -> cm)
-    singular: str | None = None
-
-
 # Units are m/s, steps/min, m, cm, %, degrees, s, steps and freezing episodes: the forms claims.py reads.
-FORMATS: dict[str, _Format] = {
-    "speed_m_s": _Format(2, "m/s"),
-    "cadence_steps_min": _Format(0, "steps/min"),
-    "stride_length_m": _Format(2, "m"),
-    "step_length_left_m": _Format(2, "m"),
-    "step_length_right_m": _Format(2, "m"),
-    "step_width_m": _Format(0, "cm", 100.0),
-    "stride_time_cv_pct": _Format(1, "%"),
-    "double_support_pct": _Format(0, "%"),
-    "foot_clearance_m": _Format(1, "cm", 100.0),
-    "arm_swing_left_deg": _Format(0, "degrees"),
-    "arm_swing_right_deg": _Format(0, "degrees"),
-    "arm_swing_asymmetry_pct": _Format(0, "%"),
-    "trunk_flexion_deg": _Format(0, "degrees"),
-    "turn_duration_s": _Format(1, "s"),
-    "turn_steps": _Format(0, "steps", singular="step"),
-    "freezing_episodes": _Format(0, "freezing episodes", singular="freezing episode"),
-}
+FORMATS: dict[str, Written] = {p.key: p.written for p in WRITTEN}
 # Decimals of each parameter as written, in its written unit (step width and foot clearance are written in cm).
 PRECISION: dict[str, int] = {key: fmt.decimals for key, fmt in FORMATS.items()}
-
 # Labels written right before a parameter's number; each is read back by claims.py as that parameter only.
-LABELS: dict[str, tuple[str, ...]] = {
-    "speed_m_s": ("walking speed", "gait speed", "speed"),
-    "cadence_steps_min": ("cadence", "step rate"),
-    "stride_length_m": ("stride length", "stride amplitude"),
-    "step_length_left_m": ("left step length",),
-    "step_length_right_m": ("right step length",),
-    "step_width_m": ("step width", "base of support"),
-    "stride_time_cv_pct": ("stride-time variability", "rhythm variability"),
-    "double_support_pct": ("double support", "double-support time"),
-    "foot_clearance_m": ("foot clearance", "foot lift", "toe clearance"),
-    "arm_swing_left_deg": ("left arm swing", "angular displacement of the left arm"),
-    "arm_swing_right_deg": ("right arm swing", "angular displacement of the right arm"),
-    "arm_swing_asymmetry_pct": ("arm-swing asymmetry", "asymmetry of arm swing"),
-    "trunk_flexion_deg": ("trunk flexion", "forward trunk lean"),
-}
+LABELS: dict[str, tuple[str, ...]] = {p.key: p.labels for p in WRITTEN if p.labels}
 # How a rationale's overall sentence names a parameter, without its number.
-NAMES: dict[str, str] = {
-    "speed_m_s": "speed",
-    "cadence_steps_min": "cadence",
-    "stride_length_m": "stride length",
-    "step_length_left_m": "left step length",
-    "step_length_right_m": "right step length",
-    "step_width_m": "step width",
-    "stride_time_cv_pct": "stride-time variability",
-    "double_support_pct": "double support",
-    "foot_clearance_m": "foot clearance",
-    "arm_swing_left_deg": "left arm swing",
-    "arm_swing_right_deg": "right arm swing",
-    "arm_swing_asymmetry_pct": "arm-swing asymmetry",
-    "trunk_flexion_deg": "trunk flexion",
-    "turn_duration_s": "turn duration",
-    "turn_steps": "steps in the turn",
-    "freezing_episodes": "freezing",
-}
+NAMES: dict[str, str] = {p.key: p.name for p in WRITTEN}
 GRADE_PHRASES: dict[str, tuple[str, ...]] = {
     TYPICAL: ("within the typical range", "typical", "within reference limits", "unremarkable"),
     "somewhat reduced": ("somewhat reduced", "a little below the typical range", "borderline low"),

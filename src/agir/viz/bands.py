@@ -14,26 +14,10 @@ from __future__ import annotations
 
 import math
 
+from agir.motion.parameters import PARAMETERS
 from agir.text.norms import NORMS
 
-PD_BANDS: dict[str, tuple[float, float]] = {
-    "speed_m_s": (0.7, 1.1),
-    "cadence_steps_min": (100, 130),
-    "stride_length_m": (0.8, 1.15),
-    "step_length_left_m": (0.4, 0.58),
-    "step_length_right_m": (0.4, 0.58),
-    "step_width_m": (0.08, 0.2),
-    "stride_time_cv_pct": (3.0, 6.0),
-    "double_support_pct": (25, 35),
-    "foot_clearance_m": (0.03, 0.06),
-    "arm_swing_left_deg": (10, 25),
-    "arm_swing_right_deg": (10, 25),
-    "arm_swing_asymmetry_pct": (6, 22),
-    "trunk_flexion_deg": (8, 20),
-    "turn_duration_s": (2.5, 4.5),
-    "turn_steps": (4, 7),
-    "freezing_episodes": (0, 2),
-}
+PD_BANDS: dict[str, tuple[float, float]] = {p.key: p.pd_band for p in PARAMETERS if p.pd_band}
 
 
 def healthy_band(key: str) -> tuple[float, float]:

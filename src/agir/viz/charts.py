@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from collections.abc import Mapping
 
 import matplotlib
@@ -12,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from agir.motion.gait_parameters import UNITS  # noqa: E402
+from agir.motion.parameters import BY_KEY  # noqa: E402
 from agir.viz.bands import PD_BANDS, healthy_band  # noqa: E402
 
 COLUMNS = 4
@@ -21,7 +20,7 @@ HEALTHY_COLOUR, PD_COLOUR, OFF_SCALE_COLOUR = "#2ca02c", "#ff7f0e", "#c00000"
 
 def _label(key: str) -> str:
     """`stride_length_m` -> `stride length (m)`: the key without its unit suffix, and the unit."""
-    return f"{re.sub(r'_(m_s|steps_min|m|pct|deg|s)$', '', key).replace('_', ' ')} ({UNITS[key]})"
+    return f"{BY_KEY[key].plain_name} ({BY_KEY[key].unit})"
 
 
 def axis_range(key: str) -> tuple[float, float]:
