@@ -1,5 +1,5 @@
 """`python -m agir.assess --run DIR FILE [FILE ...] [--format text|jsonl] [--batch-size N] [--device D] [--fps F]
-[--layout L] [--report DIR] [--numbers grounded|free] [--min-coverage F]`
+[--layout L] [--report DIR] [--numbers grounded|free] [--grades grounded|free] [--min-coverage F]`
 
 Assess motion files with a trained run (`checkpoints/<run>`) or an exported model: the measured gait parameters,
 the generated rationale, its score, the probability of each score 0-3 given the rationale, and how faithful the
@@ -19,6 +19,8 @@ import sys
 
 from agir.motion.skeleton import LAYOUTS
 from agir.pipeline.inference import (
+    GRADE_MODES,
+    GRADE_MODES_HELP,
     MIN_COVERAGE_HELP,
     NUMBER_MODES,
     NUMBER_MODES_HELP,
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layout", help=f"joint layout when the joint count is ambiguous: {', '.join(LAYOUTS)}")
     parser.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html) into DIR")
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
     parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
     args = parser.parse_args(argv)
     try:
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             args.layout,
             NUMBER_MODES.get(args.numbers),
             args.min_coverage,
+            GRADE_MODES.get(args.grades),
         )
     except (OSError, ValueError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)

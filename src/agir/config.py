@@ -124,6 +124,9 @@ class ReasoningStageConfig(SFTStageConfig):
     # Generated rationales cite the measured value wherever they start a number that their words tie to a measured
     # parameter (agir.models.grounding); false leaves every number to the model, to see what it reads off the codes.
     grounded_numbers: bool = True
+    # Grade words are the measured values' grades wherever the words before them tell which parameters they grade
+    # (agir.models.grounding); a stage saved before this option existed is assessed without, as it was validated.
+    grounded_grades: bool = True
     # Below this share of the score-relevant parameters measured (agir.text.assessment.SCORE_KEYS) a prediction has
     # no score, only the reason and the probabilities: 0.5 withholds it from a clip without stride length, speed and
     # turns, not from one without a turn or toes. 0 always gives the model's score.

@@ -1,4 +1,5 @@
-"""`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free] [--min-coverage F]`
+"""`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free]
+[--grades grounded|free] [--min-coverage F]`
 
 The reasoning stage's metrics on a split.
 
@@ -23,11 +24,14 @@ from torchmetrics.text import BLEUScore, ROUGEScore
 from agir.config import ConfigError, load_config
 from agir.data.datamodule import GaitDataModule
 from agir.pipeline.inference import (
+    GRADE_MODES,
+    GRADE_MODES_HELP,
     MIN_COVERAGE_HELP,
     NUMBER_MODES,
     NUMBER_MODES_HELP,
     load_assessor,
     stage_min_coverage,
+    validated_grade_grounding,
     validated_grounding,
 )
 from agir.pipeline.llm_stage import sft_view
@@ -55,11 +59,12 @@ def evaluate_run(
     device: str = "cpu",
     grounded: bool | None = None,
     min_coverage: float | None = None,
+    grounded_grades: bool | None = None,
 ) -> dict:
     """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` says whether the rationales
     cite the measured values (None: as the stage was validated); free-number results go to `<split>_free_numbers/`,
-    beside the others. Below `min_coverage` of the score-relevant parameters measured a prediction has no score
-    (None: the stage's own setting)."""
+    beside the others; `grounded_grades` the same for grade words (`<split>_free_grades/`). Below `min_coverage` of
+    the score- relevant parameters measured a prediction has no score (None: the stage's own setting)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     run = Path(run)
@@ -69,6 +74,9 @@ def evaluate_run(
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
     stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
+    stage_config.grounded_grades = (
+        validated_grade_grounding(assessor.metadata) if grounded_grades is None else grounded_grades
+    )
     stage_config.min_coverage = check_min_coverage(
         stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage
     )
@@ -109,9 +117,11 @@ def evaluate_run(
         }
     )
     metrics[f"{split}_grounded_numbers"] = stage_config.grounded_numbers
+    metrics[f"{split}_grounded_grades"] = stage_config.grounded_grades
     metrics[f"{split}_min_coverage"] = stage_config.min_coverage
     metrics[f"{split}_abstention_rate"] = sum(p["abstained"] is not None for p in predictions) / len(predictions)
-    out = run / "evaluation" / (split if stage_config.grounded_numbers else f"{split}_free_numbers")
+    folder = split + ("" if stage_config.grounded_numbers else "_free_numbers")
+    out = run / "evaluation" / (folder + ("" if stage_config.grounded_grades else "_free_grades"))
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "metrics.json", metrics)
     (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))
@@ -125,10 +135,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SPLITS, default="test")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
     parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
     args = parser.parse_args(argv)
     try:
-        metrics = evaluate_run(args.run, args.split, args.device, NUMBER_MODES.get(args.numbers), args.min_coverage)
+        metrics = evaluate_run(
+            args.run,
+            args.split,
+            args.device,
+            NUMBER_MODES.get(args.numbers),
+            args.min_coverage,
+            GRADE_MODES.get(args.grades),
+        )
     except (OSError, ValueError, ConfigError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1

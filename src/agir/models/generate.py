@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from transformers import DynamicCache, LogitsProcessorList
 
 from agir.data.padding import collate, collate_prompts
-from agir.models.grounding import GroundedNumbers
+from agir.models.grounding import Grounding
 from agir.models.kv_cache import ReservedCache, cache_keyword, reserved_cache
 from agir.models.score_reader import ScoreReader, score_token_ids
 from agir.text.prompts import IGNORE_INDEX, SFTExample, encode_example, encode_prompt
@@ -92,11 +92,14 @@ def generate(
     batch_size: int = 32,
     parameters: Sequence[Mapping] | None = None,
     read_scores: bool = False,
+    grounded_numbers: bool = True,
+    grounded_grades: bool = False,
 ) -> list[Generation]:
     """Greedy continuations of tokenized prompts; prompts of similar length are batched together (left padding),
     results come back in the input order. On the CPU a batch of very different prompt lengths is generated in the
     groups that waste least on padding (`_length_groups`). With `parameters` (one measured-gait mapping per
-    prompt) the numbers the texts cite are grounded in them (`agir.models.grounding`); with `read_scores` the score
+    prompt) the texts are grounded in them (`agir.models.grounding`): the numbers they cite with `grounded_numbers`,
+    their grade words with `grounded_grades`; with `read_scores` the score
     distribution after each text's last `Score:` is kept, where the tokenizer writes each score as one token."""
     if parameters is not None and len(parameters) != len(prompts):
         raise ValueError(f"{len(parameters)} parameter sets for {len(prompts)} prompts")
@@ -116,7 +119,8 @@ def generate(
         if reader is not None:
             processors.append(reader)
         if parameters is not None:
-            processors.append(GroundedNumbers(tokenizer, [parameters[i] for i in chunk], width))
+            rows = [parameters[i] for i in chunk]
+            processors.append(Grounding(tokenizer, rows, width, grounded_numbers, grounded_grades))
         cache = reserved_cache(model.config, width + max_new_tokens)
         if cache is not None and device.type == "cpu":
             _prefill_alone(model, cache, [prompts[i] for i in chunk], width)
@@ -248,14 +252,27 @@ def rationales_and_probabilities(
     use_chat_template: bool,
     batch_size: int = 32,
     parameters: Sequence[Mapping] | None = None,
+    grounded_numbers: bool = True,
+    grounded_grades: bool = False,
 ) -> tuple[list[str], torch.Tensor]:
-    """Greedy rationales for prompt texts (their numbers grounded in `parameters` when given, one mapping per
-    prompt) and, given each, the (N, 4) probabilities of scores 0-3: read during generation after the rationale's
-    last `Score:`, or from `score_probabilities` where they could not be read there."""
+    """Greedy rationales for prompt texts (grounded in `parameters` when given, one mapping per prompt: numbers
+    with `grounded_numbers`, grade words with `grounded_grades`) and, given each, the (N, 4) probabilities of scores
+    0-3: read during generation after the rationale's last `Score:`, or from `score_probabilities` where they could
+    not be read there."""
     prompt_ids = [
         generation_prompt(tokenizer, prompt, max_length, max_new_tokens, use_chat_template) for prompt in prompts
     ]
-    generations = generate(model, tokenizer, prompt_ids, max_new_tokens, batch_size, parameters, read_scores=True)
+    generations = generate(
+        model,
+        tokenizer,
+        prompt_ids,
+        max_new_tokens,
+        batch_size,
+        parameters,
+        read_scores=True,
+        grounded_numbers=grounded_numbers,
+        grounded_grades=grounded_grades,
+    )
     rationales = [g.text for g in generations]
     log_probabilities = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)
     unread = [i for i, g in enumerate(generations) if g.score_log_probabilities is None]

@@ -60,6 +60,12 @@ NUMBER_MODES_HELP = (
     "grounded: rationales cite the measured values; free: the model writes its own numbers "
     "(default: as the reasoning stage was validated)"
 )
+# `--grades`: whether grade words are the measured values' grades (agir.models.grounding).
+GRADE_MODES = {"grounded": True, "free": False}
+GRADE_MODES_HELP = (
+    "grounded: grade words are the measured values' grades; free: the model chooses them "
+    "(default: as the reasoning stage was validated)"
+)
 MIN_COVERAGE_HELP = (
     "withhold the score below this share of the score-relevant parameters measured (0-1; default: the stage's "
     "reasoning.min_coverage)"
@@ -80,6 +86,11 @@ class Assessor:
 def validated_grounding(metadata: dict) -> bool:
     """Whether the stage was validated with grounded numbers; one saved before grounding existed was not."""
     return metadata.get("grounded_numbers", False)
+
+
+def validated_grade_grounding(metadata: dict) -> bool:
+    """Whether the stage was validated with grounded grade words; one saved before they existed was not."""
+    return metadata.get("grounded_grades", False)
 
 
 def stage_min_coverage(metadata: dict) -> float:
@@ -171,6 +182,7 @@ def _assess_batch(
     fps: float | None,
     layout: str | None,
     grounded: bool,
+    grounded_grades: bool,
     min_coverage: float,
 ) -> list[Assessment]:
     results: dict[int, Assessment] = {}
@@ -208,7 +220,9 @@ def _assess_batch(
             assessor.llm.max_length,
             assessor.llm.use_chat_template,
             len(ready),
-            [parameters for _, _, parameters, _ in ready] if grounded else None,
+            [parameters for _, _, parameters, _ in ready] if grounded or grounded_grades else None,
+            grounded_numbers=grounded,
+            grounded_grades=grounded_grades,
         )
         for (index, _, parameters, warnings), rationale, row in zip(ready, rationales, probabilities, strict=True):
             results[index] = build_assessment(paths[index], rationale, row, parameters, min_coverage, warnings)
@@ -224,22 +238,25 @@ def assess_files(
     layout: str | None = None,
     grounded: bool | None = None,
     min_coverage: float | None = None,
+    grounded_grades: bool | None = None,
 ) -> list[Assessment]:
     """One assessment per file, in order (agir.text.assessment.Assessment; a file that could not be used has its
     `error` set). `fps` and `layout` fill what a file does not state (a bare .npy has no frame rate). `grounded`
     says whether the rationales cite the measured values (agir.models.grounding); None keeps what the stage was
-    validated with. Below `min_coverage` of the score-relevant parameters measured there is no score (None: the
-    stage's own setting)."""
+    validated with; `grounded_grades` the same for grade words. Below `min_coverage` of the score-relevant
+    parameters measured there is no score (None: the stage's own setting)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if grounded is None:
         grounded = validated_grounding(assessor.metadata)
+    if grounded_grades is None:
+        grounded_grades = validated_grade_grounding(assessor.metadata)
     min_coverage = check_min_coverage(stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage)
     paths = [str(path) for path in paths]
     assessments: list[Assessment] = []
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
             batch = paths[start : start + batch_size]
-            assessments += _assess_batch(assessor, batch, fps, layout, grounded, min_coverage)
+            assessments += _assess_batch(assessor, batch, fps, layout, grounded, grounded_grades, min_coverage)
             bar.update(len(batch))
     return assessments

@@ -171,6 +171,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "measured_parameters": stage_config.measured_parameters,
                 "max_new_tokens": stage_config.max_new_tokens,
                 "grounded_numbers": getattr(stage_config, "grounded_numbers", False),
+                "grounded_grades": getattr(stage_config, "grounded_grades", False),
                 "min_coverage": getattr(stage_config, "min_coverage", None),
                 "llm": OmegaConf.to_container(config.llm),
             },

@@ -43,7 +43,9 @@ class ReasoningSFTModule(SFTModule):
             self.llm.max_length,
             self.llm.use_chat_template,
             self.config.generation_batch_size,
-            batch["parameters"] if self.config.grounded_numbers else None,
+            batch["parameters"] if self.config.grounded_numbers or self.config.grounded_grades else None,
+            grounded_numbers=self.config.grounded_numbers,
+            grounded_grades=self.config.grounded_grades,
         )
         return [
             build_prediction(item_id, target, text, row, reference, parameters, self.config.min_coverage)

@@ -32,6 +32,10 @@ _PHRASES: dict[str, tuple[str, str | None]] = {
 _PHRASE_RE = re.compile(
     r"\b(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
+# A phrase that grades only by what comes before it, to ask which parameters a phrase at some point would grade.
+_PROBE = "typical"
+# First words of the grade phrases: where a model may be starting one.
+FIRST_WORDS = frozenset(phrase.split()[0] for phrase in _PHRASES)
 _NEGATED_RE = re.compile(r"\b(?:not|no|never)\s+$", re.IGNORECASE)
 _BEFORE_NAME_RE = re.compile(r"\s+(?:the\s+)?")
 _NAME_SEPARATOR_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
@@ -104,6 +108,14 @@ def extract_grades(text: str) -> list[GradeClaim]:
         ]
         previous_end = names_end  # names graded by this phrase are not the next one's
     return graded
+
+
+def pending_grade_keys(text: str) -> list[str]:
+    """The parameters a grade phrase begun at the end of `text` would grade, as `extract_grades` reads it: the
+    numbers or names since the previous phrase in its sentence. Empty where it would grade none (a negated phrase,
+    nothing before it) or only by what follows it."""
+    probe = extract_grades(text + _PROBE)
+    return [claim.key for claim in probe if claim.span[0] == len(text)]
 
 
 def check_grades(text: str, parameters: Mapping) -> dict:
