@@ -15,6 +15,8 @@ from tiny_run import held_out_files, stage_predictions, trained_run
 from agir.assess import main as assess_main
 from agir.models.llm import load_stage, read_stage_metadata
 from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
+from agir.text.claims import extract_claims
+from agir.text.grades import extract_grades
 
 KEYS = {
     "file",
@@ -147,3 +149,27 @@ def test_a_clip_with_nothing_measurable_abstains_and_exits_zero(run, tmp_path, c
     page = (tmp_path / "report" / "001_root_relative.html").read_text()
     assert page.index('id="score">No score<') < page.index("Score probabilities")
     assert "Abstained: " in page and "root-relative skeleton" in page
+
+
+def test_clips_missing_parameters_get_no_number_or_grade_for_them_when_grounded(run, tmp_path):
+    with np.load(held_out_files(run)[1]) as source:
+        arrays = dict(source)
+    joints = arrays["joints"]
+    root_relative = joints.copy()
+    root_relative[:, :, [0, 2]] -= root_relative[:, :1, [0, 2]]
+    variants = {"no_turn": joints[: int(0.4 * len(joints))], "root_relative": root_relative, "short": joints[:40]}
+    files = []
+    for name, variant in variants.items():
+        np.savez(tmp_path / f"{name}.npz", **(arrays | {"joints": variant}))
+        files.append(str(tmp_path / f"{name}.npz"))
+    assessor = load_assessor(run)
+    for grounded in (True, False):
+        for assessment in assess_files(assessor, files, grounded=grounded, grounded_grades=grounded):
+            validate(assessment.to_json(), "assessment")
+            nulls = {key for key, value in assessment.parameters.items() if value is None}
+            about_nulls = [c for c in extract_claims(assessment.rationale) if c.key in nulls]
+            about_nulls += [g for g in extract_grades(assessment.rationale) if g.key in nulls]
+            listed = assessment.faithfulness["unmeasured"]
+            assert len(listed) == len(about_nulls), (assessment.rationale, listed)  # free: every one is listed
+            if grounded:
+                assert listed == [], assessment.rationale

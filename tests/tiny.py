@@ -4,6 +4,7 @@ one-layer scratch backbones, with and without a 4-bit base."""
 DATA = [
     "data.synthetic.n_subjects=8",
     "data.synthetic.walk_distance_m=4.0",
+    "data.synthetic.missing_share=0.0",
     "data.batch_size=8",
     "data.window=32",
     "data.window_stride=16",

@@ -15,6 +15,13 @@ class SyntheticCohortConfig:
     score_weights: list[float] = field(default_factory=lambda: [0.3, 0.3, 0.25, 0.15])
     walk_distance_m: float = 10.0
     fps: float = 30.0
+    # Share of trials recorded as real data often is (agir.data.corpus.MISSING_VARIANTS: a layout without toe joints,
+    # the clip cut before the turn, a root-relative skeleton), so texts about missing parameters are in the corpus.
+    missing_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.missing_share <= 1.0:
+            raise ValueError(f"data.synthetic.missing_share must lie in [0, 1], got {self.missing_share}")
 
 
 @dataclass
