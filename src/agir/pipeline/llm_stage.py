@@ -156,7 +156,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "steps": trainer.global_step,
                 "measured_parameters": stage_config.measured_parameters,
                 "max_new_tokens": stage_config.max_new_tokens,
-                "grounded_numbers": module_class.grounds_numbers(stage_config),
+                **module_class.generation_metadata(stage_config),
                 "llm": OmegaConf.to_container(config.llm),
             },
         )

@@ -19,7 +19,7 @@ from agir.data.splits import SubjectSplit
 from agir.pipeline.baseline import fit_baseline, predict_baseline
 from agir.pipeline.runs import run_dir
 from agir.tasks.score_metrics import ScoreConfusion, merge_scores_above, score_metrics
-from agir.text.faithfulness import check_faithfulness, claims_summary, summarize_faithfulness
+from agir.text.faithfulness import claims_summary, summarize_faithfulness
 
 HEADLINE = ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
 MODELS = ("agir", "baseline")
@@ -93,9 +93,7 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     baseline = fit_baseline(train, config.seed)
     agir = confusion_metrics([p["target"] for p in predictions], [p["score"] for p in predictions])
     by_id = {item.id: item for item in test}
-    agir |= summarize_faithfulness(
-        [check_faithfulness(p["rationale"], by_id[p["id"]].parameters, p["score"]) for p in predictions]
-    )
+    agir |= summarize_faithfulness([p["faithfulness"] for p in predictions])
     baseline_scores = dict(
         zip(by_id, predict_baseline(baseline, [item.parameters for item in by_id.values()]), strict=True)
     )

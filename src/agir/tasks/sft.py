@@ -71,9 +71,10 @@ class SFTModule(L.LightningModule):
         return None
 
     @staticmethod
-    def grounds_numbers(config: SFTStageConfig) -> bool:
-        """Whether the texts this stage generates when evaluated cite the measured values."""
-        return False
+    def generation_metadata(config: SFTStageConfig) -> dict:
+        """How the texts this stage generates when evaluated are grounded in the measured values, and when their
+        verdict is withheld: recorded in the stage's metadata, so the stage is assessed as it was validated."""
+        return {"grounded_numbers": False, "grounded_grades": False, "min_coverage": None}
 
     @staticmethod
     def stage_options(stage_dir: Path) -> dict:
