@@ -74,12 +74,13 @@ def _assessments(walk):
     bare = {key: None for key in parameters if key != "reasons"} | {"foot_clearance_m": 0.03, "n_strides": 0}
     bare["reasons"] = {key: "no complete stride of straight walking" for key, value in bare.items() if value is None}
     bare["reasons"]["turn_duration_s"] = bare["reasons"]["turn_steps"] = NO_TURN
+    bare["methods"] = {"foot_clearance_m": "root-relative skeleton: root path reconstructed from foot contacts"}
     still = build_assessment(
         "clips/still walk.npz",
         "Foot: gait speed (0.67 m/s) is markedly reduced, foot clearance is 3.0 cm. Arm: no freezing.\nScore: 3",
         [0.02, 0.04, 0.05, 0.89],
         bare,
-        warnings=["root-relative skeleton: the pelvis stays within 0.02 m over 20.0 s, so walking speed, ..."],
+        notes=["read at the file's own 150 fps (--fps 20 applies to files without a rate)"],
     )
     failed = failed_assessment("clips/broken.bvh", "clips/broken.bvh: malformed BVH: expected 'ROOT', found 'x'")
     return [a.to_json() for a in (walked, still, failed)], {"clips/walk.npz": motion}
@@ -123,6 +124,7 @@ def test_an_abstention_says_so_at_the_top_with_its_warnings(report):
     assert page.index("summary abstained") < page.index("Score probabilities")
     assert 'id="score">No score<' in summary and "Abstained: thin evidence: 1 of 8 score-relevant" in summary
     assert "root-relative skeleton" in summary and "no turn in the clip" in summary
+    assert "Reading the file:" in summary and "read at the file's own 150 fps" in summary
     assert "P(score 3) = 0.89 (given for reference; no score is reported)" in summary
     assert '<mark class="unmeasured"' in page and "0.67 m/s</mark>" in page
     assert "not measured: no complete stride of straight walking" in page
