@@ -160,7 +160,8 @@ def _measure(
     has_toes = bool(measured[[LEFT_TOE, RIGHT_TOE]].all())
     filtered = joints.copy()  # only the joints measured from are filtered: the filter is most of the time taken
     filtered[:, _FILTERED] = lowpass(joints[:, _FILTERED], fps, POSITION_CUTOFF_HZ)
-    pelvis = pelvis_centre(joints)
+    # A recovered root is the pelvis joint itself, free of pose jitter; the hips would only add theirs.
+    pelvis = pelvis_centre(joints) if footprints is None else horizontal(joints[:, PELVIS])
     feet = feet or detect_feet(filtered, fps, has_toes)
     stepping = all(len(foot.heel_strike) >= 2 for foot in feet.values())
     periods = walking_periods(pelvis, fps, facing, stepping)

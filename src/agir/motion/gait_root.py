@@ -35,9 +35,9 @@ EXCURSION_SHARE = 0.6  # or this share of the foot's typical fore-aft range, if 
 FLAT_FROM, FLAT_TO = 0.1, 0.5  # share of a stance (heel strike to toe off) where the foot is flat: after loading,
 # before the heel rises
 STILL_WEIGHT = 100.0  # on the root's frame-to-frame motion while the body stands: jitter must not move it
-ROOT_CUTOFF_HZ = 3.0  # of the recovered root path between contacts: above its own speed changes within a step
+ROOT_CUTOFF_HZ = 1.5  # of the recovered root path between contacts: pools the jitter of more frames into each footprint
 ROOT_CUTOFF_SHARE = 0.1  # of the frame rate, at most: at 15 fps a contact has few frames to average the jitter
-SWING_EDGE_SHARE = 0.1  # of a swing's rise: where the foot leaves its stance position and reaches the next
+SWING_EDGE_SHARE = 0.25  # of a swing's rise: where the foot leaves its stance position and reaches the next
 MIN_STEPS = 3  # alternating steps needed to recover a stride of each foot
 METHOD = "root-relative skeleton: root path reconstructed from foot contacts (the stance foot does not slide)"
 PREFIX = "root-relative skeleton"
