@@ -32,8 +32,8 @@ FACING_CUTOFF_HZ = 0.5  # body facing from the hips and shoulders: slower than t
 EXCURSION_CUTOFF_HZ = 3.0  # the foot's fore-aft position relative to the pelvis, above step frequencies
 MIN_EXCURSION_M = 0.1  # a step moves the foot this far relative to the pelvis, lifter jitter (after the filter) not
 EXCURSION_SHARE = 0.6  # or this share of the foot's typical fore-aft range, if more
-FLAT_FROM, FLAT_TO = 0.1, 0.5  # share of a stance (heel strike to toe off) where the foot is flat: after loading,
-# before the heel rises
+FLAT_FROM, FLAT_TO = 0.1, 0.6  # share of a stance (heel strike to toe off) where the foot is flat: after loading,
+# up to heel rise (~60% of the stance); the whole of it, to pool as many frames of jitter as possible
 STILL_WEIGHT = 100.0  # on the root's frame-to-frame motion while the body stands: jitter must not move it
 ROOT_CUTOFF_HZ = 1.5  # of the recovered root path between contacts: pools the jitter of more frames into each footprint
 ROOT_CUTOFF_SHARE = 0.1  # of the frame rate, at most: at 15 fps a contact has few frames to average the jitter
