@@ -3,7 +3,7 @@
 `PYTHONPATH=src python benchmarks/gait_accuracy.py [--seeds 10]` prints a Markdown table: for each condition, the worst
 relative error (%) over seeds x scores 0-3 of speed, stride length, cadence, step width and arm swing (swings above
 20 degrees only: below, video jitter of ~1 degree is already 5%), the phantom freezing episodes (found beyond the
-truth), the trials with a negative step length, and the trials where one of those parameters came back null.
+truth), the trials with a negative step length, and how many values of each of those parameters came back null.
 
 Conditions: clean mocap (SMPL-22, 30 fps); markers (120 fps, the ankle joint centre taken as the midpoint of
 synthetic lateral and medial malleolus points); root-relative (15-joint lifter layout, translation removed, no
@@ -76,8 +76,9 @@ CONDITIONS: dict[str, Callable] = {
 }
 
 
-def evaluate(make: Callable, seeds: int) -> dict[str, float]:
-    """Worst errors and failure counts of one condition over `seeds` x scores 0-3."""
+def evaluate(make: Callable, seeds: int) -> dict[str, float | int | str | None]:
+    """Worst errors (None where every value was null) and failure counts of one condition over `seeds` x scores 0-3;
+    'nulls' names how many values of each parameter came back null."""
     worst: dict[str, float | None] = dict.fromkeys((*KEYS, "arm_swing"))
     phantom = negative = 0
     nulls = dict.fromkeys(worst, 0)
