@@ -526,3 +526,16 @@ def plausible_parameters(score: int, rng: np.random.Generator) -> dict:
                 p[key] = None
                 p["reasons"][key] = why
     return p
+
+
+# ---- Assessment and prediction records against docs/assessment.schema.json.
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "assessment.schema.json").read_text())
+
+
+def validate(record: dict, kind: str) -> None:
+    """Raises jsonschema.ValidationError unless `record` is a valid `kind` ("assessment" or "prediction")."""
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(SCHEMA)
+    Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": SCHEMA["$defs"]}).validate(record)

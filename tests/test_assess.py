@@ -9,13 +9,35 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import held_out_files, lab_markers, stage_predictions, synthetic_walk, trained_run, write_c3d
+from helpers import (
+    held_out_files,
+    lab_markers,
+    stage_predictions,
+    synthetic_walk,
+    trained_run,
+    validate,
+    write_c3d,
+)
 
 from agir.assess import main as assess_main
 from agir.models.llm import load_stage, read_stage_metadata
 from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
+from agir.text.claims import extract_claims
+from agir.text.grades import extract_grades
 
-KEYS = {"file", "score", "probabilities", "rationale", "parameters", "faithfulness", "notes", "error"}
+KEYS = {
+    "file",
+    "score",
+    "abstained",
+    "probabilities",
+    "rationale",
+    "parameters",
+    "evidence",
+    "warnings",
+    "notes",
+    "faithfulness",
+    "error",
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +68,8 @@ def test_jsonl_has_one_object_per_file_and_bad_files_fail_alone(run, tmp_path, c
     assessments = [json.loads(line) for line in captured.out.splitlines()]
     assert code == 1
     assert [a["file"] for a in assessments] == files and all(set(a) == KEYS for a in assessments)
+    for assessment in assessments:
+        validate(assessment, "assessment")
     for assessment in (assessments[0], assessments[-1]):
         assert assessment["error"] is None and assessment["score"] in (None, 0, 1, 2, 3)
         assert list(assessment["probabilities"]) == ["0", "1", "2", "3"]
@@ -79,9 +103,10 @@ def test_assessment_equals_the_stages_test_predictions(run, assessor):
     for batch_size in (1, len(files)):
         assessments = assess_files(assessor, files, batch_size=batch_size)
         for assessment, prediction in zip(assessments, stage_predictions(run), strict=True):
-            assert assessment["rationale"] == prediction["rationale"]
-            assert assessment["score"] == prediction["score"]
-            assert list(assessment["probabilities"].values()) == pytest.approx(prediction["probabilities"], abs=1e-5)
+            validate(prediction, "prediction")
+            assert assessment.rationale == prediction["rationale"]
+            assert assessment.score == prediction["score"] and assessment.abstained == prediction["abstained"]
+            assert assessment.probabilities == pytest.approx(prediction["probabilities"], abs=1e-5)
 
 
 def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path):
@@ -96,8 +121,8 @@ def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path)
     files = held_out_files(run)
     merged = assess_files(load_assessor(exported), files)
     for ours, theirs in zip(merged, assess_files(assessor, files), strict=True):
-        assert ours["rationale"] == theirs["rationale"] and ours["score"] == theirs["score"]
-        assert list(ours["probabilities"].values()) == pytest.approx(list(theirs["probabilities"].values()), abs=1e-4)
+        assert ours.rationale == theirs.rationale and ours.score == theirs.score
+        assert ours.probabilities == pytest.approx(theirs.probabilities, abs=1e-4)
 
 
 def test_a_folder_that_is_no_run_is_a_one_line_error(tmp_path, capsys):
@@ -129,3 +154,46 @@ def test_a_mixed_batch_keeps_each_files_own_frame_rate_and_says_so(run, tmp_path
     assert "read at the file's own 150 fps (--fps 20 applies to files without a rate)" in lab["notes"]
     assert lab["notes"][0].startswith("marker set bmclab")
     assert missing["error"] == f"{files[2]}: no such file"
+
+
+def test_a_clip_with_nothing_measurable_abstains_and_exits_zero(run, tmp_path, capsys):
+    with np.load(held_out_files(run)[0]) as source:
+        arrays = dict(source)
+    # A person standing still: nothing the 3.10 score rests on can be measured.
+    joints = np.repeat(arrays["joints"][:1], len(arrays["joints"]), axis=0)
+    np.savez(tmp_path / "standing.npz", **(arrays | {"joints": joints}))
+    file = str(tmp_path / "standing.npz")
+    assert assess_main(["--run", str(run), file, "--format", "jsonl", "--report", str(tmp_path / "report")]) == 0
+    assessment = json.loads(capsys.readouterr().out)
+    validate(assessment, "assessment")
+    assert assessment["score"] is None and assessment["error"] is None
+    assert assessment["abstained"].startswith("nothing the score rests on was measured")
+    assert assessment["warnings"][0].startswith("standing still throughout: ")
+    assert sum(assessment["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    page = (tmp_path / "report" / "001_standing.html").read_text()
+    assert page.index('id="score">No score<') < page.index("Score probabilities")
+    assert "Abstained: " in page and "standing still throughout" in page
+
+
+def test_clips_missing_parameters_get_no_number_or_grade_for_them_when_grounded(run, tmp_path):
+    with np.load(held_out_files(run)[1]) as source:
+        arrays = dict(source)
+    joints = arrays["joints"]
+    root_relative = joints.copy()
+    root_relative[:, :, [0, 2]] -= root_relative[:, :1, [0, 2]]
+    variants = {"no_turn": joints[: int(0.4 * len(joints))], "root_relative": root_relative, "short": joints[:40]}
+    files = []
+    for name, variant in variants.items():
+        np.savez(tmp_path / f"{name}.npz", **(arrays | {"joints": variant}))
+        files.append(str(tmp_path / f"{name}.npz"))
+    assessor = load_assessor(run)
+    for grounded in (True, False):
+        for assessment in assess_files(assessor, files, grounded=grounded, grounded_grades=grounded):
+            validate(assessment.to_json(), "assessment")
+            nulls = {key for key, value in assessment.parameters.items() if value is None}
+            about_nulls = [c for c in extract_claims(assessment.rationale) if c.key in nulls]
+            about_nulls += [g for g in extract_grades(assessment.rationale) if g.key in nulls]
+            listed = assessment.faithfulness["unmeasured"]
+            assert len(listed) == len(about_nulls), (assessment.rationale, listed)  # free: every one is listed
+            if grounded:
+                assert listed == [], assessment.rationale

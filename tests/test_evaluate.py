@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
-from helpers import held_out_files, stage_predictions, trained_run
+from helpers import held_out_files, stage_predictions, trained_run, validate
 
 from agir.evaluate import main as evaluate_main
 from agir.pipeline.evaluation import text_metrics
@@ -39,6 +39,8 @@ def test_evaluate_writes_metrics_predictions_and_the_confusion_png(evaluated):
         "invalid_rate",
         "faithfulness",
         "grade_agreement",
+        "unmeasured_claims",
+        "abstention_rate",
         "bleu",
         "rouge_l",
         "precision_0",
@@ -49,6 +51,8 @@ def test_evaluate_writes_metrics_predictions_and_the_confusion_png(evaluated):
     assert (out / "confusion.png").read_bytes().startswith(b"\x89PNG")
     predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
     assert metrics["test_n"] == len(predictions) == len(held_out_files(evaluated))
+    for prediction in predictions:
+        validate(prediction, "prediction")
 
 
 def test_evaluate_reproduces_the_stages_own_test(evaluated):
@@ -70,10 +74,11 @@ def test_assess_gives_the_scores_evaluate_gives(evaluated):
         json.loads(line) for line in (evaluated / "evaluation" / "test" / "predictions.jsonl").read_text().splitlines()
     ]
     assessments = assess_files(load_assessor(evaluated), held_out_files(evaluated), batch_size=32)
-    assert [Path(a["file"]).stem for a in assessments] == [p["id"] for p in predictions]
-    assert [a["score"] for a in assessments] == [p["score"] for p in predictions]
-    assert [a["rationale"] for a in assessments] == [p["rationale"] for p in predictions]
-    assert [a["faithfulness"] for a in assessments] == [p["faithfulness"] for p in predictions]
+    assert [Path(a.file).stem for a in assessments] == [p["id"] for p in predictions]
+    assert [a.score for a in assessments] == [p["score"] for p in predictions]
+    assert [a.rationale for a in assessments] == [p["rationale"] for p in predictions]
+    assert [a.faithfulness for a in assessments] == [p["faithfulness"] for p in predictions]
+    assert [a.to_json()["evidence"] for a in assessments] == [p["evidence"] for p in predictions]
 
 
 def test_faithfulness_metrics_pool_claims_and_average_rationales():
@@ -88,6 +93,7 @@ def test_faithfulness_metrics_pool_claims_and_average_rationales():
     assert metrics["faithfulness"] == pytest.approx(3 / 5)  # pooled over claims
     assert metrics["faithfulness_mean"] == pytest.approx((1 / 2 + 2 / 3) / 2)  # over rationales with claims
     assert metrics["contradiction_rate"] == pytest.approx(1 / 3)  # "normal" at score 2
+    assert metrics["unmeasured_claims"] == 1  # the stride: no stride length was measured
 
 
 def test_text_metrics_on_identical_and_disjoint_texts():

@@ -67,12 +67,25 @@ def _graded(text: str) -> list[tuple[str, str]]:
             [("cadence_steps_min", "reduced")],
         ),
         ("Foot: cadence (100 steps/min) is slow. Speed (0.95 m/s) is slow.", [("speed_m_s", "reduced")]),
-        # A number after a phrase is its own only until the next phrase.
-        ("Foot: speed is reduced, and stride length (1.11 m) is typical.", [("stride_length_m", "typical")]),
+        # A number after a phrase is its own only until the next phrase; a name without a number before it is graded.
+        (
+            "Foot: speed is reduced, and stride length (1.11 m) is typical.",
+            [("speed_m_s", "reduced"), ("stride_length_m", "typical")],
+        ),
+        (
+            "Overall: speed and stride length (markedly reduced), as well as arm swing (reduced), mean impairment.",
+            [
+                ("speed_m_s", "markedly reduced"),
+                ("stride_length_m", "markedly reduced"),
+                ("arm_swing_left_deg", "reduced"),
+                ("arm_swing_right_deg", "reduced"),
+            ],
+        ),
         # A negated phrase says no grade, and its numbers are not the next phrase's.
         ("Foot: speed (0.95 m/s) is not reduced, cadence (100 steps/min) typical.", [("cadence_steps_min", "typical")]),
         # A sentence ends what a phrase can reach.
-        ("Foot: speed is 0.95 m/s. Cadence is reduced.", []),
+        ("Foot: speed is 0.95 m/s. Cadence is reduced.", [("cadence_steps_min", "reduced")]),
+        ("Foot: speed is 0.95 m/s. The findings are reduced.", []),
         # Free text without any grade phrase (a clinician's words, an untrained model's output) grades nothing.
         ("Foot: The steps look short and the feet drag.", []),
     ],

@@ -130,7 +130,7 @@ def test_every_tiny_backbone_runs_both_llm_stages_chained(base_run, tmp_path, na
     assert len(predictions) == len(split["test"])  # one trial per subject in this cohort
     for prediction in predictions:
         assert prediction["score"] in (None, *SCORES)
-        assert sum(prediction["probabilities"]) == pytest.approx(1.0, abs=1e-5)
+        assert sum(prediction["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
     report = json.loads((run / "report.json").read_text())
     assert {"agir", "baseline", "split", "example"} <= report.keys()
     assert report["agir"]["n"] == report["baseline"]["n"] == len(predictions)

@@ -52,8 +52,11 @@ def test_ranks_take_disjoint_shards(monkeypatch):
     train = [shards[True, r] for r in range(3)]
     assert all(len(s) == 3 for s in train)  # equal steps on every rank
     assert len(set(sum(train, []))) == 9
-    evaluation = sorted(sum((shards[False, r] for r in range(3)), []))
-    assert evaluation == list(range(10))  # every item once, none twice
+    evaluation = [shards[False, r] for r in range(3)]
+    assert all(len(s) == 4 for s in evaluation)  # equal steps on every rank, padded with repeats
+    counted = sorted(index for shard in evaluation for index, counts in shard if counts)
+    assert counted == list(range(10))  # every item counts once, none twice
+    assert [pair for shard in evaluation for pair in shard if not pair[1]] == [(0, False), (1, False)]
 
 
 def test_creating_an_iterator_leaves_the_global_rng_alone():

@@ -1,21 +1,26 @@
 """Pictures: skeleton GIF, parameter chart, claim highlighting and the HTML report, opened in a real browser."""
 
+import html
+import os
 import random
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from agir.motion.gait_parameters import extract_gait_parameters
+from agir.motion.gait_parameters import NO_TURN, extract_gait_parameters
 from agir.motion.io import Motion
 from agir.motion.synth import make_cohort
+from agir.text.assessment import build_assessment, failed_assessment
 from agir.text.rationale import rationale
 from agir.viz.animate import animate, frame_indices
-from agir.viz.charts import parameter_chart_png
+from agir.viz.charts import off_scale, parameter_chart_png
 from agir.viz.claim_check import check_claims
-from agir.viz.html_report import write_report
+from agir.viz.html_report import INDEX_COLUMNS, write_report
 
 
 @pytest.fixture(scope="module")
@@ -64,40 +69,70 @@ def _assessments(walk):
         + " Cadence is 150 steps/min, clearly reduced."
     )
     motion = Motion(trial.joints, trial.fps, "smpl22", np.ones(22, bool), "walk.npz")
-    assessments = [
-        {
-            "file": "clips/walk.npz",
-            "score": 2,
-            "probabilities": {"0": 0.05, "1": 0.25, "2": 0.6, "3": 0.1},
-            "rationale": text,
-            "parameters": parameters,
-            "faithfulness": None,
-            "error": None,
-        },
-        {
-            "file": "clips/broken.bvh",
-            "score": None,
-            "probabilities": None,
-            "rationale": "",
-            "parameters": {},
-            "faithfulness": None,
-            "error": "clips/broken.bvh: malformed BVH: expected 'ROOT', found 'x'",
-        },
-    ]
-    return assessments, {"clips/walk.npz": motion}
+    walked = build_assessment("clips/walk.npz", text + "\nScore: 2", [0.05, 0.25, 0.6, 0.1], parameters)
+    # Nothing score-relevant measured: the model's words and numbers are there, the score is withheld.
+    bare = {key: None for key in parameters if key != "reasons"} | {"foot_clearance_m": 0.03, "n_strides": 0}
+    bare["reasons"] = {key: "no complete stride of straight walking" for key, value in bare.items() if value is None}
+    bare["reasons"]["turn_duration_s"] = bare["reasons"]["turn_steps"] = NO_TURN
+    still = build_assessment(
+        "clips/still walk.npz",
+        "Foot: gait speed (0.67 m/s) is markedly reduced, foot clearance is 3.0 cm. Arm: no freezing.\nScore: 3",
+        [0.02, 0.04, 0.05, 0.89],
+        bare,
+        warnings=["root-relative skeleton: the pelvis stays within 0.02 m over 20.0 s, so walking speed, ..."],
+    )
+    failed = failed_assessment("clips/broken.bvh", "clips/broken.bvh: malformed BVH: expected 'ROOT', found 'x'")
+    return [a.to_json() for a in (walked, still, failed)], {"clips/walk.npz": motion}
 
 
-def test_report_pages_are_self_contained_and_errors_are_shown(tmp_path, walk):
-    index = write_report(tmp_path, *_assessments(walk))
-    listing = index.read_text()
-    assert 'href="001_walk.html"' in listing and "Score: 2" in listing and "malformed BVH" in listing
-    page = (tmp_path / "001_walk.html").read_text()
+def _visible(page: str) -> str:
+    """What a reader sees of a page: its text without tags, the style, the script and embedded images."""
+    page = re.sub(r"<(style|script)>.*?</\1>", " ", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, walk) -> Path:
+    """The report of _assessments, written once for the tests that read it."""
+    return write_report(tmp_path_factory.mktemp("report"), *_assessments(walk)).parent
+
+
+def test_report_pages_are_self_contained_and_errors_are_shown(report, walk):
+    listing = (report / "index.html").read_text()
+    assert 'href="001_walk.html"' in listing and "malformed BVH" in listing
+    headings = re.findall(r"<th>([^<]*)</th>", listing)
+    assert tuple(headings) == INDEX_COLUMNS
+    assert '<td class="error">clips/broken.bvh: malformed BVH' in listing and "no score (abstained)" in listing
+    page = (report / "001_walk.html").read_text()
     assert 'id="score">Score: 2<' in page and "data:image/gif;base64," in page and "data:image/png;base64," in page
-    assert '<mark class="mismatch"' in page and '<mark class="match"' in page and "150 steps/min</mark>" in page
+    assert '<mark class="unsupported"' in page and '<mark class="grounded"' in page and "150 steps/min</mark>" in page
+    assert '<mark class="grade-off"' in page and '<mark class="grade-ok"' in page
     cadence = walk[1]["cadence_steps_min"]  # typical: "clearly reduced" is a grade mismatch
-    assert f"&ldquo;clearly reduced&rdquo; for cadence_steps_min: measured {round(cadence):g}, typical" in page
+    assert f"&ldquo;clearly reduced&rdquo; for cadence: measured {round(cadence):g} steps/min, typical" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
-    assert "Could not assess this file" in (tmp_path / "002_broken.html").read_text()
+    assert "Could not assess this file" in (report / "003_broken.html").read_text()
+    assert "@page { size: A4" in page and "@media print" in page
+    for path in report.glob("*.html"):
+        assert not re.search(r"\b(None|nan|NaN|null)\b", _visible(path.read_text())), path.name
+
+
+def test_an_abstention_says_so_at_the_top_with_its_warnings(report):
+    page = (report / "002_still_walk.html").read_text()
+    summary = page[page.index('<section class="summary abstained"') :]
+    summary = summary[: summary.index("</section>")]
+    assert page.index("summary abstained") < page.index("Score probabilities")
+    assert 'id="score">No score<' in summary and "Abstained: thin evidence: 1 of 8 score-relevant" in summary
+    assert "root-relative skeleton" in summary and "no turn in the clip" in summary
+    assert "P(score 3) = 0.89 (given for reference; no score is reported)" in summary
+    assert '<mark class="unmeasured"' in page and "0.67 m/s</mark>" in page
+    assert "not measured: no complete stride of straight walking" in page
+    # The speed, its grade and "no freezing": freezing was not measured either.
+    assert "3 claims about parameters that were not measured" in summary
+
+
+def test_a_value_beyond_the_chart_axis_is_marked():
+    assert off_scale("cadence_steps_min", 400.0) and not off_scale("cadence_steps_min", 110.0)
+    assert parameter_chart_png({"cadence_steps_min": 400.0}).startswith(b"\x89PNG")
 
 
 def _browser() -> str | None:
@@ -106,10 +141,15 @@ def _browser() -> str | None:
     )
 
 
+def _artefacts(tmp_path) -> Path:
+    """Where the browser test leaves its screenshots for a person to look at (AGIR_TEST_ARTEFACTS, else tmp)."""
+    folder = Path(os.environ.get("AGIR_TEST_ARTEFACTS", tmp_path / "artefacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.mark.skipif(_browser() is None, reason="no chromium/chrome binary found (apt-get install chromium)")
-def test_report_opens_in_a_headless_browser_without_console_errors(tmp_path, walk):
-    write_report(tmp_path / "report", *_assessments(walk))
-    page = (tmp_path / "report" / "001_walk.html").as_uri()
+def test_report_opens_in_a_headless_browser_without_console_errors(tmp_path, report):
     command = [
         _browser(),
         "--headless",
@@ -124,21 +164,32 @@ def test_report_opens_in_a_headless_browser_without_console_errors(tmp_path, wal
         "--enable-logging=stderr",
         "--v=0",
     ]
-    dom = subprocess.run(command + ["--dump-dom", page], capture_output=True, text=True, timeout=120)
-    assert 'id="score">Score: 2<' in dom.stdout
-    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
-    assert not console, console
-    screenshot = tmp_path / "page.png"
+    artefacts = _artefacts(tmp_path)
+    for name, check in (("index.html", "<th>Grade words</th>"), ("002_still_walk.html", 'id="score">No score<')):
+        page = (report / name).as_uri()
+        dom = subprocess.run(command + ["--dump-dom", page], capture_output=True, text=True, timeout=120)
+        assert check in dom.stdout
+        assert not re.search(r"\b(None|nan|NaN)\b", _visible(dom.stdout))
+        console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
+        assert not console, console
+        screenshot = artefacts / f"{Path(name).stem}.png"
+        subprocess.run(
+            command + [f"--screenshot={screenshot}", "--window-size=1200,1600", page],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        with Image.open(screenshot) as image:
+            assert image.size == (1200, 1600)
+            assert np.asarray(image.convert("RGB")).std() > 10  # a rendered page, not a blank one
+    pdf = artefacts / "002_still_walk.pdf"
+    page = (report / "002_still_walk.html").as_uri()
     subprocess.run(
-        command + [f"--screenshot={screenshot}", "--window-size=1200,1600", page],
-        capture_output=True,
-        timeout=120,
-        check=True,
+        command + [f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page], capture_output=True, timeout=120
     )
-    with Image.open(screenshot) as image:
-        assert image.size == (1200, 1600)
-        colours = np.asarray(image.convert("RGB"))
-        assert colours.std() > 10  # a rendered page, not a blank one
+    printed = pdf.read_bytes()
+    assert printed.startswith(b"%PDF") and re.search(rb"/MediaBox \[0 0 59[45][.\d]* 84[12][.\d]*\]", printed)  # A4
+    print(f"report screenshots and PDF: {artefacts}")
 
 
 def test_chart_leaves_spare_grid_cells_empty():

@@ -19,6 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 from agir.data.data_config import DataConfig
 from agir.models.llm_config import LLMConfig
 from agir.models.vqvae_config import VQVAEConfig
+from agir.text.assessment import DEFAULT_MIN_COVERAGE, check_min_coverage
 
 
 class ConfigError(ValueError):
@@ -123,6 +124,20 @@ class ReasoningStageConfig(SFTStageConfig):
     # Generated rationales cite the measured value wherever they start a number that their words tie to a measured
     # parameter (agir.models.grounding); false leaves every number to the model, to see what it reads off the codes.
     grounded_numbers: bool = True
+    # Grade words are the measured values' grades wherever the words before them tell which parameters they grade
+    # (agir.models.grounding); a stage saved before this option existed is assessed without, as it was validated.
+    grounded_grades: bool = True
+    # Below this share of the score-relevant parameters measured (agir.text.assessment.SCORE_KEYS) a prediction has
+    # no score, only the reason and the probabilities: 0.5 withholds it from a clip without stride length, speed and
+    # turns, not from one without a turn or toes. 0 always gives the model's score.
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        try:
+            check_min_coverage(self.min_coverage)
+        except ValueError as error:
+            raise ConfigError(f"reasoning.{error}") from None
 
 
 @dataclass

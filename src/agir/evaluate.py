@@ -1,4 +1,5 @@
-"""`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free]`
+"""`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free]
+[--grades grounded|free] [--min-coverage F]`
 
 The reasoning stage's metrics on a split.
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from agir.config import ConfigError
 from agir.pipeline.evaluation import SPLITS, evaluate_run
-from agir.pipeline.inference import NUMBER_MODES, NUMBER_MODES_HELP
+from agir.pipeline.inference import GRADE_MODES, GRADE_MODES_HELP, MIN_COVERAGE_HELP, NUMBER_MODES, NUMBER_MODES_HELP
 from agir.pipeline.run_report import HEADLINE, metric_text
 
 
@@ -27,13 +28,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SPLITS, default="test")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
+    parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
     args = parser.parse_args(argv)
     try:
-        metrics = evaluate_run(args.run, args.split, args.device, NUMBER_MODES.get(args.numbers))
+        metrics = evaluate_run(
+            args.run,
+            args.split,
+            args.device,
+            NUMBER_MODES.get(args.numbers),
+            args.min_coverage,
+            GRADE_MODES.get(args.grades),
+        )
     except (OSError, ValueError, ConfigError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
-    names = HEADLINE + ("faithfulness", "grade_agreement", "bleu", "rouge_l")
+    names = HEADLINE + ("faithfulness", "grade_agreement", "bleu", "rouge_l", "abstention_rate")
     cells = {name: metric_text(metrics[f"{args.split}_{name}"]) for name in names}
     # Free-text rationales may cite no number or grade no measured parameter: say so rather than n/a.
     if not metrics[f"{args.split}_numeric_claims"]:
@@ -41,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     if not metrics[f"{args.split}_graded_findings"]:
         cells["grade_agreement"] = "(no grade words)"
     print("  ".join(f"{name} {cell}" for name, cell in cells.items()))
+    print(
+        f"numeric claims {metrics[f'{args.split}_numeric_claims']}, graded findings "
+        f"{metrics[f'{args.split}_graded_findings']}, claims about unmeasured parameters "
+        f"{metrics[f'{args.split}_unmeasured_claims']}"
+    )
     print(f"written to {Path(args.run) / 'evaluation'}")
     return 0
 

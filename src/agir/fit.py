@@ -14,8 +14,9 @@ import json
 import sys
 
 from agir.config import ConfigError, load_config
-from agir.pipeline.runs import StageError
-from agir.pipeline.training import fit
+from agir.pipeline.ranks import start_ranks, stop_ranks
+from agir.pipeline.runs import Requeued, StageError, listen_for_slurm_requeue
+from agir.pipeline.training import fit, say
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,12 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    # Every rank of a ddp job is started here, before anything is read or written (agir.pipeline.ranks).
+    start_ranks(config.trainer)
+    listen_for_slurm_requeue()
     try:
         metrics = fit(config, args.config, args.overrides)
     except StageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(metrics, indent=1))
+    except Requeued as stop:
+        say(str(stop))
+        stop_ranks()
+        return 0
+    say(json.dumps(metrics, indent=1))
+    stop_ranks()
     return 0
 
 

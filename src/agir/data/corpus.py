@@ -5,15 +5,24 @@ Each manifest line holds `id`, `subject`, `dataset` (its source's name, agir.dat
 `description` and `rationale` (generated from the measured parameters, or your own: agir.data.own_texts), and
 source-specific extras (the synthetic source adds `truth`). `corpus.json` records what built the corpus so a stale
 one is rebuilt rather than trusted, lists the items that were skipped and why, and what became of your own texts.
+
+One process builds a corpus folder at a time: builders hold `.build.lock` in it (an flock, which the system releases
+when its holder dies, so a killed job never leaves it locked); a process that finds a build under way waits for it,
+up to a timeout, and then uses what it built. A build removes `corpus.json` first and writes it last, with the
+manifest's hash, so a build that was killed half-way, or a manifest cut short, is never taken for a current corpus.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
+import os
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +42,9 @@ CORPUS_INFO = "corpus.json"
 CORPUS_VERSION = 2
 # The fields every manifest line has, in order; anything else is a source-specific extra.
 FIELDS = ("id", "subject", "dataset", "score", "fps", "layout", "path", "parameters", "description", "rationale")
+BUILD_LOCK = ".build.lock"
+# How long a process waits for another one's build of the same corpus folder (a real cohort takes minutes).
+BUILD_WAIT_S = 3600.0
 
 
 @dataclass
@@ -128,13 +140,54 @@ def with_own_texts(item: CorpusItem, texts: OwnTexts, local_id: str) -> CorpusIt
     return item
 
 
+@contextmanager
+def build_lock(corpus_dir: str | Path, wait_s: float = BUILD_WAIT_S) -> Iterator[None]:
+    """Hold the build lock of `corpus_dir`, waiting up to `wait_s` for another process's build to end."""
+    path = Path(corpus_dir) / BUILD_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    with open(path, "a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ValueError(
+                        f"{path}: another process has been building this corpus for over {wait_s:.0f} s; wait for "
+                        "it to finish or stop it, then run again"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def build_corpus(
     config: DataConfig, seed: int, out_dir: str | Path | None = None, progress: Callable[[str], None] | None = print
 ) -> Path:
-    """Write the corpus for `config` into `out_dir` (default config.corpus_dir); bad records are skipped and listed."""
-    out = Path(out_dir or config.corpus_dir)
+    """Write the corpus for `config` into `out_dir` (default config.corpus_dir); bad records are skipped and listed.
+    Another process building the same folder is waited for first (`build_lock`)."""
+    with build_lock(Path(out_dir or config.corpus_dir)):
+        return _build(config, seed, Path(out_dir or config.corpus_dir), progress)
+
+
+def _build(config: DataConfig, seed: int, out: Path, progress: Callable[[str], None] | None) -> Path:
     views = source_views(config)
     own_texts = {view.dataset: OwnTexts(view.config.texts) for view in views}
+    (out / CORPUS_INFO).unlink(missing_ok=True)  # until this build ends, the folder holds no corpus
     (out / "motions").mkdir(parents=True, exist_ok=True)
     skipped: dict[str, str] = {}
     rows = []
@@ -154,7 +207,7 @@ def build_corpus(
     names = ", ".join(view.dataset for view in views)
     if not rows:
         raise ValueError(f"{out}: no usable sequences in {names} ({len(skipped)} skipped)")
-    (out / MANIFEST).write_text("\n".join(rows) + "\n")
+    _write_whole(out / MANIFEST, "\n".join(rows) + "\n")
     info = {
         "source": config.source if not config.sources else [view.config.source for view in views],
         "datasets": [view.dataset for view in views],
@@ -162,8 +215,9 @@ def build_corpus(
         "items": len(rows),
         "skipped": skipped,
         "texts": {name: report for name, texts in own_texts.items() if (report := texts.report())},
+        "manifest_sha256": _sha256(out / MANIFEST),
     }
-    (out / CORPUS_INFO).write_text(json.dumps(info, indent=1) + "\n")
+    _write_whole(out / CORPUS_INFO, json.dumps(info, indent=1) + "\n")
     if progress:
         for item_id, reason in skipped.items():
             progress(f"skipped {item_id}: {reason}")
@@ -178,20 +232,30 @@ def build_corpus(
 
 
 def corpus_is_current(config: DataConfig, seed: int, corpus_dir: str | Path) -> bool:
-    info_path = Path(corpus_dir) / CORPUS_INFO
-    if not info_path.is_file() or not (Path(corpus_dir) / MANIFEST).is_file():
+    """Whether `corpus_dir` holds a whole corpus built from `config` and `seed` by this code."""
+    info_path, manifest = Path(corpus_dir) / CORPUS_INFO, Path(corpus_dir) / MANIFEST
+    if not info_path.is_file() or not manifest.is_file():
         return False
-    return json.loads(info_path.read_text()).get("fingerprint") == source_fingerprint(config, seed)
+    info = json.loads(info_path.read_text())
+    return info.get("fingerprint") == source_fingerprint(config, seed) and info.get("manifest_sha256") == _sha256(
+        manifest
+    )
 
 
-def ensure_corpus(config: DataConfig, seed: int, progress: Callable[[str], None] | None = print) -> Path:
-    """The corpus at config.corpus_dir, built first when missing or built from another config."""
-    if not corpus_is_current(config, seed, config.corpus_dir):
-        if progress:
-            progress(
-                f"building the corpus of {', '.join(v.dataset for v in source_views(config))} in {config.corpus_dir}"
-            )
-        build_corpus(config, seed, progress=progress)
+def ensure_corpus(
+    config: DataConfig, seed: int, progress: Callable[[str], None] | None = print, wait_s: float = BUILD_WAIT_S
+) -> Path:
+    """The corpus at config.corpus_dir, built first when missing, half-written or built from another config.
+
+    Any number of processes may call this at once: one builds, the others wait for it and then use its corpus."""
+    if corpus_is_current(config, seed, config.corpus_dir):
+        return Path(config.corpus_dir)
+    with build_lock(config.corpus_dir, wait_s):
+        if not corpus_is_current(config, seed, config.corpus_dir):  # nobody built it while this one waited
+            if progress:
+                names = ", ".join(view.dataset for view in source_views(config))
+                progress(f"building the corpus of {names} in {config.corpus_dir}")
+            _build(config, seed, Path(config.corpus_dir), progress)
     return Path(config.corpus_dir)
 
 

@@ -18,6 +18,13 @@ class SyntheticCohortConfig:
     fps: float = 30.0
     # The cohort's own seed (null: the run's), so two synthetic sources of one corpus are different people.
     seed: int | None = None
+    # Share of trials recorded as real data often is (agir.data.sources.MISSING_VARIANTS: a layout without toe joints,
+    # the clip cut before the turn, a root-relative skeleton), so texts about missing parameters are in the corpus.
+    missing_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.missing_share <= 1.0:
+            raise ValueError(f"data.synthetic.missing_share must lie in [0, 1], got {self.missing_share}")
 
 
 @dataclass

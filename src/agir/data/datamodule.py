@@ -9,6 +9,7 @@ one) and the per-frame motion features with their training-set normalization sta
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,7 +21,7 @@ from torch.utils.data import Dataset
 
 from agir.data.corpus import CorpusItem, ensure_corpus, load_item_motion, read_manifest
 from agir.data.data_config import DataConfig
-from agir.data.sampling import ResumableLoader
+from agir.data.sampling import ResumableLoader, rank_and_world
 from agir.data.sft_samples import SFTDataset, SFTView, check_answer_lengths, collate_samples
 from agir.data.splits import SubjectSplit, make_split, subject_scores
 from agir.motion.features import joints_to_features
@@ -94,7 +95,8 @@ class GaitDataModule(L.LightningDataModule):
         return Path(self.config.corpus_dir)
 
     def prepare_data(self) -> None:
-        # Lightning calls this on one process per node, so the corpus is built once.
+        # Lightning calls this on one process per node; agir.fit has built the corpus before, and a process that finds
+        # a build under way waits for it (agir.data.corpus), so the corpus is built once.
         ensure_corpus(self.config, self.seed)
 
     def setup(self, stage: str | None = None) -> None:
@@ -108,6 +110,10 @@ class GaitDataModule(L.LightningDataModule):
             self.features[item.id] = joints_to_features(motion.joints, self.config.fps)
         self.stats = FeatureStats.fit([self.features[it.id] for it in self.items["train"]])
 
+    def prepare_split(self) -> SubjectSplit:
+        """The run's split, made and saved to `split_file` when it has none yet (by global rank 0 only)."""
+        return self._resolve_split(read_manifest(self.corpus_dir))
+
     def _resolve_split(self, items: list[CorpusItem]) -> SubjectSplit:
         """The saved split of this run when there is one (resume, later stages), else a new one saved for them."""
         if self.split_file is not None and self.split_file.is_file():
@@ -118,8 +124,11 @@ class GaitDataModule(L.LightningDataModule):
             return split
         scores = subject_scores((it.subject, it.score) for it in items)
         split = make_split(scores, self.config.split, self.seed, {it.subject: it.dataset for it in items})
-        if self.split_file is not None and (self.trainer is None or self.trainer.is_global_zero):
-            split.save(self.split_file)
+        if self.split_file is not None and rank_and_world()[0] == 0:
+            # Whole or not at all: another rank or stage may read it as soon as it exists.
+            partial = self.split_file.with_name(f".{self.split_file.name}.{os.getpid()}.partial")
+            split.save(partial)
+            os.replace(partial, self.split_file)
         return split
 
     def connect(self, motion_tokenizer, view: SFTView) -> None:

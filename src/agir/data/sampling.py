@@ -5,15 +5,22 @@ resumed run sees different data than an uninterrupted one. Here the order of eve
 (seed, epoch), each rank takes its own shard of it, and the loader reports how many batches it has handed out, so a
 run resumed from a mid-epoch checkpoint continues with exactly the next batch. The Trainer runs with
 `use_distributed_sampler=False` so these samplers stay in place.
+
+Evaluation gives every rank the same number of items, ceil(items / ranks), so every rank has batches and runs as
+many steps as the others (DDP's forward and the metrics' reductions are collective), even when a split has fewer
+items than ranks: the shards are padded by repeating items from the start. Each evaluation batch says which of its
+items count (`counted`: False for a repeat), and every metric and gathered prediction counts only those, so each
+item counts exactly once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -22,11 +29,12 @@ def rank_and_world() -> tuple[int, int]:
     return 0, 1
 
 
-class ShardedSampler(Sampler[int]):
-    """Indices of one rank's shard of an epoch: shuffled by (seed, epoch) for training, in order for evaluation.
+class ShardedSampler(Sampler):
+    """One rank's shard of an epoch: indices shuffled by (seed, epoch) for training, (index, counted) pairs in order
+    for evaluation.
 
     Training shards are cut to equal length so every rank takes the same number of optimizer steps; evaluation shards
-    are not padded, so no item is counted twice in a metric.
+    are padded to equal length with repeats marked not counted.
     """
 
     def __init__(self, size: int, shuffle: bool, seed: int = 0):
@@ -36,10 +44,11 @@ class ShardedSampler(Sampler[int]):
         self.epoch = 0
         self.skip = 0  # indices of the current epoch already consumed before a resume
 
-    def _shard(self) -> list[int]:
+    def _shard(self) -> list:
         rank, world = rank_and_world()
         if not self.shuffle:
-            return list(range(rank, self.size, world))
+            padded = -(-self.size // world) * world
+            return [(i % self.size, i < self.size) for i in range(rank, padded, world)]
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         order = torch.randperm(self.size, generator=generator).tolist()
         per_rank = self.size // world
@@ -54,6 +63,30 @@ class ShardedSampler(Sampler[int]):
         return iter(shard)
 
 
+class EvaluationItems(Dataset):
+    """`dataset` read by an evaluation ShardedSampler: item (index, counted) is (dataset[index], counted)."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: int | tuple[int, bool]):
+        if isinstance(key, tuple):
+            index, counted = key
+            return self.dataset[index], counted
+        return self.dataset[key]
+
+
+def collate_counted(pairs: list[tuple[object, bool]], collate: Callable = default_collate):
+    """An evaluation batch and which of its items count: the dict batch gets a `counted` key, another batch becomes
+    a (batch, counted) pair."""
+    batch = collate([sample for sample, _ in pairs])
+    counted = torch.tensor([flag for _, flag in pairs])
+    return batch | {"counted": counted} if isinstance(batch, dict) else (batch, counted)
+
+
 class ResumableLoader(DataLoader):
     """A DataLoader over a ShardedSampler whose position survives a checkpoint (Lightning's `_Stateful` protocol)."""
 
@@ -61,6 +94,9 @@ class ResumableLoader(DataLoader):
         self, dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False, **kwargs
     ):
         self.sharded_sampler = ShardedSampler(len(dataset), shuffle, seed)
+        if not shuffle:
+            dataset = EvaluationItems(dataset)
+            kwargs["collate_fn"] = partial(collate_counted, collate=kwargs.get("collate_fn") or default_collate)
         # A private generator: creating an iterator would otherwise draw from the global RNG, and a resumed run
         # creates one more than an uninterrupted run (its interrupted epoch), shifting every later random draw.
         super().__init__(

@@ -8,8 +8,9 @@ subject-disjoint within and across datasets. A single `data.source` keeps its id
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -18,6 +19,7 @@ from agir.data.data_config import DataConfig
 from agir.data.recordings import RECORDING_SOURCES
 from agir.data.records import SkippedRecord, SourceRecord
 from agir.motion.io import Motion
+from agir.motion.skeleton import LEFT_TOE, PELVIS, RIGHT_TOE
 
 
 def _synthetic_records(config: DataConfig, seed: int) -> Iterator[SourceRecord]:
@@ -34,6 +36,9 @@ def _synthetic_records(config: DataConfig, seed: int) -> Iterator[SourceRecord]:
     )
     for subject, trials in subjects:
         for index, trial in enumerate(trials):
+            record_id = f"{subject.subject_id}_T{index + 1}"
+            chance = random.Random(f"{seed}:{record_id}:missing")
+            variant = chance.choice(sorted(MISSING_VARIANTS)) if chance.random() < cohort.missing_share else None
             motion = Motion(
                 joints=trial.joints,
                 fps=trial.fps,
@@ -41,9 +46,39 @@ def _synthetic_records(config: DataConfig, seed: int) -> Iterator[SourceRecord]:
                 measured=np.ones(trial.joints.shape[1], dtype=bool),
                 path="",
             )
+            extras = {"truth": trial.truth} | ({"missing": variant} if variant else {})
             yield SourceRecord(
-                f"{subject.subject_id}_T{index + 1}", subject.subject_id, subject.score, motion, {"truth": trial.truth}
+                record_id,
+                subject.subject_id,
+                subject.score,
+                MISSING_VARIANTS[variant](motion) if variant else motion,
+                extras,
             )
+
+
+def _without_toes(motion: Motion) -> Motion:
+    measured = motion.measured.copy()
+    measured[[LEFT_TOE, RIGHT_TOE]] = False
+    return replace(motion, measured=measured)
+
+
+def _before_the_turn(motion: Motion) -> Motion:
+    # The synthetic walk turns at about half its length; 40 % of it is straight walking only.
+    return replace(motion, joints=motion.joints[: int(0.4 * len(motion.joints))])
+
+
+def _root_relative(motion: Motion) -> Motion:
+    joints = motion.joints.copy()
+    joints[:, :, [0, 2]] -= joints[:, PELVIS : PELVIS + 1, [0, 2]]
+    return replace(motion, joints=joints)
+
+
+# How a synthetic trial is made to miss parameters, as recordings do (data.synthetic.missing_share).
+MISSING_VARIANTS: dict[str, Callable[[Motion], Motion]] = {
+    "no_toes": _without_toes,
+    "no_turn": _before_the_turn,
+    "root_relative": _root_relative,
+}
 
 
 SOURCES: dict[str, Callable[[DataConfig, int], Iterator[SourceRecord | SkippedRecord]]] = {

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from transformers import DynamicCache, LogitsProcessorList
 
 from agir.data.padding import collate, collate_prompts
-from agir.models.grounding import GroundedNumbers
+from agir.models.grounding import Grounding
 from agir.models.kv_cache import ReservedCache, cache_keyword, reserved_cache
 from agir.models.score_reader import ScoreReader, score_token_ids
 from agir.text.prompts import IGNORE_INDEX, SFTExample, encode_example, encode_prompt
@@ -92,11 +92,14 @@ def generate(
     batch_size: int = 32,
     parameters: Sequence[Mapping] | None = None,
     read_scores: bool = False,
+    grounded_numbers: bool = True,
+    grounded_grades: bool = False,
 ) -> list[Generation]:
     """Greedy continuations of tokenized prompts; prompts of similar length are batched together (left padding),
     results come back in the input order. On the CPU a batch of very different prompt lengths is generated in the
     groups that waste least on padding (`length_groups`). With `parameters` (one measured-gait mapping per
-    prompt) the numbers the texts cite are grounded in them (`agir.models.grounding`); with `read_scores` the score
+    prompt) the texts are grounded in them (`agir.models.grounding`): the numbers they cite with `grounded_numbers`,
+    their grade words with `grounded_grades`; with `read_scores` the score
     distribution after each text's last `Score:` is kept, where the tokenizer writes each score as one token."""
     if parameters is not None and len(parameters) != len(prompts):
         raise ValueError(f"{len(parameters)} parameter sets for {len(prompts)} prompts")
@@ -116,7 +119,8 @@ def generate(
         if reader is not None:
             processors.append(reader)
         if parameters is not None:
-            processors.append(GroundedNumbers(tokenizer, [parameters[i] for i in chunk], width))
+            rows = [parameters[i] for i in chunk]
+            processors.append(Grounding(tokenizer, rows, width, grounded_numbers, grounded_grades))
         cache = reserved_cache(model.config, width + max_new_tokens)
         if cache is not None and device.type == "cpu":
             prefill_alone(model, cache, [prompts[i] for i in chunk], width)
@@ -242,13 +246,15 @@ def generation_prompt(
 @dataclass(frozen=True)
 class GenerationSettings:
     """How rationales are generated: the token budgets, the prompt format, how many prompts run together and
-    whether the numbers they cite are grounded in the measured parameters (`agir.models.grounding`)."""
+    whether the numbers they cite and their grade words are grounded in the measured parameters
+    (`agir.models.grounding`)."""
 
     max_new_tokens: int
     max_length: int  # prompt and answer together
     use_chat_template: bool = True
     batch_size: int = 32
-    grounded: bool = False
+    grounded_numbers: bool = False
+    grounded_grades: bool = False
 
 
 def rationales_and_probabilities(
@@ -259,10 +265,12 @@ def rationales_and_probabilities(
     settings: GenerationSettings,
     parameters: Sequence[Mapping] | None = None,
 ) -> tuple[list[str], torch.Tensor]:
-    """Greedy rationales for prompt texts (their numbers grounded in `parameters`, one mapping per prompt, when
-    `settings.grounded`) and, given each, the (N, 4) probabilities of scores 0-3: read during generation after the
-    rationale's last `Score:`, or from `score_probabilities` where they could not be read there."""
-    if settings.grounded and parameters is None:
+    """Greedy rationales for prompt texts (grounded in `parameters`, one mapping per prompt, as `settings` says:
+    the numbers they cite with `grounded_numbers`, their grade words with `grounded_grades`) and, given each, the
+    (N, 4) probabilities of scores 0-3: read during generation after the rationale's last `Score:`, or from
+    `score_probabilities` where they could not be read there."""
+    grounded = settings.grounded_numbers or settings.grounded_grades
+    if grounded and parameters is None:
         raise ValueError("grounded generation needs the measured parameters of each prompt")
     prompt_ids = [
         generation_prompt(tokenizer, prompt, settings.max_length, settings.max_new_tokens, settings.use_chat_template)
@@ -274,8 +282,10 @@ def rationales_and_probabilities(
         prompt_ids,
         settings.max_new_tokens,
         settings.batch_size,
-        parameters if settings.grounded else None,
+        parameters if grounded else None,
         read_scores=True,
+        grounded_numbers=settings.grounded_numbers,
+        grounded_grades=settings.grounded_grades,
     )
     rationales = [g.text for g in generations]
     log_probabilities = torch.zeros(len(prompts), len(SCORES), dtype=torch.float64)

@@ -1,4 +1,5 @@
-"""Grounded numbers: while a rationale is generated, the numbers it cites are the measured ones.
+"""Grounding: while a rationale is generated, the numbers it cites are the measured ones, a parameter that was not
+measured is said to be so, and (optionally) each grade word is the measured value's grade.
 
 A small model reading motion codes can only estimate a stride length or an arm-swing angle; the measurement
 (`agir.motion.gait_parameters`) knows it. So during greedy generation, whenever the model starts a number that the words
@@ -10,7 +11,16 @@ copy, the numbers a clinician can check against the parameter table.
 
 A number that no label pins to one measured parameter is left to the model (and counted by the faithfulness
 check). Where a label names several (`arm swing` before `on the left`, `the turn takes 1.5 s and 3 steps`), the
-first not yet cited in the text, in `FORMATS` order, is taken, as the rationales are written.
+first not yet cited in the text, in `FORMATS` order, is taken, as the rationales are written. Where the label ties
+the number to parameters that were measured as null, the text's own phrasing for it, `not measurable`
+(`agir.text.rationale.NOT_MEASURABLE`), is forced instead of any number.
+
+Grounded grades (`grades=True`): whenever the model starts a word that may begin a grade phrase
+(`agir.text.grades.FIRST_WORDS`) where the phrase would grade known parameters (`pending_grade_keys`: the numbers or
+names since the previous phrase, as the grade check reads them), the phrase of the measured value's grade is forced
+(the one of that grade beginning as the model began, else the first); where one of those parameters was not
+measured, no grade phrase may begin there. Texts put every grade after what it grades, so every graded finding of
+theirs is grounded this way.
 """
 
 from __future__ import annotations
@@ -23,12 +33,24 @@ from transformers import LogitsProcessor
 
 from agir.models.vocab_masks import token_mask
 from agir.text.claims import SIDES, extract_claims, pending_claim_keys, sentence_start
-from agir.text.rationale import FORMATS, format_value, measured_values
+from agir.text.grades import FIRST_WORDS, pending_grade_keys
+from agir.text.norms import NORMS, grade
+from agir.text.rationale import FORMATS, GRADE_PHRASES, KEY_GRADE_PHRASES, NOT_MEASURABLE, format_value, measured_values
 
 _NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
 # What may follow a grounded value within its last token: nothing, a space or punctuation, never more of a word or
 # a number (`s` of `m/s` must not become `steps`).
 _CLOSES_VALUE_RE = re.compile(r"$|[\s)\],;:!?]|\.(?!\d)")
+_WORD_RE = re.compile(r"\s*([A-Za-z]+)")
+# Where a grade may not begin: a parameter it would grade was not measured.
+BANNED = ""
+# What ends a clause that has said its parameter is not measurable, where the model would go on with a number.
+CLAUSE_END = "."
+
+
+def unmeasured(parameters: Mapping, keys) -> list[str]:
+    """The keys measured as null (present in `parameters` with no value): a text must not give them a value."""
+    return [key for key in keys if key in parameters and parameters[key] is None]
 
 
 def grounded_text(text: str, number_start: int, parameters: Mapping) -> str | None:
@@ -39,7 +61,11 @@ def grounded_text(text: str, number_start: int, parameters: Mapping) -> str | No
     pending = pending_claim_keys(text, number_start)
     candidates = [key for key in FORMATS if key in pending and key in measured]
     if not candidates:
-        return None
+        written = [key for key in FORMATS if key in pending]
+        if not written or len(unmeasured(parameters, written)) != len(written):
+            return None
+        # Said already: a number after it ends the clause instead.
+        return CLAUSE_END if text[:number_start].rstrip().endswith(NOT_MEASURABLE) else NOT_MEASURABLE
     if len(candidates) > 1:
         cited = {claim.key for claim in extract_claims(text[:number_start])}
         candidates = [key for key in candidates if key not in cited] or candidates
@@ -53,25 +79,81 @@ def grounded_text(text: str, number_start: int, parameters: Mapping) -> str | No
     return None
 
 
-class GroundedNumbers(LogitsProcessor):
-    """Forces the measured values into greedy generation, one row of the batch per parameters mapping.
+def grounded_grade(text: str, word: str, parameters: Mapping) -> str | None:
+    """What a grade phrase begun at the end of `text` with `word` (or its start) should read: the phrase of the
+    measured grade of the parameters it would grade, BANNED where one of them was not measured, None where it would
+    grade none (or `word` begins no grade phrase)."""
+    word = word.lower()
+    if not grounded_word(word):
+        return None
+    keys = [key for key in pending_grade_keys(text) if key in NORMS]
+    if not keys:
+        return None
+    if unmeasured(parameters, keys):
+        return BANNED
+    values = measured_values(parameters)
+    if keys[0] not in values:
+        return None
+    measured_grade = grade(keys[0], values[keys[0]])
+    phrases = GRADE_PHRASES[measured_grade] + KEY_GRADE_PHRASES.get((keys[0], measured_grade), ())
+    return next((phrase for phrase in phrases if phrase.startswith(word)), phrases[0])
 
-    Each step, a row whose greedy next token starts a number is looked at (`grounded_text`); if it is to be
-    grounded, the tokens that write the measured value there are queued and forced one per step. The last one may
-    be any token that begins with its text and goes on with punctuation (`%),` for `%`): the model keeps the merges
-    it learned, so a closing bracket or comma it writes together with the unit is not lost. `prompt_length` is the
-    padded prompt width, where the generated tokens begin."""
 
-    def __init__(self, tokenizer, parameters: Sequence[Mapping], prompt_length: int):
+def _may_start_grade(text: str) -> bool:
+    """Whether a token's text is the start of a word that may begin a grade phrase (` mark`, `typical`)."""
+    word = _WORD_RE.match(text)
+    return bool(word) and word.start(1) == len(text) - len(text.lstrip()) and grounded_word(word.group(1))
+
+
+def grounded_word(word: str) -> bool:
+    word = word.lower()
+    return any(first.startswith(word) for first in FIRST_WORDS)
+
+
+class Grounding(LogitsProcessor):
+    """Forces the measured values (`numbers`) and their grades (`grades`) into greedy generation, one row of the
+    batch per parameters mapping.
+
+    Each step, a row whose greedy next token starts a number is looked at (`grounded_text`), and with `grades` one
+    whose greedy token starts a word that may begin a grade phrase (`grounded_grade`); what is to be written there
+    is queued and forced one token per step. The last one may be any token that begins with its text and goes on
+    with punctuation (`%),` for `%`): the model keeps the merges it learned, so a closing bracket or comma it writes
+    together with the unit is not lost. A grade that may not begin there (a parameter it would grade was not
+    measured) has every grade-starting token masked for that step. `prompt_length` is the padded prompt width,
+    where the generated tokens begin."""
+
+    def __init__(
+        self,
+        tokenizer,
+        parameters: Sequence[Mapping],
+        prompt_length: int,
+        numbers: bool = True,
+        grades: bool = False,
+    ):
         self.tokenizer, self.parameters, self.prompt_length = tokenizer, list(parameters), prompt_length
+        self.numbers, self.grades = numbers, grades
         self.starts_number = token_mask(tokenizer, "number start", _NUMBER_START_RE.match)
+        self.starts_grade = token_mask(tokenizer, "grade start", _may_start_grade)
         self.queued: list[list[int]] = [[] for _ in self.parameters]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         greedy = scores.argmax(dim=-1).cpu()
         idle = torch.tensor([not queue for queue in self.queued])
-        for row in torch.nonzero(idle & self.starts_number[greedy], as_tuple=True)[0].tolist():
-            self.queued[row] = self._forced_tokens(row, input_ids[row, self.prompt_length :], int(greedy[row]))
+        watched = (self.starts_number if self.numbers else torch.zeros_like(self.starts_number)) | (
+            self.starts_grade if self.grades else torch.zeros_like(self.starts_grade)
+        )
+        for row in torch.nonzero(idle & watched[greedy], as_tuple=True)[0].tolist():
+            token = int(greedy[row])
+            generated = input_ids[row, self.prompt_length :]
+            if self.numbers and self.starts_number[token]:
+                self.queued[row] = self._forced_tokens(row, generated, token, grounded_text)
+            else:
+                self.queued[row] = self._forced_tokens(row, generated, token, self._grade_text)
+                if self.queued[row] is None:  # no grade may begin here: the model's next choice, grounded
+                    scores[row] = scores[row].masked_fill(self.starts_grade.to(scores.device), float("-inf"))
+                    token = int(scores[row].argmax())
+                    grounds = self.numbers and self.starts_number[token]
+                    self.queued[row] = self._forced_tokens(row, generated, token, grounded_text) if grounds else []
         for row, queue in enumerate(self.queued):
             if not queue:
                 continue
@@ -83,6 +165,14 @@ class GroundedNumbers(LogitsProcessor):
                 scores[row] = scores[row].masked_fill(~self._ending_with(token).to(scores.device), float("-inf"))
         return scores
 
+    @staticmethod
+    def _grade_text(text: str, start: int, parameters: Mapping) -> str | None:
+        """`grounded_text`'s counterpart for a word begun at `start`, the end of `text` being that word's start."""
+        before = text[:start]
+        if before and before[-1].isalnum():  # inside a word, not the start of one
+            return None
+        return grounded_grade(before, _WORD_RE.match(text, start).group(1), parameters)
+
     def _ending_with(self, token: int) -> torch.Tensor:
         """The tokens that write `token`'s text and then, if anything, punctuation or a space."""
         ending = self.tokenizer.decode([token])
@@ -92,15 +182,19 @@ class GroundedNumbers(LogitsProcessor):
             lambda text: text.startswith(ending) and _CLOSES_VALUE_RE.match(text, len(ending)),
         )
 
-    def _forced_tokens(self, row: int, generated: torch.Tensor, token: int) -> list[int]:
+    def _forced_tokens(self, row: int, generated: torch.Tensor, token: int, ground) -> list[int] | None:
+        """The tokens `ground` (grounded_text or _grade_text) says to write from `token` on; [] where it says
+        nothing, None where it says BANNED."""
         text = self.tokenizer.decode(generated, skip_special_tokens=True)
         token_text = self.tokenizer.decode([token])
         spaces = token_text[: len(token_text) - len(token_text.lstrip())]
-        number_start = len(text) + len(spaces)
-        completion = grounded_text(text + token_text, number_start, self.parameters[row])
+        start = len(text) + len(spaces)
+        completion = ground(text + token_text, start, self.parameters[row])
         if completion is None:
             return []
-        return _continuation_ids(self.tokenizer, text, spaces + completion)
+        if completion == BANNED:
+            return None
+        return _continuation_ids(self.tokenizer, text, completion if completion == CLAUSE_END else spaces + completion)
 
 
 def _continuation_ids(tokenizer, text: str, continuation: str) -> list[int]:

@@ -29,7 +29,7 @@ import torch
 from huggingface_hub import constants as hub_constants
 from peft import LoraConfig as PeftLoraConfig
 from peft import PeftModel, get_base_model_state_dict, get_peft_model, prepare_model_for_kbit_training
-from safetensors.torch import save_file
+from safetensors.torch import save_file, save_model
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AddedToken,
@@ -151,7 +151,7 @@ def load_backbone(
         tokenizer = train_bpe_tokenizer(texts, config.scratch.text_vocab_size)
         with tempfile.TemporaryDirectory() as directory:
             # bitsandbytes quantizes while loading, so a scratch base takes the same path as a pretrained one.
-            _scratch_model(config.scratch, tokenizer).save_pretrained(directory)
+            _save_scratch(_scratch_model(config.scratch, tokenizer), directory)
             model = _from_pretrained(directory, config, device)
         model.config.name_or_path = ""  # no hub id: save_stage must keep its weights
     else:
@@ -296,6 +296,14 @@ def _scratch_model(scratch: ScratchConfig, tokenizer: PreTrainedTokenizerBase) -
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(scratch.seed)
         return AutoModelForCausalLM.from_config(model_config)
+
+
+def _save_scratch(model: PreTrainedModel, directory: str) -> None:
+    """`model` in `directory` as save_pretrained lays it out, written by this process whatever its rank: once a
+    process group exists, save_pretrained writes on global rank 0 only, and every rank loads its own scratch base."""
+    model.config.save_pretrained(directory)
+    model.generation_config.save_pretrained(directory)
+    save_model(model, os.path.join(directory, "model.safetensors"), metadata={"format": "pt"})
 
 
 def _load_tokenizer(name: str, trust_remote_code: bool) -> PreTrainedTokenizerBase:

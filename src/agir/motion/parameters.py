@@ -55,6 +55,9 @@ class GaitParameter:
     pd_band: tuple[float, float] | None = None  # None: not charted
     feature: bool = True  # a property of the gait the baseline scores from; False: a count of what was analysed
     summary_column: int | None = None  # its column in the corpus summary; None: not shown there
+    # What the MDS-UPDRS 3.10 examiner weighs (stride amplitude and speed, foot lift, turning, arm swing): evidence
+    # coverage (agir.text.assessment) is the share of these that were measured.
+    score_relevant: bool = False
 
     @property
     def plain_name(self) -> str:
@@ -77,6 +80,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         norm=Norm(low=1.0, high=1.7, marked_low=0.7),
         pd_band=(0.7, 1.1),
         summary_column=0,
+        score_relevant=True,
     ),
     GaitParameter(
         "cadence_steps_min",
@@ -89,6 +93,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         norm=Norm(low=95, high=125, marked_low=80, marked_high=140),
         pd_band=(100, 130),
         summary_column=2,
+        score_relevant=True,
     ),
     GaitParameter(
         "stride_length_m",
@@ -101,6 +106,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         norm=Norm(low=1.1, high=1.7, marked_low=0.8),
         pd_band=(0.8, 1.15),
         summary_column=1,
+        score_relevant=True,
     ),
     GaitParameter(
         "step_length_left_m",
@@ -170,6 +176,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         # Toe lift over stance: 8-11 cm on healthy synthetic walkers; shuffling lifts the foot 2-3 cm.
         norm=Norm(low=0.06, marked_low=0.03),
         pd_band=(0.03, 0.06),
+        score_relevant=True,
     ),
     GaitParameter(
         "arm_swing_left_deg",
@@ -182,6 +189,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         # Sagittal upper-arm swing relative to the trunk: 23-44 degrees on healthy synthetic walkers; falls with PD.
         norm=Norm(low=20, high=60, marked_low=10),
         pd_band=(10, 25),
+        score_relevant=True,
     ),
     GaitParameter(
         "arm_swing_right_deg",
@@ -193,6 +201,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         side="right",
         norm=Norm(low=20, high=60, marked_low=10),
         pd_band=(10, 25),
+        score_relevant=True,
     ),
     GaitParameter(
         "arm_swing_asymmetry_pct",
@@ -227,6 +236,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         # 180-degree turn between 10 % and 90 % of the heading change: 1-2 s healthy; en-bloc PD turns take over 4 s.
         norm=Norm(high=2.5, marked_high=4.0),
         pd_band=(2.5, 4.5),
+        score_relevant=True,
     ),
     GaitParameter(
         "turn_steps",
@@ -237,6 +247,7 @@ PARAMETERS: tuple[GaitParameter, ...] = (
         label_pattern=r"turn(?:ing)? steps|steps (?:in|of) the turn",
         norm=Norm(high=4, marked_high=6),
         pd_band=(4, 7),
+        score_relevant=True,
     ),
     # Path geometry, not gait: the 3.10 test always turns 180 degrees; other walks (circles, figure-eights) more.
     GaitParameter("turning_total_deg", "deg", feature=False),

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from agir.text.assessment import Assessment
+from agir.text.claims import UNMAPPED
 from agir.text.parameter_table import format_table
 
 
-def format_text(assessment: dict) -> str:
-    """An assessment as a few readable lines: score and probabilities, rationale, faithfulness, parameters."""
-    if assessment["error"]:
-        return f"{assessment['file']}: error: {assessment['error']}"
-    score = "no valid score" if assessment["score"] is None else f"score {assessment['score']}"
-    probabilities = "  ".join(f"P({s})={p:.2f}" for s, p in assessment["probabilities"].items())
-    lines = [f"{assessment['file']}: {score}   {probabilities}"]
-    lines += [f"note: {note}" for note in assessment["notes"]]
-    lines += ["", assessment["rationale"], ""]
-    faithfulness = assessment["faithfulness"]
+def format_text(assessment: Assessment) -> str:
+    """An assessment as a few readable lines: verdict (or why there is none), probabilities, evidence, warnings,
+    reading notes, rationale, faithfulness, parameters."""
+    if assessment.error:
+        return f"{assessment.file}: error: {assessment.error}"
+    score = f"score {assessment.score}" if assessment.score is not None else f"no score ({assessment.abstained})"
+    probabilities = "  ".join(f"P({s})={p:.2f}" for s, p in assessment.probabilities.items())
+    lines = [f"{assessment.file}: {score}   {probabilities}"]
+    lines.append(f"evidence: {assessment.evidence.coverage:.0%} of the score-relevant parameters measured")
+    lines += [f"warning: {warning}" for warning in assessment.warnings]
+    lines += [f"note: {note}" for note in assessment.notes]
+    lines += ["", assessment.rationale, ""]
+    faithfulness = assessment.faithfulness
     if faithfulness["n_claims"]:
         lines.append(
             f"faithfulness: {len(faithfulness['matched'])}/{faithfulness['n_claims']} numeric claims match "
@@ -22,9 +27,11 @@ def format_text(assessment: dict) -> str:
         )
     else:
         lines.append("faithfulness: no measured claims (the rationale cites no number)")
+    for claim in faithfulness["unmeasured"]:
+        lines.append(f"  about an unmeasured parameter: {claim['text']!r} ({claim['key']}: {claim['reason']})")
     for mismatch in faithfulness["mismatches"]:
-        measured = "not measured" if mismatch["measured"] is None else f"measured {mismatch['measured']:g}"
-        lines.append(f"  mismatch: {mismatch['text']!r} ({mismatch['key']}, {measured})")
+        if mismatch["measured"] is not None or mismatch["key"] == UNMAPPED:
+            lines.append(f"  mismatch: {mismatch['text']!r} ({mismatch['key']}, {_measured(mismatch)})")
     if faithfulness["n_graded"]:
         agreeing = faithfulness["n_graded"] - len(faithfulness["grade_mismatches"])
         lines.append(f"grade words: {agreeing}/{faithfulness['n_graded']} are the measured values' grades")
@@ -35,5 +42,9 @@ def format_text(assessment: dict) -> str:
         )
     if faithfulness["contradictions"]:
         lines.append(f"  severity words contradicting the score: {', '.join(faithfulness['contradictions'])}")
-    lines += ["", format_table(assessment["parameters"]), ""]
+    lines += ["", format_table(assessment.parameters), ""]
     return "\n".join(lines)
+
+
+def _measured(mismatch: dict) -> str:
+    return "no parameter fits" if mismatch["measured"] is None else f"measured {mismatch['measured']:g}"

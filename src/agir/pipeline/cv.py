@@ -16,24 +16,27 @@ import json
 import math
 import statistics
 from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
 
 import lightning as L
 from omegaconf import DictConfig
 
-from agir.config import load_config, save_config
-from agir.data.corpus import ensure_corpus, read_manifest
+from agir.config import load_config
+from agir.data.corpus import read_manifest
 from agir.data.data_config import SplitConfig
 from agir.data.splits import num_folds, subject_scores
+from agir.pipeline.ranks import is_global_zero, on_rank_zero
 from agir.pipeline.run_report import HEADLINE, dataset_metrics, format_datasets, metric_text
-from agir.pipeline.runs import StageError, run_dir, write_json
+from agir.pipeline.runs import StageError, prepare_run, run_dir, write_json
 
 MODELS = {"agir": "AGIR", "baseline": "baseline (RF)"}
 METRICS = HEADLINE + ("macro_f1_0_2",)
 
 
 def fold_count(config: DictConfig) -> int:
-    """How many folds `cv` asks for over the run's corpus (built here when missing)."""
-    items = read_manifest(ensure_corpus(config.data, config.seed))
+    """How many folds `cv` asks for over the run's corpus (built before, by `prepare_run`)."""
+    items = read_manifest(config.data.corpus_dir)
     scheme = SplitConfig(scheme=config.cv.scheme, folds=config.cv.folds)
     scores = subject_scores((item.subject, item.score) for item in items)
     try:
@@ -97,16 +100,20 @@ def fit_cross_validation(
     reports = []
     for fold in range(fold_count(config)):
         fold_run = fold_config(paths, overrides, config, fold)
-        print(f"[cv] fold {fold}: {run_dir(fold_run)}")
-        run_dir(fold_run).mkdir(parents=True, exist_ok=True)
-        save_config(fold_run, run_dir(fold_run) / "config.yaml")
+        if is_global_zero():
+            print(f"[cv] fold {fold}: {run_dir(fold_run)}")
+        on_rank_zero(partial(prepare_run, fold_run))
         L.seed_everything(fold_run.seed, workers=True, verbose=False)  # a fold rerun alone trains the same
-        fit_pipeline(fold_run)
+        fit_pipeline(fold_run)  # it returns once rank 0 has written the fold's report.json
         reports.append(json.loads((run_dir(fold_run) / "report.json").read_text()))
     pooled = dataset_metrics([row for report in reports for row in report["test_predictions"]])
     summary = {"scheme": config.cv.scheme, **summarize(reports), "out_of_fold": pooled}
     summary["fold_datasets"] = [sorted(report["by_dataset"]) for report in reports]
-    write_json(run_dir(config) / "cv.json", summary)
-    print(format_summary(summary, config.cv.scheme))
-    print(f"\nevery fold's test predictions together:\n{format_datasets(pooled)}")
+    on_rank_zero(partial(write_summary, summary, run_dir(config) / "cv.json"))
     return summary
+
+
+def write_summary(summary: dict, path: Path) -> None:
+    write_json(path, summary)
+    print(format_summary(summary, summary["scheme"]))
+    print(f"\nevery fold's test predictions together:\n{format_datasets(summary['out_of_fold'])}")

@@ -12,11 +12,17 @@ from torchmetrics.text import BLEUScore, ROUGEScore
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
-from agir.pipeline.inference import load_assessor, validated_grounding
+from agir.pipeline.inference import (
+    load_assessor,
+    stage_min_coverage,
+    validated_grade_grounding,
+    validated_grounding,
+)
 from agir.pipeline.runs import write_json
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
+from agir.text.assessment import check_min_coverage
+from agir.text.faithfulness import summarize_faithfulness
 from agir.viz.confusion import confusion_png
 
 SPLITS = ("val", "test")
@@ -29,10 +35,18 @@ def text_metrics(rationales: list[str], references: list[str]) -> dict[str, floa
     return {"bleu": float(bleu), "rouge_l": float(rouge["rougeL_fmeasure"])}
 
 
-def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grounded: bool | None = None) -> dict:
+def evaluate_run(
+    run: str | Path,
+    split: str = "test",
+    device: str = "cpu",
+    grounded: bool | None = None,
+    min_coverage: float | None = None,
+    grounded_grades: bool | None = None,
+) -> dict:
     """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` says whether the rationales
     cite the measured values (None: as the stage was validated); free-number results go to `<split>_free_numbers/`,
-    beside the others."""
+    beside the others; `grounded_grades` the same for grade words (`<split>_free_grades/`). Below `min_coverage` of
+    the score-relevant parameters measured a prediction has no score (None: the stage's own setting)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     run = Path(run)
@@ -42,6 +56,12 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
     stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
+    stage_config.grounded_grades = (
+        validated_grade_grounding(assessor.metadata) if grounded_grades is None else grounded_grades
+    )
+    stage_config.min_coverage = check_min_coverage(
+        stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage
+    )
     datamodule.connect(
         assessor.motion_tokenizer,
         ReasoningSFTModule.sft_view(stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
@@ -62,11 +82,6 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
         for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()
     }
     predictions = module.predictions
-    parameters = {item.id: item.parameters for item in datamodule.items[split]}
-    for prediction in predictions:
-        prediction["faithfulness"] = check_faithfulness(
-            prediction["rationale"], parameters[prediction["id"]], prediction["score"]
-        )
     confusion = ScoreConfusion()
     confusion.update([p["target"] for p in predictions], [p["score"] for p in predictions])
     metrics = (
@@ -84,7 +99,11 @@ def evaluate_run(run: str | Path, split: str = "test", device: str = "cpu", grou
         }
     )
     metrics[f"{split}_grounded_numbers"] = stage_config.grounded_numbers
-    out = run / "evaluation" / (split if stage_config.grounded_numbers else f"{split}_free_numbers")
+    metrics[f"{split}_grounded_grades"] = stage_config.grounded_grades
+    metrics[f"{split}_min_coverage"] = stage_config.min_coverage
+    metrics[f"{split}_abstention_rate"] = sum(p["abstained"] is not None for p in predictions) / len(predictions)
+    folder = split + ("" if stage_config.grounded_numbers else "_free_numbers")
+    out = run / "evaluation" / (folder + ("" if stage_config.grounded_grades else "_free_grades"))
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "metrics.json", metrics)
     (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))

@@ -8,7 +8,8 @@ unless the base is quantized, with the motion tokenizer of `<run>/tokenizer/`) o
     motion_tokenizer/   the MotionTokenizer directory
     agir.json           the reasoning stage's metadata.json, plus "merged": true
 
-`assess_files` turns each file into one assessment (the object `python -m agir.assess --format jsonl` prints). A
+`assess_files` turns each file into one `Assessment` (agir.text.assessment; `python -m agir.assess --format jsonl`
+prints its `to_json()`). A
 file meets exactly the prompt its corpus item met in the evaluated split: canonical phrasing, codes of the whole
 motion at the tokenizer's frame rate, measured parameters when the stage was trained with them, the same
 generation path as the stage's validation. A file that cannot be used yields an assessment with `error` set.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +43,15 @@ from agir.motion.features import joints_to_features
 from agir.motion.gait_parameters import extract_gait_parameters
 from agir.motion.io import Motion, MotionFileError
 from agir.motion.load_options import LoadOptions
-from agir.text.faithfulness import check_faithfulness
+from agir.text.assessment import (
+    DEFAULT_MIN_COVERAGE,
+    Assessment,
+    build_assessment,
+    check_min_coverage,
+    failed_assessment,
+)
 from agir.text.motion_vocab import MotionVocabulary
 from agir.text.prompts import task_prompt
-from agir.text.score import SCORES, parse_score
 
 EXPORT_METADATA = "agir.json"
 # `--numbers` of agir.assess and agir.evaluate: whether rationales cite the measured values (agir.models.grounding).
@@ -53,6 +59,16 @@ NUMBER_MODES = {"grounded": True, "free": False}
 NUMBER_MODES_HELP = (
     "grounded: rationales cite the measured values; free: the model writes its own numbers "
     "(default: as the reasoning stage was validated)"
+)
+# `--grades`: whether grade words are the measured values' grades (agir.models.grounding).
+GRADE_MODES = {"grounded": True, "free": False}
+GRADE_MODES_HELP = (
+    "grounded: grade words are the measured values' grades; free: the model chooses them "
+    "(default: as the reasoning stage was validated)"
+)
+MIN_COVERAGE_HELP = (
+    "withhold the score below this share of the score-relevant parameters measured (0-1; default: the stage's "
+    "reasoning.min_coverage)"
 )
 TASK = "motion_to_rationale"
 
@@ -70,6 +86,16 @@ class Assessor:
 def validated_grounding(metadata: dict) -> bool:
     """Whether the stage was validated with grounded numbers; one saved before grounding existed was not."""
     return metadata.get("grounded_numbers", False)
+
+
+def validated_grade_grounding(metadata: dict) -> bool:
+    """Whether the stage was validated with grounded grade words; one saved before they existed was not."""
+    return metadata.get("grounded_grades", False)
+
+
+def stage_min_coverage(metadata: dict) -> float:
+    """The stage's evidence threshold; one saved before abstention existed gets the default."""
+    return metadata.get("min_coverage", DEFAULT_MIN_COVERAGE)
 
 
 def stage_llm_config(metadata: dict) -> LLMConfig:
@@ -131,19 +157,6 @@ def load_assessor(path: str | Path, device: str | torch.device = "cpu") -> Asses
     return _load_run(path, device)
 
 
-def _failed(path: str, reason: str) -> dict:
-    return {
-        "file": path,
-        "score": None,
-        "probabilities": None,
-        "rationale": None,
-        "parameters": None,
-        "faithfulness": None,
-        "notes": [],
-        "error": reason,
-    }
-
-
 def load_for_assessment(assessor: Assessor, path: str | Path, options: LoadOptions | None = None) -> Motion:
     """The file as the model reads it: canonical joints at the motion tokenizer's frame rate, read with `options`
     (flags filling what the file does not state: agir.motion.load_options)."""
@@ -158,16 +171,22 @@ def measure(assessor: Assessor, path: str, options: LoadOptions | None = None) -
     return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps), motion.notes
 
 
-def _assess_batch(assessor: Assessor, paths: Sequence[str], options: LoadOptions | None, grounded: bool) -> list[dict]:
-    results: dict[int, dict] = {}
+def _assess_batch(
+    assessor: Assessor,
+    paths: Sequence[str],
+    options: LoadOptions | None,
+    settings: GenerationSettings,
+    min_coverage: float,
+) -> list[Assessment]:
+    results: dict[int, Assessment] = {}
     measured: list[tuple[int, dict, np.ndarray, list[str]]] = []
     for index, path in enumerate(paths):
         try:
             measured.append((index, *measure(assessor, path, options)))
         except MotionFileError as error:  # its message starts with the path
-            results[index] = _failed(path, str(error))
+            results[index] = failed_assessment(path, str(error))
         except ValueError as error:
-            results[index] = _failed(path, f"{path}: {error}")
+            results[index] = failed_assessment(path, f"{path}: {error}")
     # One encoding pass for the batch; each file's codes do not depend on the others (padding per length bucket).
     codes = assessor.motion_tokenizer.encode_features([features for _, _, features, _ in measured])
     ready = [
@@ -186,32 +205,15 @@ def _assess_batch(assessor: Assessor, paths: Sequence[str], options: LoadOptions
         for (index, parameters, _, notes), file_codes in zip(measured, codes, strict=True)
     ]
     if ready:
-        settings = GenerationSettings(
-            max_new_tokens=assessor.metadata["max_new_tokens"],
-            max_length=assessor.llm.max_length,
-            use_chat_template=assessor.llm.use_chat_template,
-            batch_size=len(ready),
-            grounded=grounded,
-        )
         rationales, probabilities = rationales_and_probabilities(
             assessor.model,
             assessor.tokenizer,
             [prompt for _, prompt, _, _ in ready],
-            settings=settings,
+            settings=replace(settings, batch_size=len(ready)),
             parameters=[parameters for _, _, parameters, _ in ready],
         )
         for (index, _, parameters, notes), rationale, row in zip(ready, rationales, probabilities, strict=True):
-            score = parse_score(rationale)
-            results[index] = {
-                "file": paths[index],
-                "score": score,
-                "probabilities": {str(s): round(float(p), 6) for s, p in zip(SCORES, row, strict=True)},
-                "rationale": rationale,
-                "parameters": parameters,
-                "faithfulness": check_faithfulness(rationale, parameters, score),
-                "notes": notes,
-                "error": None,
-            }
+            results[index] = build_assessment(paths[index], rationale, row, parameters, min_coverage, notes)
     return [results[index] for index in range(len(paths))]
 
 
@@ -222,20 +224,35 @@ def assess_files(
     progress: bool = False,
     options: LoadOptions | None = None,
     grounded: bool | None = None,
-) -> list[dict]:
-    """One assessment per file, in order: `file`, `score` (None if unparseable), `probabilities` ("0".."3"),
-    `rationale`, `parameters`, `faithfulness` (agir.text.faithfulness), `notes` (what reading the file did: gaps
-    filled, marker set or up axis chosen, ...) and `error` (None, or a one-line reason). `options` are the reading
-    flags (a bare .npy has no frame rate: agir.motion.load_options). `grounded` says whether the rationales cite the
-    measured values (agir.models.grounding); None keeps what the stage was validated with."""
+    min_coverage: float | None = None,
+    grounded_grades: bool | None = None,
+) -> list[Assessment]:
+    """One assessment per file, in order (agir.text.assessment.Assessment; a file that could not be used has its
+    `error` set, and `notes` say what reading each file did: gaps filled, marker set or up axis chosen, ...).
+    `options` are the reading flags (a bare .npy has no frame rate: agir.motion.load_options). `grounded` says
+    whether the rationales cite the measured values (agir.models.grounding); None keeps what the stage was validated
+    with; `grounded_grades` the same for grade words. Below `min_coverage` of the score-relevant parameters measured
+    there is no score (None: the stage's own setting)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if grounded is None:
         grounded = validated_grounding(assessor.metadata)
+    if grounded_grades is None:
+        grounded_grades = validated_grade_grounding(assessor.metadata)
+    min_coverage = check_min_coverage(stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage)
+    settings = GenerationSettings(
+        max_new_tokens=assessor.metadata["max_new_tokens"],
+        max_length=assessor.llm.max_length,
+        use_chat_template=assessor.llm.use_chat_template,
+        batch_size=batch_size,
+        grounded_numbers=grounded,
+        grounded_grades=grounded_grades,
+    )
     paths = [str(path) for path in paths]
-    assessments: list[dict] = []
+    assessments: list[Assessment] = []
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
-            assessments += _assess_batch(assessor, paths[start : start + batch_size], options, grounded)
-            bar.update(len(paths[start : start + batch_size]))
+            batch = paths[start : start + batch_size]
+            assessments += _assess_batch(assessor, batch, options, settings, min_coverage)
+            bar.update(len(batch))
     return assessments

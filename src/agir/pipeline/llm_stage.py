@@ -20,7 +20,7 @@ from agir.config import SFTStageConfig
 from agir.data.datamodule import GaitDataModule
 from agir.models.llm import LLMConfig, load_backbone, load_stage, save_stage
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_dir, write_json
+from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_dir, stop_if_requeued, write_json
 from agir.tasks.generative import GenerativeSFTModule
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.sft import SFTModule
@@ -127,6 +127,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
     trainer = make_trainer(config, stage_dir, stage_config)
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
+    stop_if_requeued(trainer)
     seconds = time.perf_counter() - started
     metrics: dict = {"steps": trainer.global_step, "train_seconds": round(seconds, 1)}
     for part in ("val", "test"):
@@ -155,7 +156,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "steps": trainer.global_step,
                 "measured_parameters": stage_config.measured_parameters,
                 "max_new_tokens": stage_config.max_new_tokens,
-                "grounded_numbers": module_class.grounds_numbers(stage_config),
+                **module_class.generation_metadata(stage_config),
                 "llm": OmegaConf.to_container(config.llm),
             },
         )

@@ -1,17 +1,22 @@
-"""A run directory and the Lightning Trainer every stage trains with."""
+"""A run directory, what a run prepares before its first stage, and the Lightning Trainer every stage trains with."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import lightning as L
+from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
-from agir.config import StageBudget
+from agir.config import StageBudget, save_config
+from agir.data.corpus import ensure_corpus
+from agir.data.datamodule import GaitDataModule
 from agir.tasks.rank_fingerprint import RankFingerprint
+from agir.tasks.requeue import RequeueOnSignal, listen_for_requeue
 from agir.tasks.rng_state import RNGStateCheckpoint
 
 
@@ -19,8 +24,28 @@ class StageError(ValueError):
     """A stage that cannot start from what it was given (a missing or mismatched earlier stage)."""
 
 
+class Requeued(Exception):
+    """The job stopped for a SLURM requeue after saving its checkpoint; the requeued job continues from it."""
+
+
 def run_dir(config: DictConfig) -> Path:
     return Path(config.run.out_dir)
+
+
+def listen_for_slurm_requeue() -> None:
+    """In a SLURM job, note its requeue signal for the whole command (agir.tasks.requeue)."""
+    if SLURMEnvironment.detect():
+        listen_for_requeue()
+
+
+def prepare_run(config: DictConfig) -> None:
+    """What every stage reads first: the run directory, its config.yaml, the corpus and (a cross-validation run has
+    one per fold instead) splits.json. Run by global rank 0 alone, before the other ranks read any of it."""
+    run_dir(config).mkdir(parents=True, exist_ok=True)
+    save_config(config, run_dir(config) / "config.yaml")
+    ensure_corpus(config.data, config.seed)
+    if config.cv.scheme == "none":
+        GaitDataModule(config.data, config.seed, split_file=run_dir(config) / "splits.json").prepare_split()
 
 
 def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.Trainer:
@@ -34,6 +59,11 @@ def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.
     callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), RNGStateCheckpoint()]
     if config.run.rank_fingerprints:
         callbacks.append(RankFingerprint(stage_dir))
+    plugins = []
+    if SLURMEnvironment.detect():
+        # Our requeue handler instead of Lightning's (agir.tasks.requeue says why).
+        plugins.append(SLURMEnvironment(auto_requeue=False))
+        callbacks.append(RequeueOnSignal(stage_dir / "checkpoints" / "last.ckpt"))
     return L.Trainer(
         **OmegaConf.to_container(config.trainer),
         max_steps=budget.max_steps,
@@ -44,7 +74,14 @@ def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.
         default_root_dir=stage_dir,
         logger=CSVLogger(stage_dir, name="logs", version=""),
         callbacks=callbacks,
+        plugins=plugins,
     )
+
+
+def stop_if_requeued(trainer: L.Trainer) -> None:
+    """End the command (every rank) when the fit stopped for a SLURM requeue."""
+    if any(isinstance(callback, RequeueOnSignal) and callback.requeued for callback in trainer.callbacks):
+        raise Requeued(f"stopped at step {trainer.global_step} for a SLURM requeue; the requeued job resumes")
 
 
 def resume_checkpoint(config: DictConfig, stage_dir: Path) -> str | None:
@@ -53,4 +90,7 @@ def resume_checkpoint(config: DictConfig, stage_dir: Path) -> str | None:
 
 
 def write_json(path: Path, content: dict) -> None:
-    path.write_text(json.dumps(content, indent=1) + "\n")
+    """Write `content` whole or not at all: a reader (another rank, a resumed run) never finds half a file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(content, indent=1) + "\n")
+    os.replace(partial, path)

@@ -9,7 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 from agir.config import save_config
 from agir.data.datamodule import GaitDataModule
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.pipeline.runs import make_trainer, resume_checkpoint, run_dir, write_json
+from agir.pipeline.runs import make_trainer, resume_checkpoint, run_dir, stop_if_requeued, write_json
 from agir.tasks.tokenizer import MotionTokenizerModule
 
 
@@ -22,6 +22,7 @@ def fit_tokenizer(config: DictConfig) -> dict:
     trainer = make_trainer(config, stage_dir, stage)
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
+    stop_if_requeued(trainer)
     seconds = time.perf_counter() - started
     validation = trainer.validate(module, datamodule=datamodule, verbose=False)[0]
     test = trainer.test(module, datamodule=datamodule, verbose=False)[0]

@@ -10,11 +10,11 @@ from functools import partial
 import lightning as L
 from omegaconf import DictConfig
 
-from agir.config import save_config
 from agir.pipeline.cv import fit_cross_validation
 from agir.pipeline.llm_stage import fit_llm_stage
+from agir.pipeline.ranks import handoff, is_global_zero, on_rank_zero
 from agir.pipeline.run_report import pipeline_report
-from agir.pipeline.runs import run_dir, write_json
+from agir.pipeline.runs import prepare_run, run_dir, write_json
 from agir.pipeline.tokenizer_stage import fit_tokenizer
 
 STAGES: dict[str, Callable[[DictConfig], dict]] = {
@@ -25,26 +25,38 @@ STAGES: dict[str, Callable[[DictConfig], dict]] = {
 }
 
 
+def say(text: str) -> None:
+    """Print once per job, not once per rank."""
+    if is_global_zero():
+        print(text)
+
+
+def write_report(config: DictConfig) -> None:
+    report, text = pipeline_report(config)
+    write_json(run_dir(config) / "report.json", report)
+    print(text)
+
+
 def fit_pipeline(config: DictConfig) -> dict:
     """The `pipeline` stages in order, each reading the previous one's folder; finished stages are kept on resume.
 
     With the reasoning stage in it, the run ends with `report.json`: held-out metrics of AGIR and of the
-    gait-parameter baseline on the same split."""
+    gait-parameter baseline on the same split. Under DDP every rank runs this; rank 0 writes each stage's folder and
+    the report, and no rank starts a stage before the previous one is written."""
     results = {}
     for stage in config.pipeline:
         finished = run_dir(config) / stage / "metrics.json"
         if config.run.resume and finished.is_file():
-            print(f"[{stage}] finished earlier: {finished}")
+            say(f"[{stage}] finished earlier: {finished}")
             results[stage] = json.loads(finished.read_text())
             continue
-        print(f"[{stage}] training")
+        say(f"[{stage}] training")
         started = time.perf_counter()
         results[stage] = STAGES[stage](config)
-        print(f"[{stage}] done in {time.perf_counter() - started:.0f} s")
+        handoff()
+        say(f"[{stage}] done in {time.perf_counter() - started:.0f} s")
     if "reasoning" in config.pipeline:
-        report, text = pipeline_report(config)
-        write_json(run_dir(config) / "report.json", report)
-        print(text)
+        on_rank_zero(partial(write_report, config))
     return {
         stage: {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
         for stage, metrics in results.items()
@@ -55,8 +67,7 @@ def fit(config: DictConfig, paths: Sequence[str], overrides: Sequence[str]) -> d
     """Seed, save the run's config and train what it asks for: cross-validation folds, the pipeline or one stage.
     `paths` and `overrides` built `config`; cross-validation rebuilds each fold's config from them."""
     L.seed_everything(config.seed, workers=True, verbose=False)
-    run_dir(config).mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir(config) / "config.yaml")
+    on_rank_zero(partial(prepare_run, config))
     if config.cv.scheme != "none":
         return fit_cross_validation(paths, overrides, config, fit_pipeline)
     return fit_pipeline(config) if config.stage == "pipeline" else STAGES[config.stage](config)

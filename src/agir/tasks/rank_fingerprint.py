@@ -37,7 +37,15 @@ class RankFingerprint(Callback):
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         path = self.stage_dir / "ranks" / f"rank{trainer.global_rank}.json"
-        record = json.loads(path.read_text()) if path.is_file() else {"world_size": trainer.world_size}
+        record = json.loads(path.read_text()) if path.is_file() else {}
+        # Who started this rank and where it sits, as Lightning read them (SLURM, torchrun or its own launcher).
+        record |= {
+            "world_size": trainer.world_size,
+            "global_rank": trainer.global_rank,
+            "local_rank": trainer.local_rank,
+            "node_rank": trainer.node_rank,
+            "cluster_environment": type(getattr(trainer.strategy, "cluster_environment", None)).__name__,
+        }
         if stage == "fit":
             record["fit"] = {"global_step": trainer.global_step, "tensors": trained_state_digests(pl_module)}
         else:

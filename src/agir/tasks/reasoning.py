@@ -3,8 +3,11 @@
 Validation and test generate a rationale for every sample of their (rank's shard of the) split, exactly as
 `agir.assess` does for a file (`agir.models.generate.rationales_and_probabilities`), parse its last strict `Score:`
 line (an unparseable output is invalid, never mapped to a class) and read the score probabilities from the model
-given its own reasoning. Metrics come from one confusion matrix reduced across ranks
-(`agir.tasks.score_metrics`); the per-item predictions are gathered to rank 0 as `predictions`.
+given its own reasoning. A prediction is judged as an assessment is (`agir.text.assessment.build_prediction`): a
+looping output or thin evidence (under `reasoning.min_coverage`) has no score, which counts as invalid. Metrics come
+from one confusion matrix reduced across ranks (`agir.tasks.score_metrics`); the per-item predictions are gathered
+on every rank as `predictions`. A repeat that pads a rank's shard is neither counted nor predicted
+(`agir.tasks.sft.counted_rows`).
 """
 
 from __future__ import annotations
@@ -12,13 +15,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch.distributed as dist
-
 from agir.config import ReasoningStageConfig
 from agir.models.generate import GenerationSettings, rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.tasks.sft import SFTModule
-from agir.text.score import parse_score
+from agir.tasks.sft import SFTModule, gather_from_ranks
+from agir.text.assessment import Prediction, build_prediction
 
 
 class ReasoningSFTModule(SFTModule):
@@ -31,8 +32,12 @@ class ReasoningSFTModule(SFTModule):
         return config.init_from
 
     @staticmethod
-    def grounds_numbers(config: ReasoningStageConfig) -> bool:
-        return config.grounded_numbers
+    def generation_metadata(config: ReasoningStageConfig) -> dict:
+        return {
+            "grounded_numbers": config.grounded_numbers,
+            "grounded_grades": config.grounded_grades,
+            "min_coverage": config.min_coverage,
+        }
 
     def save_evaluation(self, stage_dir: Path, part: str) -> None:
         """`predictions_<part>.jsonl`: one line per sample (`id`, `target`, `score`, `rationale`, ...)."""
@@ -43,40 +48,41 @@ class ReasoningSFTModule(SFTModule):
         super().__init__(*args, **kwargs)
         self.confusion = ScoreConfusion()
         self._predictions: list[dict] = []
-        # Gathered on rank 0 after each validation or test epoch: one dict per sample.
+        # Gathered on rank 0 after each validation or test epoch: one Prediction.to_json() per sample.
         self.predictions: list[dict] = []
 
-    def predict_batch(self, batch: dict) -> list[dict]:
-        """Rationale, parsed score and score probabilities for every sample of `batch`."""
+    def predict_batch(self, batch: dict) -> list[Prediction]:
+        """The prediction of every sample of `batch`: rationale, score (withheld without a verdict or on thin
+        evidence), probabilities, evidence and faithfulness (agir.text.assessment.build_prediction)."""
         settings = GenerationSettings(
             max_new_tokens=self.config.max_new_tokens,
             max_length=self.llm.max_length,
             use_chat_template=self.llm.use_chat_template,
             batch_size=self.config.generation_batch_size,
-            grounded=self.grounds_numbers(self.config),
+            grounded_numbers=self.config.grounded_numbers,
+            grounded_grades=self.config.grounded_grades,
         )
         rationales, probabilities = rationales_and_probabilities(
             self.model, self.tokenizer, batch["prompts"], settings=settings, parameters=batch["parameters"]
         )
         return [
-            {
-                "id": item_id,
-                "target": int(target),
-                "score": parse_score(text),
-                "rationale": text,
-                "probabilities": [round(float(p), 6) for p in row],
-                "reference": reference,
-            }
-            for item_id, target, text, row, reference in zip(
-                batch["item_ids"], batch["scores"], rationales, probabilities, batch["answers"], strict=True
+            build_prediction(item_id, target, text, row, reference, parameters, self.config.min_coverage)
+            for item_id, target, text, row, reference, parameters in zip(
+                batch["item_ids"],
+                batch["scores"],
+                rationales,
+                probabilities,
+                batch["answers"],
+                batch["parameters"],
+                strict=True,
             )
         ]
 
     def evaluate_batch(self, batch: dict, batch_idx: int) -> None:
         super().evaluate_batch(batch, batch_idx)
         predictions = self.predict_batch(batch)
-        self.confusion.update(batch["scores"], [p["score"] for p in predictions])
-        self._predictions += predictions
+        self.confusion.update(batch["scores"], [p.score for p in predictions])
+        self._predictions += [p.to_json() for p in predictions]
 
     def log_evaluation(self, prefix: str) -> None:
         super().log_evaluation(prefix)
@@ -88,9 +94,5 @@ class ReasoningSFTModule(SFTModule):
                 for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
             }
         )
-        gathered = [self._predictions]
-        if dist.is_available() and dist.is_initialized():
-            gathered = [None] * dist.get_world_size()
-            dist.all_gather_object(gathered, self._predictions)
-        self.predictions = sorted((p for part in gathered for p in part), key=lambda p: p["id"])
+        self.predictions = sorted(gather_from_ranks(self._predictions), key=lambda p: p["id"])
         self._predictions = []

@@ -20,8 +20,8 @@ INVALID = NUM_SCORES  # the column of unparseable predictions
 class ScoreConfusion(Metric):
     full_state_update = False
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)  # torchmetrics options, e.g. sync_on_compute
         self.add_state(
             "counts", default=torch.zeros(NUM_SCORES, NUM_SCORES + 1, dtype=torch.long), dist_reduce_fx="sum"
         )

@@ -4,17 +4,21 @@ Teacher-forced next-token loss on the supervised answer tokens only (labels -100
 accuracy, per task; AdamW with warm-up and cosine decay over the trainable weights (LoRA, new token rows, a scratch
 base); Lightning checkpoints that hold only the trainable weights, so a frozen multi-GB base is never copied into
 `last.ckpt` (resume loads them non-strictly over the rebuilt base).
+
+Under DDP each rank evaluates its shard of the split; the repeats that pad a short shard are dropped before anything
+is measured (`counted_rows`). The teacher-forced metrics are kept per (item, task) and gathered from every rank, then
+summed exactly (math.fsum), so they are the same numbers whatever the number of ranks.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import lightning as L
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
-from torch import nn
-from torchmetrics import MeanMetric
 
 from agir.config import SFTStageConfig
 from agir.data.sft_samples import SFTView
@@ -33,6 +37,26 @@ def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tens
     return losses.sum(1), hits.sum(1).float(), supervised.sum(1).float()
 
 
+def counted_rows(batch: dict) -> dict:
+    """The rows of an evaluation batch that count: the repeats padding this rank's shard (agir.data.sampling) go."""
+    rows = [i for i, counted in enumerate(batch["counted"].tolist()) if counted]
+    if len(rows) == len(batch["counted"]):
+        return batch
+    return {
+        key: value[rows] if isinstance(value, torch.Tensor) else [value[i] for i in rows]
+        for key, value in batch.items()
+    }
+
+
+def gather_from_ranks(values: list) -> list:
+    """Every rank's `values`, concatenated in rank order, on every rank (this rank's alone without a process group)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return list(values)
+    gathered: list = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, values)
+    return [value for part in gathered for value in part]
+
+
 class SFTModule(L.LightningModule):
     """One LLM stage. What differs between stages is in the methods below, which the stages override."""
 
@@ -47,9 +71,10 @@ class SFTModule(L.LightningModule):
         return None
 
     @staticmethod
-    def grounds_numbers(config: SFTStageConfig) -> bool:
-        """Whether the texts this stage generates when evaluated cite the measured values."""
-        return False
+    def generation_metadata(config: SFTStageConfig) -> dict:
+        """How the texts this stage generates when evaluated are grounded in the measured values, and when their
+        verdict is withheld: recorded in the stage's metadata, so the stage is assessed as it was validated."""
+        return {"grounded_numbers": False, "grounded_grades": False, "min_coverage": None}
 
     @staticmethod
     def stage_options(stage_dir: Path) -> dict:
@@ -83,11 +108,10 @@ class SFTModule(L.LightningModule):
         self.llm = llm
         # Checkpoints carry only trainable weights; the rest is rebuilt from the backbone before they load.
         self.strict_loading = False
-        # Every rank evaluates every task with a share (each holds items of each), so all ranks compute the same
-        # metrics and none waits alone in a collective.
+        # Every task with a share is evaluated and logged on every rank, so all ranks log the same metrics.
         self.eval_tasks = tuple(task for task, share in self.task_shares(config).items() if share > 0)
-        self.eval_loss = nn.ModuleDict({task: MeanMetric() for task in self.eval_tasks})
-        self.eval_accuracy = nn.ModuleDict({task: MeanMetric() for task in self.eval_tasks})
+        # (task, loss sum, hits, supervised tokens) of each sample evaluated on this rank in this epoch.
+        self._teacher_forced: list[tuple[str, float, float, float]] = []
         # The step of the last validation, so a stage that just validated at its final step need not again.
         self.validated_step: int | None = None
 
@@ -113,10 +137,14 @@ class SFTModule(L.LightningModule):
         self._log_teacher_forced(prefix)
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        self.evaluate_batch(batch, batch_idx)
+        batch = counted_rows(batch)
+        if batch["item_ids"]:
+            self.evaluate_batch(batch, batch_idx)
 
     def test_step(self, batch: dict, batch_idx: int) -> None:
-        self.evaluate_batch(batch, batch_idx)
+        batch = counted_rows(batch)
+        if batch["item_ids"]:
+            self.evaluate_batch(batch, batch_idx)
 
     def on_validation_epoch_end(self) -> None:
         self.log_evaluation("val")
@@ -127,25 +155,24 @@ class SFTModule(L.LightningModule):
 
     def _evaluate_teacher_forced(self, batch: dict) -> None:
         losses, hits, counts = self._forward(batch)
-        for task in set(batch["tasks"]):
-            rows = torch.tensor([t == task for t in batch["tasks"]], device=counts.device)
-            tokens = counts[rows].sum()
-            self.eval_loss[task].update(losses[rows].sum() / tokens, weight=tokens)
-            self.eval_accuracy[task].update(hits[rows].sum() / tokens, weight=tokens)
+        self._teacher_forced += zip(batch["tasks"], losses.tolist(), hits.tolist(), counts.tolist(), strict=True)
 
     def _log_teacher_forced(self, prefix: str) -> dict[str, float]:
+        samples = gather_from_ranks(self._teacher_forced)
+        self._teacher_forced = []
         logged = {}
         for task in self.eval_tasks:
-            loss = self.eval_loss[task].compute()
+            tokens = math.fsum(sample[3] for sample in samples if sample[0] == task)
+            if tokens == 0:
+                continue  # nothing of this task was supervised: no number rather than a made-up one
+            loss = math.fsum(sample[1] for sample in samples if sample[0] == task) / tokens
             logged |= {
                 f"{prefix}/{task}/loss": loss,
-                f"{prefix}/{task}/perplexity": loss.exp(),
-                f"{prefix}/{task}/token_accuracy": self.eval_accuracy[task].compute(),
+                f"{prefix}/{task}/perplexity": math.exp(loss),
+                f"{prefix}/{task}/token_accuracy": math.fsum(s[2] for s in samples if s[0] == task) / tokens,
             }
-            self.eval_loss[task].reset()
-            self.eval_accuracy[task].reset()
         self.log_dict(logged)
-        return {key: float(value) for key, value in logged.items()}
+        return logged
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         trainable = {f"model.{name}" for name, parameter in self.model.named_parameters() if parameter.requires_grad}

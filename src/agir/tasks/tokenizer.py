@@ -62,7 +62,10 @@ class MotionTokenizerModule(L.LightningModule):
         # Normalization statistics of the training features travel with the weights.
         self.register_buffer("feature_mean", torch.zeros(FEATURE_DIM))
         self.register_buffer("feature_std", torch.ones(FEATURE_DIM))
-        # Validation and test share these: Lightning never runs the two loops at once.
+        # Validation and test share these: Lightning never runs the two loops at once. Every one is reduced across
+        # ranks at the end of the epoch, so a rank whose shard was only repeats still takes part.
+        self.eval_recon = MeanMetric()
+        self.eval_loss = MeanMetric()
         self.eval_mpjpe = MeanMetric()
         self.eval_trajectory_mpjpe = MeanMetric()
         self.eval_usage = CodebookUsage(config.model.codebook_size)
@@ -93,30 +96,36 @@ class MotionTokenizerModule(L.LightningModule):
         features = (normalized.float() * self.feature_std + self.feature_mean).detach().cpu().numpy()
         return np.stack([features_to_joints(sequence) for sequence in features])
 
-    def _evaluate(self, batch: torch.Tensor, prefix: str) -> None:
-        losses, out = self._losses(batch)
-        self.log(f"{prefix}/recon", losses["recon"], sync_dist=True, batch_size=len(batch))
-        self.log(f"{prefix}/loss", losses["loss"], sync_dist=True, batch_size=len(batch), prog_bar=prefix == "val")
-        predicted, target = self.denormalized_joints(out.reconstruction), self.denormalized_joints(batch)
+    def _evaluate(self, batch: tuple[torch.Tensor, torch.Tensor]) -> None:
+        windows, counted = batch
+        windows = windows[counted]  # a repeat that pads this rank's shard (agir.data.sampling) counts nowhere
+        if len(windows) == 0:
+            return
+        losses, out = self._losses(windows)
+        self.eval_recon.update(losses["recon"], weight=len(windows))
+        self.eval_loss.update(losses["loss"], weight=len(windows))
+        predicted, target = self.denormalized_joints(out.reconstruction), self.denormalized_joints(windows)
         self.eval_mpjpe.update(torch.from_numpy(mpjpe_mm(predicted, target)))
         self.eval_trajectory_mpjpe.update(torch.from_numpy(mpjpe_mm(predicted, target, root_aligned=False)))
         self.eval_usage.update(out.codes)
 
     def _log_epoch(self, prefix: str) -> None:
         usage = self.eval_usage.compute()
+        self.log(f"{prefix}/recon", self.eval_recon.compute())
+        self.log(f"{prefix}/loss", self.eval_loss.compute(), prog_bar=prefix == "val")
         self.log(f"{prefix}/mpjpe_mm", self.eval_mpjpe.compute(), prog_bar=prefix == "val")
         self.log(f"{prefix}/trajectory_mpjpe_mm", self.eval_trajectory_mpjpe.compute())
         self.log(f"{prefix}/codebook_usage_pct", usage["usage_pct"].float(), prog_bar=prefix == "val")
         self.log(f"{prefix}/perplexity", usage["perplexity"].float())
         self.last_code_counts = usage["counts"].long().tolist()
-        for metric in (self.eval_mpjpe, self.eval_trajectory_mpjpe, self.eval_usage):
+        for metric in (self.eval_recon, self.eval_loss, self.eval_mpjpe, self.eval_trajectory_mpjpe, self.eval_usage):
             metric.reset()
 
-    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
-        self._evaluate(batch, "val")
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch)
 
-    def test_step(self, batch: torch.Tensor, batch_idx: int) -> None:
-        self._evaluate(batch, "test")
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch)
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")

@@ -83,12 +83,17 @@ def _resolve_overlaps(matches: list[tuple[int, int, object]]) -> list[tuple[int,
     return kept
 
 
-def last_label(text: str, start: int, end: int) -> frozenset[str] | None:
-    """The parameters the last label within `text[start:end]` can name; None if there is no label there."""
+def labels_in(text: str, start: int, end: int) -> list[frozenset[str]]:
+    """The parameters each label within `text[start:end]` can name, in order."""
     window = text[start:end]
     found = [(m.start(), m.end(), keys) for regex, keys in _LABEL_RE for m in regex.finditer(window)]
-    kept = _resolve_overlaps(found)
-    return kept[-1][2] if kept else None  # type: ignore[return-value]
+    return [keys for _, _, keys in _resolve_overlaps(found)]  # type: ignore[misc]
+
+
+def last_label(text: str, start: int, end: int) -> frozenset[str] | None:
+    """The parameters the last label within `text[start:end]` can name; None if there is no label there."""
+    labels = labels_in(text, start, end)
+    return labels[-1] if labels else None
 
 
 def _blank_score_lines(text: str) -> str:

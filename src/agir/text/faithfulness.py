@@ -42,29 +42,42 @@ def claim_matches(claim: Claim, measured: float) -> bool:
 
 def check_faithfulness(rationale: str, parameters: Mapping, score: int | None) -> dict:
     """`fraction` of the numeric claims that match (None without claims), `n_claims`, `matched` and `mismatches`
-    (`text`, `key`, `claimed`, `measured`), `contradictions` (severity words contradicting `score`; none without
-    a score), the `tolerance` rule, and the grade words' `grade_agreement`, `n_graded` and `grade_mismatches`
-    (`agir.text.grades.check_grades`)."""
+    (`text`, `key`, `claimed`, `measured`), `unmeasured` (the numbers and grade words about a parameter that was not
+    measured: `text`, `key`, `kind` number or grade, `reason`), `contradictions` (severity words contradicting
+    `score`; none without a score), the `tolerance` rule, and the grade words' `grade_agreement`, `n_graded` and
+    `grade_mismatches` (`agir.text.grades.check_grades`)."""
     matched, mismatches = [], []
     for claim in extract_claims(rationale):
         measured = measured_value(claim, parameters)
         entry = {"text": claim.text, "key": claim.key, "claimed": claim.value, "measured": measured}
         (matched if measured is not None and claim_matches(claim, measured) else mismatches).append(entry)
     n_claims = len(matched) + len(mismatches)
+    grades = check_grades(rationale, parameters)
+    reasons = parameters.get("reasons") or {}
+    unmeasured = [
+        {"text": entry["text"], "key": entry["key"], "kind": kind, "reason": reasons.get(entry["key"], "not measured")}
+        for kind, entries in (
+            ("number", [m for m in mismatches if m["measured"] is None and m["key"] != UNMAPPED]),
+            ("grade", grades.pop("unmeasured_grades")),
+        )
+        for entry in entries
+    ]
     return {
         "fraction": len(matched) / n_claims if n_claims else None,
         "n_claims": n_claims,
         "matched": matched,
         "mismatches": mismatches,
+        "unmeasured": unmeasured,
         "contradictions": [] if score is None else severity_contradictions(rationale, score),
         "tolerance": TOLERANCE,
-    } | check_grades(rationale, parameters)
+    } | grades
 
 
 def summarize_faithfulness(checks: list[dict]) -> dict[str, float]:
     """`faithfulness`: the share of all numeric claims that match; `faithfulness_mean`: the mean fraction over the
     rationales with claims; `contradiction_rate`: the share of rationales with a severity word against their score;
-    `grade_agreement`: the share of all grade words of measured parameters that are the measured value's grade."""
+    `grade_agreement`: the share of all grade words of measured parameters that are the measured value's grade;
+    `unmeasured_claims`: how many numbers and grade words are about a parameter that was not measured."""
     claims = sum(check["n_claims"] for check in checks)
     graded = sum(check["n_graded"] for check in checks)
     fractions = [check["fraction"] for check in checks if check["fraction"] is not None]
@@ -72,6 +85,7 @@ def summarize_faithfulness(checks: list[dict]) -> dict[str, float]:
         "faithfulness": sum(len(check["matched"]) for check in checks) / claims if claims else math.nan,
         "faithfulness_mean": sum(fractions) / len(fractions) if fractions else math.nan,
         "numeric_claims": claims,
+        "unmeasured_claims": sum(len(check["unmeasured"]) for check in checks),
         "contradiction_rate": sum(bool(check["contradictions"]) for check in checks) / len(checks),
         "grade_agreement": (
             1.0 - sum(len(check["grade_mismatches"]) for check in checks) / graded if graded else math.nan

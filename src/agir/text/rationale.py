@@ -105,6 +105,12 @@ _BUDGETS = (
 )
 
 
+# What a text says of a parameter that was not measured, where it would give its number.
+NOT_MEASURABLE = "not measurable"
+# The foot findings whose absence a text states: the core ones, foot lift and the turn.
+UNMEASURED_FOOT_KEYS = CORE_FOOT_KEYS + ("foot_clearance_m",) + TURN_KEYS
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -183,7 +189,8 @@ def _finding_clause(keys: list[str], values: dict[str, float], rng: random.Rando
     if len(keys) == 1:
         key = keys[0]
         label, word = rng.choice(LABELS[key]), _grade_phrase(key, values[key], rng)
-        return rng.choice(("{l} is {v}, {g}", "{l} of {v} is {g}", "{l} is {g} at {v}", "{l} ({v}) is {g}")).format(
+        # Every grade comes after what it grades, so grounded generation knows the parameter when it starts one.
+        return rng.choice(("{l} is {v}, {g}", "{l} of {v} is {g}", "{l} measures {v}, {g}", "{l} ({v}) is {g}")).format(
             l=label, v=format_value(key, values[key]), g=word
         )
     item = rng.choice(("{l} ({v})", "{l} of {v}"))
@@ -265,8 +272,13 @@ def _freezing_clauses(values: dict[str, float], rng: random.Random) -> list[str]
 
 
 def _unmeasured(parameters: Mapping, keys: tuple[str, ...]) -> list[str]:
-    names = [NAMES[k] for k in keys if parameters.get(k) is None]
-    return [f"{_join(names)} could not be measured"] if names else []
+    """`speed and stride length are not measurable`: what a text says instead of a number that was not measured,
+    and what grounded generation writes where a model starts one (agir.models.grounding)."""
+    missing = [k for k in keys if parameters.get(k) is None]
+    turn = all(k in missing for k in TURN_KEYS)  # no turn in the clip: one name for both
+    names = [NAMES[k] for k in missing if not (turn and k in TURN_KEYS)] + (["turning"] if turn else [])
+    verb = "is" if len(names) == 1 else "are"
+    return [f"{_join(names)} {verb} {NOT_MEASURABLE}"] if names else []
 
 
 def _foot_part(parameters: Mapping, values: dict[str, float], budget: _Budget, rng: random.Random) -> str:
@@ -276,7 +288,7 @@ def _foot_part(parameters: Mapping, values: dict[str, float], budget: _Budget, r
     turn_key = max((k for k in TURN_KEYS if k in values), key=lambda k: _level(k, values), default=None)
     if turn_key and _reported(turn_key, values, budget, rng):
         clauses.append(_turn_clause(values, rng))
-    clauses += _freezing_clauses(values, rng) + _unmeasured(parameters, CORE_FOOT_KEYS)
+    clauses += _freezing_clauses(values, rng) + _unmeasured(parameters, UNMEASURED_FOOT_KEYS)
     return "Foot: " + _sentences(clauses, rng)
 
 
@@ -314,8 +326,9 @@ def _trunk_clauses(values: dict[str, float], budget: _Budget, rng: random.Random
 
 
 def _cited(keys: list[str], values: dict[str, float], limit: int) -> str:
-    """Up to `limit` findings named with their grade, no numbers: `markedly reduced speed and stride length, as
-    well as reduced arm swing`. Step lengths give way to stride length; two arms of one grade are one `arm swing`."""
+    """Up to `limit` findings named with their grade after them, no numbers: `speed and stride length (markedly
+    reduced), as well as arm swing (reduced)`. Step lengths give way to stride length; two arms of one grade are one
+    `arm swing`."""
     left, right = ARM_KEYS[:2]
     both_arms = left in keys and right in keys and grade(left, values[left]) == grade(right, values[right])
     named: list[tuple[str, str]] = []
@@ -326,7 +339,7 @@ def _cited(keys: list[str], values: dict[str, float], limit: int) -> str:
     groups: dict[str, list[str]] = {}
     for word, name in named[:limit]:
         groups.setdefault(word, []).append(name)
-    parts = [f"{word} {_join(names)}" for word, names in groups.items()]
+    parts = [f"{_join(names)} ({word})" for word, names in groups.items()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", as well as " + parts[-1]
 
 
@@ -352,7 +365,7 @@ def _reasoning(values: dict[str, float], score: int, budget: _Budget, rng: rando
             return verdict
         return rng.choice(
             (
-                f"with typical {_join(support)}{no_freezing}, {verdict}",
+                f"with {_join(support)} typical{no_freezing}, {verdict}",
                 f"given typical findings ({_join(support)}{no_freezing}), {verdict}",
                 f"{verdict}, as {_join(support)} {'are' if len(support) > 1 else 'is'} typical",
             )
@@ -370,7 +383,7 @@ def _reasoning(values: dict[str, float], score: int, budget: _Budget, rng: rando
         )
         reason = rng.choice(
             (
-                f"the findings ({named}) indicate that {verdict}",
+                f"{named}: the findings indicate that {verdict}",
                 f"given the {named}, {verdict}",
                 f"with {named}, {verdict}",
             )
