@@ -3,7 +3,7 @@
 `PYTHONPATH=src python benchmarks/gait_accuracy.py [--seeds 10]` prints a Markdown table: for each condition, the worst
 relative error (%) over seeds x scores 0-3 of speed, stride length, cadence, step width and arm swing (swings above
 20 degrees only: below, video jitter of ~1 degree is already 5%), the phantom freezing episodes (found beyond the
-truth), the trials with a negative step length, and the trials where one of those parameters came back null.
+truth), the trials with a negative step length, and how many values of each of those parameters came back null.
 
 Conditions: clean mocap (SMPL-22, 30 fps); markers (120 fps, the ankle joint centre taken as the midpoint of
 synthetic lateral and medial malleolus points); root-relative (15-joint lifter layout, translation removed, no
@@ -76,10 +76,12 @@ CONDITIONS: dict[str, Callable] = {
 }
 
 
-def evaluate(make: Callable, seeds: int) -> dict[str, float]:
-    """Worst errors and failure counts of one condition over `seeds` x scores 0-3."""
-    worst = dict.fromkeys((*KEYS, "arm_swing"), 0.0)
-    phantom = negative = nulls = 0
+def evaluate(make: Callable, seeds: int) -> dict[str, float | int | str | None]:
+    """Worst errors (None where every value was null) and failure counts of one condition over `seeds` x scores 0-3;
+    'nulls' names how many values of each parameter came back null."""
+    worst: dict[str, float | None] = dict.fromkeys((*KEYS, "arm_swing"))
+    phantom = negative = 0
+    nulls = dict.fromkeys(worst, 0)
     for score in range(4):
         for seed in range(seeds):
             rng = np.random.default_rng(10_000 + 100 * score + seed)
@@ -91,14 +93,19 @@ def evaluate(make: Callable, seeds: int) -> dict[str, float]:
                 if name == "arm_swing" and truth < MIN_ARM_SWING_DEG:
                     continue
                 if values[key] is None:
-                    nulls += 1
+                    nulls[name] += 1
                     continue
                 error = 100.0 * (values[key] / truth - 1.0)
-                worst[name] = error if abs(error) > abs(worst[name]) else worst[name]
+                worst[name] = error if worst[name] is None or abs(error) > abs(worst[name]) else worst[name]
             phantom += max(0, (values["freezing_episodes"] or 0) - trial.truth["freezing_episodes"])
             steps = [values[k] for k in ("step_length_left_m", "step_length_right_m") if values[k] is not None]
             negative += any(step < 0 for step in steps)
-    return {**worst, "phantom freezing": phantom, "negative step": negative, "nulls": nulls}
+    named = ", ".join(
+        f"{count} {name.replace('_m_s', '').replace('_m', '').replace('_', ' ')}"
+        for name, count in nulls.items()
+        if count
+    )
+    return {**worst, "phantom freezing": phantom, "negative step": negative, "nulls": named or "0"}
 
 
 def main() -> None:
@@ -112,7 +119,7 @@ def main() -> None:
     for name, make in CONDITIONS.items():
         started = time.perf_counter()
         result = evaluate(make, args.seeds)
-        cells = [f"{result[k]:+.1f}" for k in (*KEYS, "arm_swing")] + [
+        cells = ["all null" if result[k] is None else f"{result[k]:+.1f}" for k in (*KEYS, "arm_swing")] + [
             str(result[k]) for k in ("phantom freezing", "negative step", "nulls")
         ]
         print(f"| {name} | " + " | ".join(cells) + f" |  <!-- {time.perf_counter() - started:.0f} s -->", flush=True)

@@ -65,15 +65,29 @@ def test_root_relative_clean_walk_is_recovered_from_the_feet(score, seed, fps):
 
 @pytest.mark.parametrize("score, seed, fps", [(0, 5, 30.0), (2, 6, 15.0), (3, 7, 30.0)])
 def test_root_relative_lifter_noise_gives_no_number_from_noise(score, seed, fps):
-    """1 / 2 cm correlated jitter, 3% bone wobble, 2 cm foot skating, 15 joints, translation removed."""
+    """1 / 2 cm correlated jitter, 3% bone wobble, 2 cm foot skating, 15 joints, translation removed: the issue's
+    5% on speed, stride and cadence (met at this noise over 10 seeds x 4 scores, benchmarks/gait_accuracy.py)."""
     trial = trial_of(score, seed, fps=fps)
     joints, measured = lifter_observation(trial.joints, fps, np.random.default_rng(seed), HALF_JITTER)
     values = extract_gait_parameters(joints, fps, measured=measured).values
     for key in CORE:
-        assert relative_error(values, trial.truth, key) < 0.10, key
+        assert relative_error(values, trial.truth, key) < 0.05, key
     assert values["freezing_episodes"] <= trial.truth["freezing_episodes"]  # no phantom freezing
     assert values["step_length_left_m"] > 0 and values["step_length_right_m"] > 0
     assert 60.0 < values["cadence_steps_min"] < 160.0
+
+
+def test_freezing_under_full_lifter_noise_is_found_and_jittery_step_width_is_null():
+    """2 / 4 cm jitter: a freeze whose foot creeps forward in the hold is still a freeze (the swing is the fast part
+    of the foot's rise), so speed is not dragged down by it; widths that scatter like jitter give no step width."""
+    rng = np.random.default_rng(10_208)  # benchmarks/gait_accuracy.py: score 2, seed 8, one freeze
+    trial = simulate_trial(sample_subject("A2", 2, rng), rng, fps=15.0)
+    joints, measured = lifter_observation(trial.joints, 15.0, np.random.default_rng(8), LifterNoise())
+    result = extract_gait_parameters(joints, 15.0, measured=measured)
+    assert trial.truth["freezing_episodes"] == 1 and result.values["freezing_episodes"] == 1
+    assert relative_error(result.values, trial.truth, "speed_m_s") < 0.10  # -15% with the freeze missed
+    assert result.values["step_width_m"] is None
+    assert result.reasons["step_width_m"].startswith("root-relative skeleton: step widths scatter")
 
 
 def test_root_relative_clip_too_short_to_recover_says_so():

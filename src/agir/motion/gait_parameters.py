@@ -25,6 +25,7 @@ from agir.motion.gait_events import (
     walking_periods,
 )
 from agir.motion.gait_root import METHOD as RECOVERED
+from agir.motion.gait_root import PREFIX as ROOT_RELATIVE
 from agir.motion.gait_root import recover_root
 from agir.motion.parameters import PARAMETER_KEYS, PARAMETERS
 from agir.motion.skeleton import (
@@ -48,6 +49,9 @@ DECIMALS = 4
 MAX_STRIDE_SHARE = 1.8  # of the median stride time (stride-time CV is under 12% even in severe PD)
 CYCLE_SAMPLES = 100  # points per time-normalised gait cycle
 CYCLE_HARMONICS = 2  # of the stride frequency kept in a mean cycle: the swing and its asymmetry
+# Step-to-step SD of the step widths, as a share of their mean, above which a recovered walk's width is pose jitter:
+# jitter-free walks (walking or recovered root) stay under 0.22; under lifter jitter the widths read up to 35% wide.
+MAX_WIDTH_SCATTER = 0.25
 
 NO_STRIDE = "no complete stride of straight walking"
 NO_TURN = "no turn of at least 90 degrees in the clip"
@@ -160,7 +164,8 @@ def _measure(
     has_toes = bool(measured[[LEFT_TOE, RIGHT_TOE]].all())
     filtered = joints.copy()  # only the joints measured from are filtered: the filter is most of the time taken
     filtered[:, _FILTERED] = lowpass(joints[:, _FILTERED], fps, POSITION_CUTOFF_HZ)
-    pelvis = pelvis_centre(joints)
+    # A recovered root is the pelvis joint itself, free of pose jitter; the hips would only add theirs.
+    pelvis = pelvis_centre(joints) if footprints is None else horizontal(joints[:, PELVIS])
     feet = feet or detect_feet(filtered, fps, has_toes)
     stepping = all(len(foot.heel_strike) >= 2 for foot in feet.values())
     periods = walking_periods(pelvis, fps, facing, stepping)
@@ -176,7 +181,10 @@ def _measure(
     strides = _straight_strides(feet, periods)
     values["n_strides"] = len(strides)
     values.update(_stride_timing(strides))
-    values.update(_step_geometry(strikes, feet, periods))
+    geometry, widths = _step_geometry(strikes, feet, periods)
+    values.update(geometry)
+    if footprints is not None and len(widths):
+        _check_width_scatter(widths, values, reasons)
     values.update(_arm_swing(filtered, forward, strides, fps, measured))
     if measured[NECK]:
         values["trunk_flexion_deg"] = _trunk_flexion(filtered, forward, periods)
@@ -336,8 +344,10 @@ def _strikes(
     return _Strikes(times, sides, places, straight, directions)
 
 
-def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Periods) -> dict[str, float]:
-    """Stride length, step lengths per side and step width from heel-strike positions."""
+def _step_geometry(
+    strikes: _Strikes, feet: dict[str, FootEvents], periods: Periods
+) -> tuple[dict[str, float], np.ndarray]:
+    """Stride length, step lengths per side and step width from heel-strike positions, and the width of each step."""
     out: dict[str, float] = {}
     lengths = []
     for side, foot in feet.items():
@@ -365,7 +375,20 @@ def _step_geometry(strikes: _Strikes, feet: dict[str, FootEvents], periods: Peri
             out[f"step_length_{side}_m"] = float(np.mean(by_side[side]))
     if widths:
         out["step_width_m"] = float(np.mean(widths))
-    return out
+    return out, np.array(widths)
+
+
+def _check_width_scatter(widths: np.ndarray, values: dict, reasons: dict[str, str]) -> None:
+    """Null a recovered walk's step width whose `widths` (one per step) scatter more than gait does
+    (MAX_WIDTH_SCATTER): the footprints then carry the lifter's jitter of a few cm, as large as the width itself,
+    and the mean reads wide."""
+    scatter = float(np.std(widths))
+    if scatter > MAX_WIDTH_SCATTER * values["step_width_m"]:
+        reasons["step_width_m"] = (
+            f"{ROOT_RELATIVE}: step widths scatter by {100 * scatter:.1f} cm around {100 * values['step_width_m']:.1f}"
+            " cm, more than gait varies: pose jitter of the feet"
+        )
+        values["step_width_m"] = None
 
 
 def _centreline_direction(strikes: _Strikes, k: int) -> np.ndarray | None:

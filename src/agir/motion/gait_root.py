@@ -32,11 +32,12 @@ FACING_CUTOFF_HZ = 0.5  # body facing from the hips and shoulders: slower than t
 EXCURSION_CUTOFF_HZ = 3.0  # the foot's fore-aft position relative to the pelvis, above step frequencies
 MIN_EXCURSION_M = 0.1  # a step moves the foot this far relative to the pelvis, lifter jitter (after the filter) not
 EXCURSION_SHARE = 0.6  # or this share of the foot's typical fore-aft range, if more
-FLAT_FROM, FLAT_TO = 0.1, 0.5  # share of a stance (heel strike to toe off) where the foot is flat: after loading,
-# before the heel rises
+FLAT_FROM, FLAT_TO = 0.1, 0.6  # share of a stance (heel strike to toe off) where the foot is flat: after loading,
+# up to heel rise (~60% of the stance); the whole of it, to pool as many frames of jitter as possible
 STILL_WEIGHT = 100.0  # on the root's frame-to-frame motion while the body stands: jitter must not move it
-ROOT_CUTOFF_HZ = 3.0  # of the recovered root path between contacts: above its own speed changes within a step
+ROOT_CUTOFF_HZ = 1.5  # of the recovered root path between contacts: pools the jitter of more frames into each footprint
 ROOT_CUTOFF_SHARE = 0.1  # of the frame rate, at most: at 15 fps a contact has few frames to average the jitter
+SWING_EDGE_SHARE = 0.25  # of a swing's rise: where the foot leaves its stance position and reaches the next
 MIN_STEPS = 3  # alternating steps needed to recover a stride of each foot
 METHOD = "root-relative skeleton: root path reconstructed from foot contacts (the stance foot does not slide)"
 PREFIX = "root-relative skeleton"
@@ -71,6 +72,20 @@ def _steps(excursion: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int
     swings = heading_swings(excursion, max(MIN_EXCURSION_M, EXCURSION_SHARE * spread))
     falls = [(a, b) for a, b in swings if excursion[b] < excursion[a]]
     return falls, [(a, b) for a, b in swings if excursion[b] > excursion[a]]
+
+
+def _fast_part(excursion: np.ndarray, rise: tuple[int, int]) -> tuple[int, int]:
+    """The frames of `rise` where the foot really swings: from where it leaves the low by SWING_EDGE_SHARE of the rise
+    to where it comes within that share of the top. A foot that slowly creeps forward in a freeze (tremor, skating,
+    jitter) stretches the zigzag's rise over the whole hold; the swing itself lasts a fraction of a second."""
+    a, b = rise
+    low, high = excursion[a], excursion[b]
+    margin = SWING_EDGE_SHARE * (high - low)
+    part = excursion[a : b + 1]
+    half = int(np.argmax(part >= (low + high) / 2.0))
+    start = np.flatnonzero(part[:half] <= low + margin)
+    end = np.flatnonzero(part[half:] >= high - margin)
+    return a + (int(start[-1]) if len(start) else 0), a + half + (int(end[0]) if len(end) else len(part) - 1 - half)
 
 
 def _foot_events(rises: list[tuple[int, int]], frames: int, fps: float) -> FootEvents:
@@ -118,10 +133,11 @@ def recover_root(joints: np.ndarray, fps: float) -> RootRecovery:
     filtered = dict(zip(used, lowpass(joints[:, used], fps, EXCURSION_CUTOFF_HZ).transpose(1, 0, 2), strict=True))
     smooth = dict(zip(used, lowpass(joints[:, used], fps, POSITION_CUTOFF_HZ).transpose(1, 0, 2), strict=True))
     facing = _facing(joints, fps)
-    relative, stances, swings = {}, {}, {}
+    relative, stances, swings, excursions = {}, {}, {}, {}
     for side, ankle in (("left", LEFT_ANKLE), ("right", RIGHT_ANKLE)):
         relative[side] = smooth[ankle] - smooth[PELVIS]
-        stances[side], swings[side] = _steps((horizontal(filtered[ankle] - filtered[PELVIS]) * facing).sum(-1))
+        excursions[side] = (horizontal(filtered[ankle] - filtered[PELVIS]) * facing).sum(-1)
+        stances[side], swings[side] = _steps(excursions[side])
     steps = _alternating_steps(stances)
     if not any(stances.values()):
         return RootRecovery(False, None, None)  # nothing steps: a person standing still, wherever the root is
@@ -140,7 +156,7 @@ def recover_root(joints: np.ndarray, fps: float) -> RootRecovery:
     contacts = [
         (side, a, b, a + int(FLAT_FROM * (b - a)), a + int(np.ceil(FLAT_TO * (b - a)))) for side, a, b in strikes
     ]
-    standing = _standing(swings["left"] + swings["right"], frames, fps)
+    standing = _standing([_fast_part(excursions[side], rise) for side in swings for rise in swings[side]], frames, fps)
     for start, stop in runs(standing):
         contacts += [(side, int(start), int(stop) - 1, int(start), int(stop) - 1) for side in ("left", "right")]
     root, floor = _root_path(relative, contacts, standing, facing, fps)
