@@ -124,7 +124,7 @@ def test_an_abstention_says_so_at_the_top_with_its_warnings(report):
     assert page.index("summary abstained") < page.index("Score probabilities")
     assert 'id="score">No score<' in summary and "Abstained: thin evidence: 1 of 8 score-relevant" in summary
     assert "root-relative skeleton" in summary and "no turn in the clip" in summary
-    assert "Reading the file:" in summary and "read at the file's own 150 fps" in summary
+    assert "Reading the file:" in summary and "read at the file&#x27;s own 150 fps" in summary
     assert "P(score 3) = 0.89 (given for reference; no score is reported)" in summary
     assert '<mark class="unmeasured"' in page and "0.67 m/s</mark>" in page
     assert "not measured: no complete stride of straight walking" in page
