@@ -24,17 +24,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
 
 from agir.config import load_config  # noqa: E402
 from agir.data.corpus import load_item_motion, read_manifest  # noqa: E402
 from agir.data.splits import SubjectSplit  # noqa: E402
 from agir.models.llm import load_backbone  # noqa: E402
 from agir.models.motion_tokenizer import MotionTokenizer  # noqa: E402
-from agir.motion.features import features_to_joints, joints_to_features  # noqa: E402
+from agir.motion.features import FEATURE_DIM, features_to_joints, joints_to_features  # noqa: E402
 from agir.motion.io import resample  # noqa: E402
 from agir.motion.skeleton import LEFT_HIP, PELVIS, RIGHT_HIP  # noqa: E402
 from agir.pipeline.training import fit  # noqa: E402
-from agir.tasks.tokenizer import mpjpe_mm  # noqa: E402
+from agir.tasks.tokenizer import MotionTokenizerModule, mpjpe_mm  # noqa: E402
 from agir.text.prompts import INSTRUCTIONS, build_prompt, encode_prompt  # noqa: E402
 from agir.text.rationale import measurements  # noqa: E402
 
@@ -59,6 +60,30 @@ def train_variant(out: Path, name: str, down_t: int, fps: float, subjects: int, 
         config = load_config("configs/tokenizer.yaml", overrides)
         fit(config, ["configs/tokenizer.yaml"], overrides)
     return run
+
+
+def step_ms(down_ts: list[int], rounds: int = 3, steps: int = 10) -> dict[int, float]:
+    """Milliseconds of one training step (forward, backward, AdamW) of the configs/tokenizer.yaml VQ-VAE at each
+    `down_t`, on random batches of the config's shape; the variants take turns, best round each, so load that
+    others put on a shared machine weighs on all alike."""
+    config = load_config("configs/tokenizer.yaml")
+    modules = {}
+    for down_t in down_ts:
+        stage = OmegaConf.to_object(config.tokenizer)
+        stage.model.down_t = down_t
+        modules[down_t] = MotionTokenizerModule(stage)
+    batch = torch.randn(config.data.batch_size, config.data.window, FEATURE_DIM)
+    best = dict.fromkeys(down_ts, float("inf"))
+    for _ in range(rounds):
+        for down_t, module in modules.items():
+            optimizer = torch.optim.AdamW(module.parameters(), lr=1e-4)
+            started = time.perf_counter()
+            for _ in range(steps):
+                module._losses(batch)[0]["loss"].backward()
+                optimizer.step()
+                optimizer.zero_grad()
+            best[down_t] = min(best[down_t], 1e3 * (time.perf_counter() - started) / steps)
+    return best
 
 
 def facing_aligned(joints: np.ndarray) -> np.ndarray:
@@ -150,7 +175,7 @@ def main() -> None:
         spans = span_lengths(tokenizer, corpus, items)
         rows[name] = {
             "frames_per_code_at_30fps": int(tokenizer.frames_per_code * 30 / fps),
-            "ms_per_step": round(1e3 * metrics["train_seconds"] / metrics["steps"], 1),
+            "ms_per_step_in_run": round(1e3 * metrics["train_seconds"] / metrics["steps"], 1),
             "stage_test_mpjpe_mm": round(metrics["test_mpjpe_mm"], 1),
             "walk_mpjpe_30fps_mm": round(walk_mpjpe_at_30fps(tokenizer, corpus, test), 1),
             "span_mean": round(float(spans.mean()), 1),
@@ -160,6 +185,9 @@ def main() -> None:
             "seconds": round(time.perf_counter() - started),
         }
         print(name, rows[name], flush=True)
+    timed = step_ms(sorted({down_t for down_t, _ in VARIANTS.values()}))
+    for name, (down_t, _) in VARIANTS.items():
+        rows[name]["ms_per_step"] = round(timed[down_t], 1)
     text = longest_text_part(read_manifest(args.out / "corpus_30fps"))
     figures = {"subjects": args.subjects, "steps": args.steps, "longest_text_part_tiny": text, "variants": rows}
     (args.out / "downsampling.json").write_text(json.dumps(figures, indent=1) + "\n")
