@@ -21,7 +21,12 @@ if ! "$python" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2
     exit 2
 fi
 
-rm -rf "$out"
+# Only an earlier check's folder is reused, and only what this script writes there is removed.
+if [[ -d $out && ! -f $out/steps.tsv && -n $(ls -A "$out") ]]; then
+    echo "gpu_check: $out holds other files; give a new folder or an earlier gpu_check folder" >&2
+    exit 2
+fi
+rm -rf "$out/demo" "$out/logs" "$out/steps.tsv" "$out/qlora_memory.json" "$out/assess.json" "$out/demo_gpu_memory.txt"
 mkdir -p "$out/logs"
 failed=0
 
