@@ -5,14 +5,16 @@ ratio is printed last, with the ratio of what remains once the files' measuremen
 motion features: the same work one file at a time in both modes, timed on its own) is taken out of both.
 
     python benchmarks/assess.py [--run checkpoints/demo] [--files 32] [--batch-size 32] [--device cpu]
-                                [--numbers grounded|free]
+                                [--numbers grounded|free] [--out assess.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -64,6 +66,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     assessor = load_assessor(args.run, args.device)
     files = held_out_files(args.run, args.files)
@@ -86,6 +89,16 @@ def main() -> None:
         f"ratio batched / one by one: {batched / single:.1f}x; "
         f"besides measuring: {rest['single'] / rest['batched']:.1f}x"
     )
+    if args.out:
+        figures = {
+            "device": args.device,
+            "files": len(files),
+            "batch_size": args.batch_size,
+            "batched_files_per_s": round(batched, 2),
+            "single_files_per_s": round(single, 2),
+            "measuring_ms": round(1e3 * measuring, 1),
+        }
+        args.out.write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":

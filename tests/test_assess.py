@@ -3,6 +3,7 @@ the same assessment as the stage's own test predictions, a merged export, and th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -22,6 +23,7 @@ from helpers import (
 from agir.assess import main as assess_main
 from agir.models.llm import load_stage, read_stage_metadata
 from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
+from agir.text.assessment import is_truncated
 from agir.text.claims import extract_claims
 from agir.text.grades import extract_grades
 
@@ -107,6 +109,22 @@ def test_assessment_equals_the_stages_test_predictions(run, assessor):
             assert assessment.rationale == prediction["rationale"]
             assert assessment.score == prediction["score"] and assessment.abstained == prediction["abstained"]
             assert assessment.probabilities == pytest.approx(prediction["probabilities"], abs=1e-5)
+
+
+def test_a_prompt_cut_to_fit_the_model_is_a_warning_and_the_stage_counts_its_own(run, assessor):
+    files = held_out_files(run)[:1]
+    assert not is_truncated(assess_files(assessor, files)[0].to_json())
+    # Room for 24 prompt tokens besides max_new_tokens: far less than any motion prompt.
+    llm = dataclasses.replace(assessor.llm, max_length=assessor.metadata["max_new_tokens"] + 24)
+    (assessment,) = assess_files(dataclasses.replace(assessor, llm=llm), files)
+    assert is_truncated(assessment.to_json())
+    cut = int(assessment.warnings[0].removeprefix("prompt truncated: ").split()[0])
+    assert cut > 0 and assessment.warnings[0].endswith("so the model read only part of the walk")
+    stage = json.loads((run / "reasoning" / "metrics.json").read_text())
+    assert stage["test_truncated_prompts"] == sum(is_truncated(p) for p in stage_predictions(run))
+    assert stage["train_examples"] > 0 and 0 <= stage["train_truncated_prompts"] <= stage["train_examples"]
+    recorded = read_stage_metadata(run / "reasoning")["truncated_prompts"]
+    assert recorded == {key: stage[key] for key in recorded} and "train_truncated_prompts" in recorded
 
 
 def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path):

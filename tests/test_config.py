@@ -31,6 +31,7 @@ def test_yaml_defaults_then_file_then_overrides(tmp_path):
         ("sed=3", "unknown config key 'sed'; valid keys at the top level: stage, seed"),
         ("data.split.scheme=random", "data.split.scheme must be holdout, kfold, loso or lodo"),
         ("data.batch_size=many", "invalid config value"),
+        ("trainer.logger=tb", "trainer.logger must be one of csv, tensorboard, wandb, mlflow, not 'tb'"),
         ("novalue", "must look like key=value"),
     ],
 )

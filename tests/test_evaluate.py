@@ -14,6 +14,7 @@ from helpers import held_out_files, stage_predictions, trained_run, validate
 from agir.evaluate import main as evaluate_main
 from agir.pipeline.evaluation import text_metrics
 from agir.pipeline.inference import assess_files, load_assessor
+from agir.pipeline.run_report import truncation_text
 from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 
 
@@ -103,3 +104,16 @@ def test_text_metrics_on_identical_and_disjoint_texts():
     assert disjoint == {"bleu": 0.0, "rouge_l": 0.0}
     # ROUGE-L F1: longest common subsequence "a c d" = 3 of 4 and 3 of 5 words.
     assert text_metrics(["a b c d"], ["a c x d y"])["rouge_l"] == pytest.approx(2 * (3 / 4) * (3 / 5) / (3 / 4 + 3 / 5))
+
+
+def test_the_run_report_says_how_many_prompts_were_cut_per_stage():
+    text = truncation_text(
+        {
+            "generative": {"train_truncated_prompts": 0, "train_examples": 2176},
+            "reasoning": {"train_truncated_prompts": 3, "train_examples": 2176, "test_truncated_prompts": 1},
+        }
+    )
+    assert text.endswith("generative 0 of 2176 training; reasoning 3 of 2176 training, 1 held-out")
+    assert truncation_text({"reasoning": {"steps": 400}}) == (
+        "truncated prompts: not counted by the code that trained these stages"
+    )

@@ -134,6 +134,7 @@ def test_truncation_cuts_the_end_of_the_motion_and_keeps_the_answer(fixture, req
     example = encode_example(tokenizer, prompt, ANSWER, max_length=len(full.input_ids) - 150)
     assert len(example.input_ids) == len(full.input_ids) - 150
     assert _answer_part(example) == _answer_part(full)
+    assert (full.prompt_cut, example.prompt_cut) == (0, 150)  # counted, never silent
     kept = example.input_ids
     assert kept.count(vocabulary.start_id) == 1 and kept.count(vocabulary.end_id) == 1
     assert vocabulary.tokens_to_codes(kept) == codes[:50]

@@ -26,6 +26,10 @@ class ConfigError(ValueError):
     """A config file or override that does not fit the schema."""
 
 
+# What `trainer.logger` may name: csv is built in, the others are optional extras (`pip install 'agir[wandb]'`).
+LOGGERS = ("csv", "tensorboard", "wandb", "mlflow")
+
+
 @dataclass
 class RunConfig:
     name: str = "default"
@@ -42,7 +46,7 @@ class RunConfig:
 
 @dataclass
 class TrainerConfig:
-    """Passed as keyword arguments to `lightning.Trainer`."""
+    """Passed as keyword arguments to `lightning.Trainer`, except `logger` (agir.pipeline.loggers builds it)."""
 
     accelerator: str = "cpu"
     devices: Any = 1
@@ -56,6 +60,13 @@ class TrainerConfig:
     deterministic: bool = False
     enable_progress_bar: bool = True
     num_sanity_val_steps: int = 0
+    # Where each stage logs: csv (<stage>/logs/metrics.csv), tensorboard (<stage>/logs/), wandb (offline unless
+    # WANDB_MODE says otherwise) or mlflow (a file store under <run>/mlruns unless MLFLOW_TRACKING_URI is set).
+    logger: str = "csv"
+
+    def __post_init__(self) -> None:
+        if self.logger not in LOGGERS:
+            raise ConfigError(f"trainer.logger must be one of {', '.join(LOGGERS)}, not {self.logger!r}")
 
 
 @dataclass

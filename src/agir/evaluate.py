@@ -56,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{metrics[f'{args.split}_graded_findings']}, claims about unmeasured parameters "
         f"{metrics[f'{args.split}_unmeasured_claims']}"
     )
+    truncated = metrics[f"{args.split}_truncated_prompts"]
+    print(
+        f"truncated prompts {truncated} of {metrics[f'{args.split}_items']}"
+        + (" (the model read only part of those walks: raise llm.max_length)" if truncated else "")
+    )
     print(f"written to {Path(args.run) / 'evaluation'}")
     return 0
 

@@ -145,6 +145,12 @@ class GaitDataModule(L.LightningDataModule):
                 self.codes[item.id] = motion_tokenizer.encode_features([features[o:] for o in range(offsets)])
             check_answer_lengths(view, items, self.codes)
 
+    def truncated_prompts(self, part: str) -> tuple[int, int]:
+        """(SFT examples of `part` whose prompt is cut to fit llm.max_length, examples). Each index is the same
+        example in every epoch, so one pass counts every epoch."""
+        dataset = SFTDataset(self.view, self.items[part], self.codes, self.seed, part == "train")
+        return sum(dataset[i].example.prompt_cut > 0 for i in range(len(dataset))), len(dataset)
+
     def normalized(self, part: str) -> list[np.ndarray]:
         return [self.stats.normalize(self.features[item.id]) for item in self.items[part]]
 

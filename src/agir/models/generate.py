@@ -232,15 +232,20 @@ def score_probabilities(
     return F.softmax(log_likelihood, dim=-1)
 
 
-def generation_prompt(
-    tokenizer, prompt: str, max_length: int, max_new_tokens: int, use_chat_template: bool
-) -> list[int]:
-    """The tokens a rationale is generated from: `prompt`, cut so that it and `max_new_tokens` fit in `max_length`."""
+def prompt_room(max_length: int, max_new_tokens: int) -> int:
+    """How many tokens a generation prompt may have: what `max_new_tokens` leaves of `max_length`."""
     if max_new_tokens >= max_length:
         raise ValueError(
             f"max_new_tokens ({max_new_tokens}) leaves no room for a prompt within max_length ({max_length})"
         )
-    return encode_prompt(tokenizer, prompt, use_chat_template, max_length=max_length - max_new_tokens)
+    return max_length - max_new_tokens
+
+
+def generation_prompt(
+    tokenizer, prompt: str, max_length: int, max_new_tokens: int, use_chat_template: bool
+) -> list[int]:
+    """The tokens a rationale is generated from: `prompt`, cut so that it and `max_new_tokens` fit in `max_length`."""
+    return encode_prompt(tokenizer, prompt, use_chat_template, max_length=prompt_room(max_length, max_new_tokens))
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,12 @@ class GenerationSettings:
     batch_size: int = 32
     grounded_numbers: bool = False
     grounded_grades: bool = False
+
+
+def prompt_cuts(tokenizer, prompts: list[str], settings: GenerationSettings) -> list[int]:
+    """How many tokens `generation_prompt` cuts from each prompt (0 where it fits), so that no cut goes unreported."""
+    room = prompt_room(settings.max_length, settings.max_new_tokens)
+    return [max(0, len(encode_prompt(tokenizer, p, settings.use_chat_template)) - room) for p in prompts]
 
 
 def rationales_and_probabilities(

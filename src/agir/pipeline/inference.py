@@ -29,7 +29,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from agir.models.generate import GenerationSettings, rationales_and_probabilities
+from agir.models.generate import GenerationSettings, prompt_cuts, rationales_and_probabilities
 from agir.models.llm import (
     LLMConfig,
     load_stage,
@@ -205,15 +205,19 @@ def _assess_batch(
         for (index, parameters, _, notes), file_codes in zip(measured, codes, strict=True)
     ]
     if ready:
+        prompts = [prompt for _, prompt, _, _ in ready]
         rationales, probabilities = rationales_and_probabilities(
             assessor.model,
             assessor.tokenizer,
-            [prompt for _, prompt, _, _ in ready],
+            prompts,
             settings=replace(settings, batch_size=len(ready)),
             parameters=[parameters for _, _, parameters, _ in ready],
         )
-        for (index, _, parameters, notes), rationale, row in zip(ready, rationales, probabilities, strict=True):
-            results[index] = build_assessment(paths[index], rationale, row, parameters, min_coverage, notes)
+        cuts = prompt_cuts(assessor.tokenizer, prompts, settings)
+        for (index, _, parameters, notes), rationale, row, cut in zip(
+            ready, rationales, probabilities, cuts, strict=True
+        ):
+            results[index] = build_assessment(paths[index], rationale, row, parameters, min_coverage, notes, cut)
     return [results[index] for index in range(len(paths))]
 
 

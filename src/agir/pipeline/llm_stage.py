@@ -26,6 +26,9 @@ from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.sft import SFTModule
 from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION
 
+# What a stage records of the prompts cut to fit llm.max_length: training examples (each epoch) and, for a stage that
+# generates, the held-out prompts cut before generating.
+TRUNCATION_KEYS = ("truncated_prompts", "train_examples")
 MODULES: dict[str, type[SFTModule]] = {"generative": GenerativeSFTModule, "reasoning": ReasoningSFTModule}
 
 
@@ -125,11 +128,24 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
         raise StageError(str(error)) from None
     module = module_class(model, tokenizer, vocabulary, stage_config, llm, **module_class.stage_options(stage_dir))
     trainer = make_trainer(config, stage_dir, stage_config)
+    truncated, examples = datamodule.truncated_prompts("train")
+    if trainer.is_global_zero:
+        trainer.logger.log_metrics({"train/truncated_prompts": truncated}, step=trainer.global_step)
+        if truncated:
+            print(
+                f"[{stage}] warning: {truncated} of {examples} training prompts are cut to fit "
+                f"llm.max_length={llm.max_length}, the end of their motion span first"
+            )
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_checkpoint(config, stage_dir), weights_only=True)
     stop_if_requeued(trainer)
     seconds = time.perf_counter() - started
-    metrics: dict = {"steps": trainer.global_step, "train_seconds": round(seconds, 1)}
+    metrics: dict = {
+        "steps": trainer.global_step,
+        "train_seconds": round(seconds, 1),
+        "train_truncated_prompts": truncated,
+        "train_examples": examples,
+    }
     for part in ("val", "test"):
         if part == "val" and module.validated_step == trainer.global_step:
             # Validated at its final step already: the same weights would give the same numbers.
@@ -139,6 +155,8 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 module, datamodule=datamodule, verbose=False
             )[0]
         metrics |= {key.replace("/", "_"): float(value) for key, value in logged.items()}
+        if module.truncated_generations() is not None:
+            metrics[f"{part}_truncated_prompts"] = module.truncated_generations()
         if trainer.is_global_zero:
             module.save_evaluation(stage_dir, part)
     if trainer.is_global_zero:
@@ -156,6 +174,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "steps": trainer.global_step,
                 "measured_parameters": stage_config.measured_parameters,
                 "max_new_tokens": stage_config.max_new_tokens,
+                "truncated_prompts": {k: v for k, v in metrics.items() if k.endswith(TRUNCATION_KEYS)},
                 **module_class.generation_metadata(stage_config),
                 "llm": OmegaConf.to_container(config.llm),
             },

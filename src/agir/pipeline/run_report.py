@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from agir.data.corpus import read_manifest
 from agir.data.splits import SubjectSplit
 from agir.pipeline.baseline import fit_baseline, predict_baseline
+from agir.pipeline.llm_stage import TRUNCATION_KEYS
 from agir.pipeline.runs import run_dir
 from agir.tasks.score_metrics import ScoreConfusion, merge_scores_above, score_metrics
 from agir.text.faithfulness import claims_summary, summarize_faithfulness
@@ -78,6 +79,21 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def truncation_text(stages: dict[str, dict]) -> str:
+    """One line on the prompts cut to fit llm.max_length in each LLM stage, from the stages' metrics."""
+    parts = []
+    for stage, metrics in stages.items():
+        if "train_truncated_prompts" not in metrics:
+            continue  # a stage trained before truncation was counted
+        part = f"{stage} {metrics['train_truncated_prompts']} of {metrics['train_examples']} training"
+        if "test_truncated_prompts" in metrics:
+            part += f", {metrics['test_truncated_prompts']} held-out"
+        parts.append(part)
+    if not parts:
+        return "truncated prompts: not counted by the code that trained these stages"
+    return "truncated prompts (cut to fit llm.max_length, the end of the motion span first): " + "; ".join(parts)
+
+
 def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     """The report of a run whose reasoning stage has finished, and its printed form."""
     run = run_dir(config)
@@ -109,6 +125,8 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
         for p in predictions
     ]
     datasets = dataset_metrics(rows)
+    stages = {stage: json.loads((run / stage / "metrics.json").read_text()) for stage in config.pipeline}
+    llm_stages = {stage: metrics for stage, metrics in stages.items() if stage != "tokenizer"}
     example = predictions[0]
     report = {
         "agir": agir,
@@ -121,7 +139,11 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
             "test_subjects": len(split.test),
             "test_trials": len(predictions),
         },
-        "steps": {stage: json.loads((run / stage / "metrics.json").read_text())["steps"] for stage in config.pipeline},
+        "steps": {stage: metrics["steps"] for stage, metrics in stages.items()},
+        "truncated_prompts": {
+            stage: {key: value for key, value in metrics.items() if key.endswith(TRUNCATION_KEYS)}
+            for stage, metrics in llm_stages.items()
+        },
         "example": example,
     }
     text = "\n".join(
@@ -132,6 +154,7 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
             format_datasets(datasets),
             "",
             claims_summary(agir),
+            truncation_text(llm_stages),
             "",
             f"example rationale ({example['id']}, true score {example['target']}, predicted {example['score']}):",
             example["rationale"],

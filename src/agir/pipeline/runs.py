@@ -9,15 +9,16 @@ from pathlib import Path
 import lightning as L
 from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from agir.config import StageBudget, save_config
 from agir.data.corpus import ensure_corpus
 from agir.data.datamodule import GaitDataModule
+from agir.pipeline.loggers import make_logger, missing_extra
 from agir.tasks.rank_fingerprint import RankFingerprint
 from agir.tasks.requeue import RequeueOnSignal, listen_for_requeue
 from agir.tasks.rng_state import RNGStateCheckpoint
+from agir.tasks.step_progress import StepProgressBar
 
 
 class StageError(ValueError):
@@ -48,8 +49,17 @@ def prepare_run(config: DictConfig) -> None:
         GaitDataModule(config.data, config.seed, split_file=run_dir(config) / "splits.json").prepare_split()
 
 
+def check_logger(config: DictConfig) -> None:
+    """Refuse, before any training, a `trainer.logger` whose optional package is not installed."""
+    problem = missing_extra(config.trainer.logger)
+    if problem:
+        raise StageError(problem)
+
+
 def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.Trainer:
-    """A Lightning Trainer from `trainer.*` and the stage's budget, logging to CSV, keeping `last.ckpt`."""
+    """A Lightning Trainer from `trainer.*` and the stage's budget, logging to `trainer.logger`, keeping `last.ckpt`,
+    its progress bar counting steps against the budget."""
+    check_logger(config)
     checkpoint = ModelCheckpoint(
         dirpath=stage_dir / "checkpoints",
         save_last=True,
@@ -57,6 +67,8 @@ def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.
         every_n_train_steps=config.run.checkpoint_every_n_steps,
     )
     callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), RNGStateCheckpoint()]
+    if config.trainer.enable_progress_bar:
+        callbacks.append(StepProgressBar(stage_dir.name))
     if config.run.rank_fingerprints:
         callbacks.append(RankFingerprint(stage_dir))
     plugins = []
@@ -64,15 +76,17 @@ def make_trainer(config: DictConfig, stage_dir: Path, budget: StageBudget) -> L.
         # Our requeue handler instead of Lightning's (agir.tasks.requeue says why).
         plugins.append(SLURMEnvironment(auto_requeue=False))
         callbacks.append(RequeueOnSignal(stage_dir / "checkpoints" / "last.ckpt"))
+    trainer_options = OmegaConf.to_container(config.trainer)
+    del trainer_options["logger"]
     return L.Trainer(
-        **OmegaConf.to_container(config.trainer),
+        **trainer_options,
         max_steps=budget.max_steps,
         val_check_interval=budget.val_check_interval,
         max_epochs=-1,
         # The DataModule's loaders shard by rank themselves, resumably (agir.data.sampling).
         use_distributed_sampler=False,
         default_root_dir=stage_dir,
-        logger=CSVLogger(stage_dir, name="logs", version=""),
+        logger=make_logger(config.trainer.logger, stage_dir, config.run.name, run_dir(config)),
         callbacks=callbacks,
         plugins=plugins,
     )

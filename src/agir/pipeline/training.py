@@ -14,7 +14,7 @@ from agir.pipeline.cv import fit_cross_validation
 from agir.pipeline.llm_stage import fit_llm_stage
 from agir.pipeline.ranks import handoff, is_global_zero, on_rank_zero
 from agir.pipeline.run_report import pipeline_report
-from agir.pipeline.runs import prepare_run, run_dir, write_json
+from agir.pipeline.runs import check_logger, prepare_run, run_dir, write_json
 from agir.pipeline.tokenizer_stage import fit_tokenizer
 
 STAGES: dict[str, Callable[[DictConfig], dict]] = {
@@ -66,6 +66,7 @@ def fit_pipeline(config: DictConfig) -> dict:
 def fit(config: DictConfig, paths: Sequence[str], overrides: Sequence[str]) -> dict:
     """Seed, save the run's config and train what it asks for: cross-validation folds, the pipeline or one stage.
     `paths` and `overrides` built `config`; cross-validation rebuilds each fold's config from them."""
+    check_logger(config)
     L.seed_everything(config.seed, workers=True, verbose=False)
     on_rank_zero(partial(prepare_run, config))
     if config.cv.scheme != "none":

@@ -16,10 +16,10 @@ import json
 from pathlib import Path
 
 from agir.config import ReasoningStageConfig
-from agir.models.generate import GenerationSettings, rationales_and_probabilities
+from agir.models.generate import GenerationSettings, prompt_cuts, rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.tasks.sft import SFTModule, gather_from_ranks
-from agir.text.assessment import Prediction, build_prediction
+from agir.text.assessment import Prediction, build_prediction, is_truncated
 
 
 class ReasoningSFTModule(SFTModule):
@@ -51,6 +51,9 @@ class ReasoningSFTModule(SFTModule):
         # Gathered on rank 0 after each validation or test epoch: one Prediction.to_json() per sample.
         self.predictions: list[dict] = []
 
+    def truncated_generations(self) -> int:
+        return sum(is_truncated(prediction) for prediction in self.predictions)
+
     def predict_batch(self, batch: dict) -> list[Prediction]:
         """The prediction of every sample of `batch`: rationale, score (withheld without a verdict or on thin
         evidence), probabilities, evidence and faithfulness (agir.text.assessment.build_prediction)."""
@@ -65,15 +68,17 @@ class ReasoningSFTModule(SFTModule):
         rationales, probabilities = rationales_and_probabilities(
             self.model, self.tokenizer, batch["prompts"], settings=settings, parameters=batch["parameters"]
         )
+        cuts = prompt_cuts(self.tokenizer, batch["prompts"], settings)
         return [
-            build_prediction(item_id, target, text, row, reference, parameters, self.config.min_coverage)
-            for item_id, target, text, row, reference, parameters in zip(
+            build_prediction(item_id, target, text, row, reference, parameters, self.config.min_coverage, cut)
+            for item_id, target, text, row, reference, parameters, cut in zip(
                 batch["item_ids"],
                 batch["scores"],
                 rationales,
                 probabilities,
                 batch["answers"],
                 batch["parameters"],
+                cuts,
                 strict=True,
             )
         ]

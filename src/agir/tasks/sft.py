@@ -76,6 +76,11 @@ class SFTModule(L.LightningModule):
         verdict is withheld: recorded in the stage's metadata, so the stage is assessed as it was validated."""
         return {"grounded_numbers": False, "grounded_grades": False, "min_coverage": None}
 
+    def truncated_generations(self) -> int | None:
+        """How many prompts of the last evaluation were cut to fit before generating; None for a stage whose
+        evaluation generates no predictions."""
+        return None
+
     @staticmethod
     def stage_options(stage_dir: Path) -> dict:
         """Keyword arguments of the module when it trains into `stage_dir`."""

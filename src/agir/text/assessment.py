@@ -36,6 +36,8 @@ _REASON_HEADS = {
     "layout has no toe joints": "no toe joints in the layout",
 }
 REPEATED = "output repeated itself"
+# The start of the warning on a prompt cut to fit the model's length, and what counts them (agir.evaluate).
+TRUNCATED = "prompt truncated"
 # A run of words said this many times in a row, or a 5-word phrase this many times anywhere, is a loop: the corpus
 # texts never repeat a phrase of five words three times.
 _LOOP_RUNS = 3
@@ -157,7 +159,22 @@ def _verdict(rationale: str, evidence: Evidence, min_coverage: float) -> tuple[i
     return score, reason, warnings
 
 
-def _judged(rationale: str, parameters: Mapping, min_coverage: float) -> dict:
+def truncation_warning(prompt_cut: int) -> list[str]:
+    """The warning of a prompt that lost `prompt_cut` tokens to fit the model's length (none when nothing was cut)."""
+    if prompt_cut <= 0:
+        return []
+    return [
+        f"{TRUNCATED}: {prompt_cut} tokens cut to fit llm.max_length, the end of the motion span first, so the "
+        "model read only part of the walk"
+    ]
+
+
+def is_truncated(record: Mapping) -> bool:
+    """Whether a prediction or assessment (as JSON) was made from a truncated prompt."""
+    return any(warning.startswith(TRUNCATED) for warning in record.get("warnings") or [])
+
+
+def _judged(rationale: str, parameters: Mapping, min_coverage: float, prompt_cut: int) -> dict:
     """What both records share: verdict, abstention, evidence, warnings and faithfulness of one generated text."""
     evidence = evidence_of(parameters)
     score, abstained, output_warnings = _verdict(rationale, evidence, min_coverage)
@@ -165,7 +182,7 @@ def _judged(rationale: str, parameters: Mapping, min_coverage: float) -> dict:
         "score": score,
         "abstained": abstained,
         "evidence": evidence,
-        "warnings": [*measurement_warnings(evidence), *output_warnings],
+        "warnings": [*truncation_warning(prompt_cut), *measurement_warnings(evidence), *output_warnings],
         "faithfulness": check_faithfulness(rationale, parameters, score),
     }
 
@@ -182,10 +199,12 @@ def build_assessment(
     parameters: Mapping,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
     notes: Sequence[str] = (),
+    prompt_cut: int = 0,
 ) -> Assessment:
     """The assessment of one file from its generated rationale, score probabilities and measured parameters;
-    `notes` say what reading the file did (agir.motion.load_options)."""
-    judged = _judged(rationale, parameters, min_coverage)
+    `notes` say what reading the file did (agir.motion.load_options); `prompt_cut` is how many prompt tokens were
+    cut to fit the model (a warning when any were)."""
+    judged = _judged(rationale, parameters, min_coverage, prompt_cut)
     return Assessment(
         file=file,
         probabilities=probability_map(probabilities),
@@ -210,9 +229,10 @@ def build_prediction(
     reference: str,
     parameters: Mapping,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
+    prompt_cut: int = 0,
 ) -> Prediction:
     """The prediction for one corpus item, judged exactly as `build_assessment` judges a file."""
-    judged = _judged(rationale, parameters, min_coverage)
+    judged = _judged(rationale, parameters, min_coverage, prompt_cut)
     return Prediction(
         id=item_id,
         target=int(target),

@@ -69,6 +69,8 @@ PROMPT_VERSION = (
 class SFTExample:
     input_ids: list[int]
     labels: list[int]  # -100 outside the answer + EOS; elsewhere equal to input_ids
+    # Prompt tokens cut to fit max_length (the end of the motion span first): counted and reported, never silent.
+    prompt_cut: int = 0
 
     def __post_init__(self) -> None:
         if len(self.input_ids) != len(self.labels):
@@ -162,8 +164,8 @@ def encode_example(
             f"the answer and EOS take {len(answer_ids)} tokens, leaving no room for the prompt "
             f"within max_length={max_length}"
         )
-    prompt_ids = truncate_prompt(tokenizer, prompt_ids, room)
-    return SFTExample(prompt_ids + answer_ids, [IGNORE_INDEX] * len(prompt_ids) + answer_ids)
+    kept = truncate_prompt(tokenizer, prompt_ids, room)
+    return SFTExample(kept + answer_ids, [IGNORE_INDEX] * len(kept) + answer_ids, len(prompt_ids) - len(kept))
 
 
 def truncate_prompt(tokenizer, ids: list[int], max_length: int) -> list[int]:
