@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,17 @@ from helpers import (
 
 from agir.assess import main as assess_main
 from agir.models.llm import load_stage, read_stage_metadata
-from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
+from agir.pipeline.inference import (
+    EXPORT_METADATA,
+    assess_files,
+    assessment_prompt,
+    load_assessor,
+    measure,
+    stage_llm_config,
+)
 from agir.text.claims import extract_claims
 from agir.text.grades import extract_grades
+from agir.text.prompts import build_prompt, evidence_line
 
 KEYS = {
     "file",
@@ -107,6 +116,26 @@ def test_assessment_equals_the_stages_test_predictions(run, assessor):
             assert assessment.rationale == prediction["rationale"]
             assert assessment.score == prediction["score"] and assessment.abstained == prediction["abstained"]
             assert assessment.probabilities == pytest.approx(prediction["probabilities"], abs=1e-5)
+
+
+def test_a_file_gets_the_prompt_of_the_stages_evidence_mode(run, assessor):
+    assert assessor.metadata["evidence"] == "graded"
+    parameters, features, _ = measure(assessor, held_out_files(run)[0])
+    codes = assessor.motion_tokenizer.encode_features([features])[0]
+    motion = build_prompt("motion_to_rationale", None, motion=assessor.vocabulary.as_text(codes.tolist()))
+    line = "\nMeasured gait parameters: {}."
+    modes = {
+        "graded": line.format(evidence_line(parameters, "graded")),
+        "parameters": line.format(evidence_line(parameters, "parameters")),
+        "motion": "",
+    }
+    assert assessment_prompt(assessor, codes, parameters) == motion + modes["graded"]
+    assert "(typical)" in modes["graded"] or "reduced)" in modes["graded"] or "increased)" in modes["graded"]
+    # A stage saved before evidence modes is assessed with the prompts it was trained on.
+    for measured_parameters, mode in ((True, "parameters"), (False, "motion")):
+        old = replace(assessor, metadata={k: v for k, v in assessor.metadata.items() if k != "evidence"})
+        old.metadata["measured_parameters"] = measured_parameters
+        assert assessment_prompt(old, codes, parameters) == motion + modes[mode]
 
 
 def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path):

@@ -11,7 +11,7 @@ unless the base is quantized, with the motion tokenizer of `<run>/tokenizer/`) o
 `assess_files` turns each file into one `Assessment` (agir.text.assessment; `python -m agir.assess --format jsonl`
 prints its `to_json()`). A
 file meets exactly the prompt its corpus item met in the evaluated split: canonical phrasing, codes of the whole
-motion at the tokenizer's frame rate, measured parameters when the stage was trained with them, the same
+motion at the tokenizer's frame rate, the measured parameters as the stage's evidence mode gives them, the same
 generation path as the stage's validation. A file that cannot be used yields an assessment with `error` set.
 """
 
@@ -51,7 +51,7 @@ from agir.text.assessment import (
     failed_assessment,
 )
 from agir.text.motion_vocab import MotionVocabulary
-from agir.text.prompts import task_prompt
+from agir.text.prompts import stage_evidence, task_prompt
 
 EXPORT_METADATA = "agir.json"
 # `--numbers` of agir.assess and agir.evaluate: whether rationales cite the measured values (agir.models.grounding).
@@ -171,6 +171,13 @@ def measure(assessor: Assessor, path: str, options: LoadOptions | None = None) -
     return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps), motion.notes
 
 
+def assessment_prompt(assessor: Assessor, codes: np.ndarray, parameters: dict) -> str:
+    """The prompt of a file with these motion `codes` and measured `parameters` (with their `reasons`): the canonical
+    phrasing and what the stage's evidence mode gives, as its corpus item's prompt in the evaluated split."""
+    motion = assessor.vocabulary.as_text(codes.tolist())
+    return task_prompt(TASK, None, {"motion": motion}, parameters, stage_evidence(assessor.metadata))
+
+
 def _assess_batch(
     assessor: Assessor,
     paths: Sequence[str],
@@ -190,18 +197,7 @@ def _assess_batch(
     # One encoding pass for the batch; each file's codes do not depend on the others (padding per length bucket).
     codes = assessor.motion_tokenizer.encode_features([features for _, _, features, _ in measured])
     ready = [
-        (
-            index,
-            task_prompt(
-                TASK,
-                None,
-                {"motion": assessor.vocabulary.as_text(file_codes.tolist())},
-                parameters,
-                assessor.metadata["measured_parameters"],
-            ),
-            parameters,
-            notes,
-        )
+        (index, assessment_prompt(assessor, file_codes, parameters), parameters, notes)
         for (index, parameters, _, notes), file_codes in zip(measured, codes, strict=True)
     ]
     if ready:

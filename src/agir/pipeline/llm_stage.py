@@ -24,7 +24,7 @@ from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_
 from agir.tasks.generative import GenerativeSFTModule
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.sft import SFTModule
-from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION
+from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION, evidence_line
 
 MODULES: dict[str, type[SFTModule]] = {"generative": GenerativeSFTModule, "reasoning": ReasoningSFTModule}
 
@@ -38,13 +38,16 @@ def backbone_device(config: DictConfig) -> torch.device:
     return torch.device("cpu")
 
 
-def tokenizer_texts(datamodule: GaitDataModule) -> list[str]:
-    """What a scratch backbone's BPE learns from: the training items' texts and every instruction phrasing."""
+def tokenizer_texts(datamodule: GaitDataModule, evidence: str) -> list[str]:
+    """What a scratch backbone's BPE learns from: the training items' texts, every instruction phrasing and the
+    measurements the stage's `evidence` mode adds to their prompts (with the reasons of nulls, which no text says)."""
     items = datamodule.items["train"]
+    lines = [evidence_line(item.parameters, evidence) for item in items]
     return (
         [item.description for item in items]
         + [item.rationale for item in items]
         + [phrasing for phrasings in INSTRUCTIONS.values() for phrasing in phrasings]
+        + [line for line in lines if line is not None]
     )
 
 
@@ -82,9 +85,8 @@ def _backbone(
     device = backbone_device(config)
     init_from = module_class.continues(stage_config)
     if init_from is None:
-        model, tokenizer, vocabulary = load_backbone(
-            llm, tokenizer_texts(datamodule), device, codebook_size=motion_tokenizer.codebook_size
-        )
+        texts = tokenizer_texts(datamodule, stage_config.evidence)
+        model, tokenizer, vocabulary = load_backbone(llm, texts, device, codebook_size=motion_tokenizer.codebook_size)
         return model, tokenizer, vocabulary
     init_dir = Path(init_from)
     if not (init_dir / "metadata.json").is_file():
@@ -154,7 +156,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "frames_per_code": motion_tokenizer.frames_per_code,
                 "init_from": module_class.continues(stage_config),
                 "steps": trainer.global_step,
-                "measured_parameters": stage_config.measured_parameters,
+                "evidence": stage_config.evidence,
                 "max_new_tokens": stage_config.max_new_tokens,
                 **module_class.generation_metadata(stage_config),
                 "llm": OmegaConf.to_container(config.llm),

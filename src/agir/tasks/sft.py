@@ -93,7 +93,7 @@ class SFTModule(L.LightningModule):
             llm.use_chat_template,
             config.batch_size,
             config.code_offsets,
-            config.measured_parameters,
+            config.evidence,
         )
 
     def save_evaluation(self, stage_dir: Path, part: str) -> None:
