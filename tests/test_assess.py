@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from helpers import (
     held_out_files,
     lab_markers,
@@ -21,6 +22,7 @@ from helpers import (
 )
 
 from agir.assess import main as assess_main
+from agir.models.calibration import apply_temperature
 from agir.models.llm import load_stage, read_stage_metadata
 from agir.pipeline.inference import (
     EXPORT_METADATA,
@@ -136,6 +138,36 @@ def test_a_file_gets_the_prompt_of_the_stages_evidence_mode(run, assessor):
         old = replace(assessor, metadata={k: v for k, v in assessor.metadata.items() if k != "evidence"})
         old.metadata["measured_parameters"] = measured_parameters
         assert assessment_prompt(old, codes, parameters) == motion + modes[mode]
+
+
+def test_the_temperature_fitted_on_validation_is_saved_and_applied_at_assessment(run, assessor):
+    temperature = assessor.metadata["temperature"]
+    assert abs(temperature - 1) > 1e-3
+    stage = json.loads((run / "reasoning" / "metrics.json").read_text())
+    assert stage["val_temperature"] == stage["test_temperature"] == temperature and stage["test_ece_bins"] == 10
+    assert stage["val_nll"] <= stage["val_nll_uncalibrated"]  # fitted there
+    assert 0 <= stage["test_ece"] <= 1 and 0 <= stage["test_ece_uncalibrated"] <= 1
+    for part in ("val", "test"):
+        assert (run / "reasoning" / f"reliability_{part}.png").read_bytes().startswith(b"\x89PNG")
+    report = json.loads((run / "report.json").read_text())["calibration"]
+    assert report == {
+        "temperature": temperature,
+        "ece_bins": 10,
+        "ece_uncalibrated": stage["test_ece_uncalibrated"],
+        "ece": stage["test_ece"],
+        "nll_uncalibrated": stage["test_nll_uncalibrated"],
+        "nll": stage["test_nll"],
+        "reliability_diagram": "reasoning/reliability_test.png",
+    }
+    files = held_out_files(run)[:3]
+    # A stage saved before calibration has no temperature: its probabilities stay as the model gives them.
+    uncalibrated = replace(assessor, metadata={k: v for k, v in assessor.metadata.items() if k != "temperature"})
+    for ours, raw in zip(assess_files(assessor, files), assess_files(uncalibrated, files), strict=True):
+        assert (ours.rationale, ours.score) == (raw.rationale, raw.score)
+        scaled, unscaled = (torch.tensor(list(a.probabilities.values()), dtype=torch.float64) for a in (ours, raw))
+        assert scaled.argmax() == unscaled.argmax()
+        assert torch.allclose(scaled, apply_temperature(unscaled, temperature), atol=1e-5)
+        assert not torch.allclose(scaled, unscaled, atol=1e-4)
 
 
 def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path):

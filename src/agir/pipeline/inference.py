@@ -12,7 +12,8 @@ unless the base is quantized, with the motion tokenizer of `<run>/tokenizer/`) o
 prints its `to_json()`). A
 file meets exactly the prompt its corpus item met in the evaluated split: canonical phrasing, codes of the whole
 motion at the tokenizer's frame rate, the measured parameters as the stage's evidence mode gives them, the same
-generation path as the stage's validation. A file that cannot be used yields an assessment with `error` set.
+generation path as the stage's validation, and the score probabilities scaled by the stage's temperature. A file
+that cannot be used yields an assessment with `error` set.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from agir.models.calibration import apply_temperature
 from agir.models.generate import GenerationSettings, rationales_and_probabilities
 from agir.models.llm import (
     LLMConfig,
@@ -96,6 +98,12 @@ def validated_grade_grounding(metadata: dict) -> bool:
 def stage_min_coverage(metadata: dict) -> float:
     """The stage's evidence threshold; one saved before abstention existed gets the default."""
     return metadata.get("min_coverage", DEFAULT_MIN_COVERAGE)
+
+
+def stage_temperature(metadata: dict) -> float:
+    """The temperature of the stage's score probabilities, fitted on its validation split; one saved before
+    calibration existed keeps its probabilities as they are (1)."""
+    return metadata.get("temperature", 1.0)
 
 
 def stage_llm_config(metadata: dict) -> LLMConfig:
@@ -208,6 +216,7 @@ def _assess_batch(
             settings=replace(settings, batch_size=len(ready)),
             parameters=[parameters for _, _, parameters, _ in ready],
         )
+        probabilities = apply_temperature(probabilities, stage_temperature(assessor.metadata))
         for (index, _, parameters, notes), rationale, row in zip(ready, rationales, probabilities, strict=True):
             results[index] = build_assessment(paths[index], rationale, row, parameters, min_coverage, notes)
     return [results[index] for index in range(len(paths))]

@@ -2,9 +2,11 @@
 
 A stage folder (`<run>/generative/`, `<run>/reasoning/`) holds the stage as `agir.models.llm.save_stage` writes it
 (adapter with the new token rows, extended tokenizer, scratch base weights, metadata.json), plus `metrics.json`,
-`config.yaml`, the CSV logs, `checkpoints/last.ckpt` and, for the reasoning stage, `predictions_{val,test}.jsonl`.
-Its metadata records the motion tokenizer's hash and codebook size and the prompt version, and a stage that
-continues another refuses one trained against something else.
+`config.yaml`, the CSV logs, `checkpoints/last.ckpt` and, for the reasoning stage, `predictions_{val,test}.jsonl`
+and `reliability_{val,test}.png`. Its metadata records the motion tokenizer's hash and codebook size, the prompt
+version and evidence mode, and a stage that continues another refuses one trained against something else. The
+reasoning stage's metadata also holds the `temperature` of its score probabilities, fitted on its final validation's
+predictions (agir.models.calibration): the one place it is fitted, and what assessment and evaluation apply.
 """
 
 from __future__ import annotations
@@ -141,6 +143,8 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 module, datamodule=datamodule, verbose=False
             )[0]
         metrics |= {key.replace("/", "_"): float(value) for key, value in logged.items()}
+        # Every rank holds the gathered predictions, so every rank fits the same temperature on validation.
+        metrics |= {f"{part}_{key}": value for key, value in module.calibrate(fit=part == "val").items()}
         if trainer.is_global_zero:
             module.save_evaluation(stage_dir, part)
     if trainer.is_global_zero:
@@ -159,6 +163,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "evidence": stage_config.evidence,
                 "max_new_tokens": stage_config.max_new_tokens,
                 **module_class.generation_metadata(stage_config),
+                **module.fitted_metadata(),
                 "llm": OmegaConf.to_container(config.llm),
             },
         )
