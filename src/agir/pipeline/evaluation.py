@@ -119,5 +119,5 @@ def evaluate_run(
     write_json(out / "metrics.json", metrics)
     (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))
     (out / "confusion.png").write_bytes(confusion_png(confusion.counts, f"{run.name}: {split}, n={len(predictions)}"))
-    (out / "reliability.png").write_bytes(module.reliability_png(f"{run.name}: {split}"))
+    (out / "reliability.png").write_bytes(module.reliability_diagram(f"{run.name}: {split}"))
     return metrics

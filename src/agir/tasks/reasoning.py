@@ -53,7 +53,8 @@ class ReasoningSFTModule(SFTModule):
         reliability diagram of their probabilities, `reliability_<part>.png`."""
         lines = [json.dumps(prediction) for prediction in self.predictions]
         (stage_dir / f"predictions_{part}.jsonl").write_text("\n".join(lines) + "\n")
-        (stage_dir / f"reliability_{part}.png").write_bytes(self.reliability_png(f"{stage_dir.parent.name}: {part}"))
+        diagram = self.reliability_diagram(f"{stage_dir.parent.name}: {part}")
+        (stage_dir / f"reliability_{part}.png").write_bytes(diagram)
 
     def fitted_metadata(self) -> dict:
         return {"temperature": self.temperature}
@@ -131,7 +132,7 @@ class ReasoningSFTModule(SFTModule):
             prediction["probabilities"] = probability_map(row)
         return calibration_metrics(self.raw_probabilities, calibrated, targets, self.temperature)
 
-    def reliability_png(self, title: str) -> bytes:
+    def reliability_diagram(self, title: str) -> bytes:
         """The reliability diagram of the last evaluation's probabilities, before and after the temperature."""
         targets = torch.tensor([p["target"] for p in self.predictions])
         calibrated = apply_temperature(self.raw_probabilities, self.temperature)
