@@ -25,6 +25,7 @@ from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.text.assessment import check_min_coverage
 from agir.text.faithfulness import summarize_faithfulness
+from agir.text.prompts import stage_evidence
 from agir.viz.confusion import confusion_png
 
 SPLITS = ("val", "test")
@@ -57,6 +58,8 @@ def evaluate_run(
     datamodule = GaitDataModule(config.data, config.seed, split_file=run / "splits.json")
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
+    # The prompts the stage was trained on, as its metadata says, whatever its saved config calls them.
+    stage_config.evidence = stage_evidence(assessor.metadata)
     stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
     stage_config.grounded_grades = (
         validated_grade_grounding(assessor.metadata) if grounded_grades is None else grounded_grades
