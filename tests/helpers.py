@@ -365,7 +365,7 @@ def trained_run(tmp_path_factory) -> Path:
                     f"run.out_dir={run}",
                     "pipeline=[tokenizer,reasoning]",
                     "reasoning.init_from=null",
-                    "reasoning.measured_parameters=true",
+                    "reasoning.evidence=graded",
                 ]
             )
             == 0

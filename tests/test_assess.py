@@ -3,13 +3,14 @@ the same assessment as the stage's own test predictions, a merged export, and th
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from helpers import (
     held_out_files,
     lab_markers,
@@ -21,11 +22,20 @@ from helpers import (
 )
 
 from agir.assess import main as assess_main
+from agir.models.calibration import apply_temperature
 from agir.models.llm import load_stage, read_stage_metadata
-from agir.pipeline.inference import EXPORT_METADATA, assess_files, load_assessor, stage_llm_config
+from agir.pipeline.inference import (
+    EXPORT_METADATA,
+    assess_files,
+    assessment_prompt,
+    load_assessor,
+    measure,
+    stage_llm_config,
+)
 from agir.text.assessment import is_truncated
 from agir.text.claims import extract_claims
 from agir.text.grades import extract_grades
+from agir.text.prompts import build_prompt, evidence_line
 
 KEYS = {
     "file",
@@ -115,8 +125,8 @@ def test_a_prompt_cut_to_fit_the_model_is_a_warning_and_the_stage_counts_its_own
     files = held_out_files(run)[:1]
     assert not is_truncated(assess_files(assessor, files)[0].to_json())
     # Room for 24 prompt tokens besides max_new_tokens: far less than any motion prompt.
-    llm = dataclasses.replace(assessor.llm, max_length=assessor.metadata["max_new_tokens"] + 24)
-    (assessment,) = assess_files(dataclasses.replace(assessor, llm=llm), files)
+    llm = replace(assessor.llm, max_length=assessor.metadata["max_new_tokens"] + 24)
+    (assessment,) = assess_files(replace(assessor, llm=llm), files)
     assert is_truncated(assessment.to_json())
     cut = int(assessment.warnings[0].removeprefix("prompt truncated: ").split()[0])
     assert cut > 0 and assessment.warnings[0].endswith("so the model read only part of the walk")
@@ -125,6 +135,56 @@ def test_a_prompt_cut_to_fit_the_model_is_a_warning_and_the_stage_counts_its_own
     assert stage["train_examples"] > 0 and 0 <= stage["train_truncated_prompts"] <= stage["train_examples"]
     recorded = read_stage_metadata(run / "reasoning")["truncated_prompts"]
     assert recorded == {key: stage[key] for key in recorded} and "train_truncated_prompts" in recorded
+
+
+def test_a_file_gets_the_prompt_of_the_stages_evidence_mode(run, assessor):
+    assert assessor.metadata["evidence"] == "graded"
+    parameters, features, _ = measure(assessor, held_out_files(run)[0])
+    codes = assessor.motion_tokenizer.encode_features([features])[0]
+    motion = build_prompt("motion_to_rationale", None, motion=assessor.vocabulary.as_text(codes.tolist()))
+    line = "\nMeasured gait parameters: {}."
+    modes = {
+        "graded": line.format(evidence_line(parameters, "graded")),
+        "parameters": line.format(evidence_line(parameters, "parameters")),
+        "motion": "",
+    }
+    assert assessment_prompt(assessor, codes, parameters) == motion + modes["graded"]
+    assert "(typical)" in modes["graded"] or "reduced)" in modes["graded"] or "increased)" in modes["graded"]
+    # A stage saved before evidence modes is assessed with the prompts it was trained on.
+    for measured_parameters, mode in ((True, "parameters"), (False, "motion")):
+        old = replace(assessor, metadata={k: v for k, v in assessor.metadata.items() if k != "evidence"})
+        old.metadata["measured_parameters"] = measured_parameters
+        assert assessment_prompt(old, codes, parameters) == motion + modes[mode]
+
+
+def test_the_temperature_fitted_on_validation_is_saved_and_applied_at_assessment(run, assessor):
+    temperature = assessor.metadata["temperature"]
+    assert abs(temperature - 1) > 1e-3
+    stage = json.loads((run / "reasoning" / "metrics.json").read_text())
+    assert stage["val_temperature"] == stage["test_temperature"] == temperature and stage["test_ece_bins"] == 10
+    assert stage["val_nll"] <= stage["val_nll_uncalibrated"]  # fitted there
+    assert 0 <= stage["test_ece"] <= 1 and 0 <= stage["test_ece_uncalibrated"] <= 1
+    for part in ("val", "test"):
+        assert (run / "reasoning" / f"reliability_{part}.png").read_bytes().startswith(b"\x89PNG")
+    report = json.loads((run / "report.json").read_text())["calibration"]
+    assert report == {
+        "temperature": temperature,
+        "ece_bins": 10,
+        "ece_uncalibrated": stage["test_ece_uncalibrated"],
+        "ece": stage["test_ece"],
+        "nll_uncalibrated": stage["test_nll_uncalibrated"],
+        "nll": stage["test_nll"],
+        "reliability_diagram": "reasoning/reliability_test.png",
+    }
+    files = held_out_files(run)[:3]
+    # A stage saved before calibration has no temperature: its probabilities stay as the model gives them.
+    uncalibrated = replace(assessor, metadata={k: v for k, v in assessor.metadata.items() if k != "temperature"})
+    for ours, raw in zip(assess_files(assessor, files), assess_files(uncalibrated, files), strict=True):
+        assert (ours.rationale, ours.score) == (raw.rationale, raw.score)
+        scaled, unscaled = (torch.tensor(list(a.probabilities.values()), dtype=torch.float64) for a in (ours, raw))
+        assert scaled.argmax() == unscaled.argmax()
+        assert torch.allclose(scaled, apply_temperature(unscaled, temperature), atol=1e-5)
+        assert not torch.allclose(scaled, unscaled, atol=1e-4)
 
 
 def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path):

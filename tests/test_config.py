@@ -40,6 +40,23 @@ def test_bad_keys_and_values_are_named(override, message):
         load_config(None, [override])
 
 
+def test_evidence_is_one_of_its_modes_and_old_configs_keep_theirs(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_config(None, ["reasoning.evidence=numbers"])
+    assert str(error.value) == (
+        "invalid config value for reasoning.evidence: Invalid value 'numbers', expected one of "
+        "['motion', 'parameters', 'graded']"
+    )
+    config = load_config(None, ["generative.evidence=graded"])
+    assert (config.generative.evidence, config.reasoning.evidence) == ("graded", "motion")
+    # A run's stage config saved before evidence modes: its boolean reads as the mode that gives its prompts.
+    (tmp_path / "old.yaml").write_text(
+        "generative:\n  measured_parameters: false\nreasoning:\n  measured_parameters: true\n"
+    )
+    config = load_config(tmp_path / "old.yaml")
+    assert (config.generative.evidence, config.reasoning.evidence) == ("motion", "parameters")
+
+
 def test_unknown_key_in_a_file_is_named(tmp_path):
     (tmp_path / "bad.yaml").write_text("trainer:\n  max_stepz: 3\n")
     with pytest.raises(ConfigError, match="'trainer.max_stepz'; valid keys under 'trainer': accelerator"):

@@ -47,9 +47,16 @@ def test_evaluate_writes_metrics_predictions_and_the_confusion_png(evaluated):
         "precision_0",
         "recall_0",
         "n",
+        "ece",
+        "ece_uncalibrated",
+        "nll",
+        "nll_uncalibrated",
+        "temperature",
+        "ece_bins",
     ):
         assert f"test_{name}" in metrics
-    assert (out / "confusion.png").read_bytes().startswith(b"\x89PNG")
+    for png in ("confusion.png", "reliability.png"):
+        assert (out / png).read_bytes().startswith(b"\x89PNG")
     predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
     assert metrics["test_n"] == len(predictions) == len(held_out_files(evaluated))
     for prediction in predictions:

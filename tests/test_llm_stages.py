@@ -19,7 +19,7 @@ from agir.fit import main as fit_main
 from agir.models.generate import score_probabilities, single_token_choice
 from agir.models.llm import LLMConfig, load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.text.prompts import IGNORE_INDEX, SFTExample, encode_example
+from agir.text.prompts import EVIDENCE_MODES, IGNORE_INDEX, SFTExample, encode_example, evidence_line
 from agir.text.score import SCORES
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
@@ -57,8 +57,8 @@ def _stage_args(base_run: Path, run: Path, *extra: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("grounded", [False, True])
-def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, grounded):
+@pytest.mark.parametrize("evidence", EVIDENCE_MODES)
+def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, evidence):
     config = load_config("configs/demo.yaml", _stage_args(base_run, base_run))
     datamodule = GaitDataModule(config.data, config.seed, split_file=base_run / "splits.json")
     datamodule.setup()
@@ -73,7 +73,7 @@ def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, grounded):
         use_chat_template=True,
         batch_size=4,
         code_offsets=3,
-        measured_parameters=grounded,
+        evidence=evidence,
     )
     datamodule.connect(MotionTokenizer.from_pretrained(base_run / "tokenizer"), view)
     train = datamodule.train_dataloader().dataset
@@ -98,7 +98,10 @@ def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, grounded):
         }
         assert sample.answer == expected[sample.task]
         reads_motion = sample.task != "description_to_motion"
-        assert ("Measured gait parameters:" in sample.prompt) == (grounded and reads_motion)
+        line = evidence_line(item.parameters, evidence) if reads_motion else None
+        assert ("Measured gait parameters:" in sample.prompt) == (line is not None)
+        if line is not None:
+            assert sample.prompt.endswith(f"\nMeasured gait parameters: {line}.")
         if reads_motion:
             assert vocabulary.as_text(datamodule.codes[item.id][0].tolist()) in sample.prompt
 

@@ -16,6 +16,7 @@ from transformers import AutoConfig, AutoModelForCausalLM
 from agir.data.padding import collate, collate_prompts
 from agir.models.llm import add_motion_tokens, train_bpe_tokenizer
 from agir.text.prompts import (
+    EVIDENCE_MODES,
     INSTRUCTIONS,
     PLAIN_PROMPT,
     PROMPT_VERSION,
@@ -24,6 +25,9 @@ from agir.text.prompts import (
     build_prompt,
     encode_example,
     encode_prompt,
+    evidence_line,
+    stage_evidence,
+    task_prompt,
     truncate_prompt,
 )
 
@@ -225,3 +229,92 @@ def test_build_prompt_rejects_bad_requests():
         build_prompt("motion_to_rationale", rng, description="x")
     with pytest.raises(ValueError, match="takes only description"):
         build_prompt("description_to_motion", rng, description="x", motion="y")
+
+
+# A clip without toe joints and without a turn, as agir.motion.gait_parameters reports it.
+NO_TOES_NO_TURN = {
+    "speed_m_s": 0.6213,
+    "cadence_steps_min": 108.4,
+    "stride_length_m": 1.2,
+    "step_length_left_m": None,
+    "step_length_right_m": None,
+    "step_width_m": 0.1,
+    "stride_time_cv_pct": 2.0,
+    "double_support_pct": None,
+    "foot_clearance_m": None,
+    "arm_swing_left_deg": 12.0,
+    "arm_swing_right_deg": 30.0,
+    "arm_swing_asymmetry_pct": 30.0,
+    "trunk_flexion_deg": 5.0,
+    "turn_duration_s": None,
+    "turn_steps": None,
+    "freezing_episodes": 0,
+    "reasons": {
+        "step_length_left_m": "no complete stride of straight walking",
+        "step_length_right_m": "no complete stride of straight walking",
+        "double_support_pct": "layout has no toe joints: toe off cannot be seen",
+        "foot_clearance_m": "layout has no toe joints",
+        "turn_duration_s": "no turn of at least 90 degrees in the clip",
+        "turn_steps": "no turn of at least 90 degrees in the clip",
+    },
+}
+MOTION = "<motion_start><motion_1><motion_2><motion_end>"
+
+
+def _evidence_prompt(evidence: str, task: str = "motion_to_rationale") -> str:
+    inputs = {"motion": MOTION, "description": "Slow gait."}
+    return task_prompt(task, None, inputs, NO_TOES_NO_TURN, evidence)
+
+
+def test_evidence_modes_give_the_prompts_they_say():
+    motion = _evidence_prompt("motion")
+    assert motion == build_prompt("motion_to_rationale", None, motion=MOTION) and "Measured" not in motion
+    parameters = _evidence_prompt("parameters")
+    assert parameters.startswith(motion + "\nMeasured gait parameters: speed 0.62 m/s; cadence 108 steps/min; ")
+    assert "not measurable" not in parameters and "(" not in parameters.removeprefix(motion)
+    graded = _evidence_prompt("graded")
+    assert graded.startswith(motion + "\nMeasured gait parameters: ") and graded.endswith(".")
+    findings = graded.removeprefix(motion + "\nMeasured gait parameters: ")[:-1].split("; ")
+    assert findings == [
+        "speed 0.62 m/s (markedly reduced)",
+        "cadence 108 steps/min (typical)",
+        "stride length 1.20 m (typical)",
+        "step width 10 cm (typical)",
+        "stride-time variability 2.0% (typical)",
+        "left arm swing 12 degrees (reduced)",
+        "right arm swing 30 degrees (typical)",
+        "arm-swing asymmetry 30% (markedly increased)",
+        "trunk flexion 5 degrees (typical)",
+        "freezing 0 freezing episodes (typical)",
+        # The unmeasured ones with the measurement's reason, grouped by reason.
+        "left step length and right step length not measurable (no complete stride of straight walking)",
+        "double support not measurable (layout has no toe joints: toe off cannot be seen)",
+        "foot clearance not measurable (layout has no toe joints)",
+        "turn duration and steps in the turn not measurable (no turn of at least 90 degrees in the clip)",
+    ]
+    # The parameters mode gives the same values, without grades or the unmeasured ones.
+    assert parameters.removeprefix(motion + "\nMeasured gait parameters: ")[:-1].split("; ") == [
+        finding.rsplit(" (", 1)[0] for finding in findings if "not measurable" not in finding
+    ]
+    for prompt in (parameters, graded):
+        assert "None" not in prompt and "nan" not in prompt
+    # A prompt that reads no motion gets no measurements, whatever the mode.
+    assert {_evidence_prompt(mode, "description_to_motion") for mode in EVIDENCE_MODES} == {
+        build_prompt("description_to_motion", None, description="Slow gait.")
+    }
+
+
+def test_graded_evidence_says_not_measurable_without_a_recorded_reason():
+    line = evidence_line({"speed_m_s": None, "reasons": {}}, "graded")
+    assert line.startswith("speed, cadence, stride length") and line.endswith("not measurable")
+    assert "None" not in line and "()" not in line
+
+
+def test_evidence_modes_are_named_and_old_stages_keep_theirs():
+    with pytest.raises(ValueError, match="unknown evidence mode 'numbers'; modes: motion, parameters, graded"):
+        evidence_line(NO_TOES_NO_TURN, "numbers")
+    assert stage_evidence({"evidence": "graded", "measured_parameters": True}) == "graded"
+    # Stage metadata (and configs) saved before evidence modes.
+    assert stage_evidence({"measured_parameters": True}) == "parameters"
+    assert stage_evidence({"measured_parameters": False}) == "motion"
+    assert stage_evidence({}) == "motion"

@@ -20,6 +20,7 @@ from agir.data.data_config import DataConfig
 from agir.models.llm_config import LLMConfig
 from agir.models.vqvae_config import VQVAEConfig
 from agir.text.assessment import DEFAULT_MIN_COVERAGE, check_min_coverage
+from agir.text.prompts import Evidence, stage_evidence
 
 
 class ConfigError(ValueError):
@@ -105,9 +106,10 @@ class SFTStageConfig(StageBudget):
     code_offsets: int = 4
     max_new_tokens: int = 256
     generation_batch_size: int = 48
-    # Give motion prompts the gait parameters measured from the motion (agir.motion.gait_parameters) beside the motion
-    # tokens, so answers cite measured values instead of numbers the model has to read off the codes.
-    measured_parameters: bool = False
+    # What motion prompts give beside the motion tokens (agir.text.prompts.evidence_line): motion (nothing), parameters
+    # (the values measured from the motion, agir.motion.gait_parameters) or graded (each value with its grade under
+    # the norms, each unmeasured parameter with its reason, as a measurement tool reports them to a clinician).
+    evidence: Evidence = "motion"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -208,6 +210,16 @@ def _check_keys(values: dict, schema: type, where: str) -> None:
                     _check_keys(entry, element, f"{path}[{index}]")
 
 
+def _retire_measured_parameters(layer: dict) -> None:
+    """Configs saved before evidence modes (a run's `<stage>/config.yaml`) set `measured_parameters: true/false` in
+    the LLM stages: read it as the evidence mode that gives their prompts, so an old run still evaluates as trained."""
+    for stage in ("generative", "reasoning"):
+        section = layer.get(stage)
+        if isinstance(section, dict) and "measured_parameters" in section:
+            section["evidence"] = stage_evidence(section)
+            del section["measured_parameters"]
+
+
 def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> list[dict]:
     """The file's `defaults` (recursively) followed by the file itself, as plain dicts."""
     if not path.is_file():
@@ -247,12 +259,14 @@ def load_config(
         raise ConfigError(f"bad override: {error}") from None
     config = OmegaConf.structured(schema)
     for layer in layers:
+        _retire_measured_parameters(layer)
         _check_keys(layer, schema, "")
         try:
             config = OmegaConf.merge(config, layer)
         except (OmegaConfBaseException, ConfigError) as error:
             message = str(error).splitlines()[0]
-            raise ConfigError(f"invalid config value: {message}") from None
+            key = getattr(error, "full_key", None)
+            raise ConfigError(f"invalid config value{f' for {key}' if key else ''}: {message}") from None
     try:
         OmegaConf.resolve(config)
         # Re-running __post_init__ checks on the merged values.

@@ -6,8 +6,9 @@ The reasoning stage's metrics on a split.
 The stage's own evaluation (the DataModule's reasoning view of the run's saved split, `ReasoningSFTModule` under a
 Lightning Trainer), so its numbers equal the stage's validation or test; plus what only a full evaluation needs:
 faithfulness of the generated rationales to the measured parameters, BLEU and ROUGE-L against the reference
-rationales (torchmetrics.text, nothing downloaded) and the confusion matrix. Writes
-`<run>/evaluation/<split>/metrics.json`, `predictions.jsonl` and `confusion.png`.
+rationales (torchmetrics.text, nothing downloaded), the confusion matrix, and the expected calibration error of the
+score probabilities before and after the stage's temperature. Writes `<run>/evaluation/<split>/metrics.json`,
+`predictions.jsonl`, `confusion.png` and `reliability.png`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"truncated prompts {truncated} of {metrics[f'{args.split}_items']}"
         + (" (the model read only part of those walks: raise llm.max_length)" if truncated else "")
+    )
+    print(
+        f"ECE {metric_text(metrics[f'{args.split}_ece_uncalibrated'])} uncalibrated, "
+        f"{metric_text(metrics[f'{args.split}_ece'])} at the stage's temperature "
+        f"{metrics[f'{args.split}_temperature']:.2f} ({metrics[f'{args.split}_ece_bins']} equal-width bins)"
     )
     print(f"written to {Path(args.run) / 'evaluation'}")
     return 0

@@ -37,7 +37,7 @@ class SFTView:
     use_chat_template: bool
     batch_size: int
     code_offsets: int
-    measured_parameters: bool = False
+    evidence: str = "motion"  # what motion prompts give beside the motion tokens (agir.text.prompts.evidence_line)
 
     def __post_init__(self) -> None:
         unknown = [task for task in self.tasks if task not in TASK_INPUTS]
@@ -88,9 +88,7 @@ def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, r
         "description_to_motion": motion,
         "motion_to_rationale": item.rationale,
     }
-    prompt = task_prompt(
-        task, rng, {"motion": motion, "description": item.description}, item.parameters, view.measured_parameters
-    )
+    prompt = task_prompt(task, rng, {"motion": motion, "description": item.description}, item.parameters, view.evidence)
     example = encode_example(view.tokenizer, prompt, answers[task], view.max_length, view.use_chat_template)
     prompt_length = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
     return SFTSample(

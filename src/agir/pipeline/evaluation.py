@@ -1,5 +1,6 @@
-"""`agir.evaluate`'s work: the reasoning stage's metrics on a split, with faithfulness, BLEU, ROUGE-L and the
-confusion matrix, written to `<run>/evaluation/<split>/`."""
+"""`agir.evaluate`'s work: the reasoning stage's metrics on a split, with faithfulness, BLEU, ROUGE-L, the
+confusion matrix, and the calibration of the score probabilities under the stage's temperature (ECE and NLL before
+and after, a reliability diagram), written to `<run>/evaluation/<split>/`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from agir.data.datamodule import GaitDataModule
 from agir.pipeline.inference import (
     load_assessor,
     stage_min_coverage,
+    stage_temperature,
     validated_grade_grounding,
     validated_grounding,
 )
@@ -23,6 +25,7 @@ from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.text.assessment import check_min_coverage, is_truncated
 from agir.text.faithfulness import summarize_faithfulness
+from agir.text.prompts import stage_evidence
 from agir.viz.confusion import confusion_png
 
 SPLITS = ("val", "test")
@@ -55,6 +58,8 @@ def evaluate_run(
     datamodule = GaitDataModule(config.data, config.seed, split_file=run / "splits.json")
     datamodule.setup()
     stage_config = OmegaConf.to_object(config.reasoning)
+    # The prompts the stage was trained on, as its metadata says, whatever its saved config calls them.
+    stage_config.evidence = stage_evidence(assessor.metadata)
     stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
     stage_config.grounded_grades = (
         validated_grade_grounding(assessor.metadata) if grounded_grades is None else grounded_grades
@@ -66,7 +71,14 @@ def evaluate_run(
         assessor.motion_tokenizer,
         ReasoningSFTModule.sft_view(stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
     )
-    module = ReasoningSFTModule(assessor.model, assessor.tokenizer, assessor.vocabulary, stage_config, assessor.llm)
+    module = ReasoningSFTModule(
+        assessor.model,
+        assessor.tokenizer,
+        assessor.vocabulary,
+        stage_config,
+        assessor.llm,
+        temperature=stage_temperature(assessor.metadata),
+    )
     trainer = L.Trainer(
         accelerator="cuda" if assessor.model.device.type == "cuda" else "cpu",
         devices=1,
@@ -81,11 +93,13 @@ def evaluate_run(
         key.replace("/", "_"): float(value)
         for key, value in evaluate(module, datamodule=datamodule, verbose=False)[0].items()
     }
+    calibration = {f"{split}_{key}": value for key, value in module.calibrate(fit=False).items()}
     predictions = module.predictions
     confusion = ScoreConfusion()
     confusion.update([p["target"] for p in predictions], [p["score"] for p in predictions])
     metrics = (
         logged
+        | calibration
         | {f"{split}_{name}": value for name, value in confusion.compute().items()}
         | {
             f"{split}_{name}": value
@@ -110,4 +124,5 @@ def evaluate_run(
     write_json(out / "metrics.json", metrics)
     (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))
     (out / "confusion.png").write_bytes(confusion_png(confusion.counts, f"{run.name}: {split}, n={len(predictions)}"))
+    (out / "reliability.png").write_bytes(module.reliability_diagram(f"{run.name}: {split}"))
     return metrics

@@ -11,8 +11,9 @@ unless the base is quantized, with the motion tokenizer of `<run>/tokenizer/`) o
 `assess_files` turns each file into one `Assessment` (agir.text.assessment; `python -m agir.assess --format jsonl`
 prints its `to_json()`). A
 file meets exactly the prompt its corpus item met in the evaluated split: canonical phrasing, codes of the whole
-motion at the tokenizer's frame rate, measured parameters when the stage was trained with them, the same
-generation path as the stage's validation. A file that cannot be used yields an assessment with `error` set.
+motion at the tokenizer's frame rate, the measured parameters as the stage's evidence mode gives them, the same
+generation path as the stage's validation, and the score probabilities scaled by the stage's temperature. A file
+that cannot be used yields an assessment with `error` set.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from agir.models.calibration import apply_temperature
 from agir.models.generate import GenerationSettings, prompt_cuts, rationales_and_probabilities
 from agir.models.llm import (
     LLMConfig,
@@ -51,7 +53,7 @@ from agir.text.assessment import (
     failed_assessment,
 )
 from agir.text.motion_vocab import MotionVocabulary
-from agir.text.prompts import task_prompt
+from agir.text.prompts import stage_evidence, task_prompt
 
 EXPORT_METADATA = "agir.json"
 # `--numbers` of agir.assess and agir.evaluate: whether rationales cite the measured values (agir.models.grounding).
@@ -96,6 +98,12 @@ def validated_grade_grounding(metadata: dict) -> bool:
 def stage_min_coverage(metadata: dict) -> float:
     """The stage's evidence threshold; one saved before abstention existed gets the default."""
     return metadata.get("min_coverage", DEFAULT_MIN_COVERAGE)
+
+
+def stage_temperature(metadata: dict) -> float:
+    """The temperature of the stage's score probabilities, fitted on its validation split; one saved before
+    calibration existed keeps its probabilities as they are (1)."""
+    return metadata.get("temperature", 1.0)
 
 
 def stage_llm_config(metadata: dict) -> LLMConfig:
@@ -171,6 +179,13 @@ def measure(assessor: Assessor, path: str, options: LoadOptions | None = None) -
     return parameters, joints_to_features(motion.joints, assessor.motion_tokenizer.fps), motion.notes
 
 
+def assessment_prompt(assessor: Assessor, codes: np.ndarray, parameters: dict) -> str:
+    """The prompt of a file with these motion `codes` and measured `parameters` (with their `reasons`): the canonical
+    phrasing and what the stage's evidence mode gives, as its corpus item's prompt in the evaluated split."""
+    motion = assessor.vocabulary.as_text(codes.tolist())
+    return task_prompt(TASK, None, {"motion": motion}, parameters, stage_evidence(assessor.metadata))
+
+
 def _assess_batch(
     assessor: Assessor,
     paths: Sequence[str],
@@ -190,18 +205,7 @@ def _assess_batch(
     # One encoding pass for the batch; each file's codes do not depend on the others (padding per length bucket).
     codes = assessor.motion_tokenizer.encode_features([features for _, _, features, _ in measured])
     ready = [
-        (
-            index,
-            task_prompt(
-                TASK,
-                None,
-                {"motion": assessor.vocabulary.as_text(file_codes.tolist())},
-                parameters,
-                assessor.metadata["measured_parameters"],
-            ),
-            parameters,
-            notes,
-        )
+        (index, assessment_prompt(assessor, file_codes, parameters), parameters, notes)
         for (index, parameters, _, notes), file_codes in zip(measured, codes, strict=True)
     ]
     if ready:
@@ -213,6 +217,7 @@ def _assess_batch(
             settings=replace(settings, batch_size=len(ready)),
             parameters=[parameters for _, _, parameters, _ in ready],
         )
+        probabilities = apply_temperature(probabilities, stage_temperature(assessor.metadata))
         cuts = prompt_cuts(assessor.tokenizer, prompts, settings)
         for (index, _, parameters, notes), rationale, row, cut in zip(
             ready, rationales, probabilities, cuts, strict=True

@@ -2,9 +2,11 @@
 
 A stage folder (`<run>/generative/`, `<run>/reasoning/`) holds the stage as `agir.models.llm.save_stage` writes it
 (adapter with the new token rows, extended tokenizer, scratch base weights, metadata.json), plus `metrics.json`,
-`config.yaml`, the CSV logs, `checkpoints/last.ckpt` and, for the reasoning stage, `predictions_{val,test}.jsonl`.
-Its metadata records the motion tokenizer's hash and codebook size and the prompt version, and a stage that
-continues another refuses one trained against something else.
+`config.yaml`, the CSV logs, `checkpoints/last.ckpt` and, for the reasoning stage, `predictions_{val,test}.jsonl`
+and `reliability_{val,test}.png`. Its metadata records the motion tokenizer's hash and codebook size, the prompt
+version and evidence mode, and a stage that continues another refuses one trained against something else. The
+reasoning stage's metadata also holds the `temperature` of its score probabilities, fitted on its final validation's
+predictions (agir.models.calibration): the one place it is fitted, and what assessment and evaluation apply.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from agir.pipeline.runs import StageError, make_trainer, resume_checkpoint, run_
 from agir.tasks.generative import GenerativeSFTModule
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.sft import SFTModule
-from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION
+from agir.text.prompts import INSTRUCTIONS, PROMPT_VERSION, evidence_line
 
 # What a stage records of the prompts cut to fit llm.max_length: training examples (each epoch) and, for a stage that
 # generates, the held-out prompts cut before generating.
@@ -41,13 +43,16 @@ def backbone_device(config: DictConfig) -> torch.device:
     return torch.device("cpu")
 
 
-def tokenizer_texts(datamodule: GaitDataModule) -> list[str]:
-    """What a scratch backbone's BPE learns from: the training items' texts and every instruction phrasing."""
+def tokenizer_texts(datamodule: GaitDataModule, evidence: str) -> list[str]:
+    """What a scratch backbone's BPE learns from: the training items' texts, every instruction phrasing and the
+    measurements the stage's `evidence` mode adds to their prompts (with the reasons of nulls, which no text says)."""
     items = datamodule.items["train"]
+    lines = [evidence_line(item.parameters, evidence) for item in items]
     return (
         [item.description for item in items]
         + [item.rationale for item in items]
         + [phrasing for phrasings in INSTRUCTIONS.values() for phrasing in phrasings]
+        + [line for line in lines if line is not None]
     )
 
 
@@ -85,9 +90,8 @@ def _backbone(
     device = backbone_device(config)
     init_from = module_class.continues(stage_config)
     if init_from is None:
-        model, tokenizer, vocabulary = load_backbone(
-            llm, tokenizer_texts(datamodule), device, codebook_size=motion_tokenizer.codebook_size
-        )
+        texts = tokenizer_texts(datamodule, stage_config.evidence)
+        model, tokenizer, vocabulary = load_backbone(llm, texts, device, codebook_size=motion_tokenizer.codebook_size)
         return model, tokenizer, vocabulary
     init_dir = Path(init_from)
     if not (init_dir / "metadata.json").is_file():
@@ -157,6 +161,8 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
         metrics |= {key.replace("/", "_"): float(value) for key, value in logged.items()}
         if module.truncated_generations() is not None:
             metrics[f"{part}_truncated_prompts"] = module.truncated_generations()
+        # Every rank holds the gathered predictions, so every rank fits the same temperature on validation.
+        metrics |= {f"{part}_{key}": value for key, value in module.calibrate(fit=part == "val").items()}
         if trainer.is_global_zero:
             module.save_evaluation(stage_dir, part)
     if trainer.is_global_zero:
@@ -172,10 +178,11 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 "frames_per_code": motion_tokenizer.frames_per_code,
                 "init_from": module_class.continues(stage_config),
                 "steps": trainer.global_step,
-                "measured_parameters": stage_config.measured_parameters,
+                "evidence": stage_config.evidence,
                 "max_new_tokens": stage_config.max_new_tokens,
                 "truncated_prompts": {k: v for k, v in metrics.items() if k.endswith(TRUNCATION_KEYS)},
                 **module_class.generation_metadata(stage_config),
+                **module.fitted_metadata(),
                 "llm": OmegaConf.to_container(config.llm),
             },
         )

@@ -4,7 +4,9 @@
 it, with 3 merged into 2, QWK, MAE, invalid rate, per class; for AGIR also the faithfulness of its rationales'
 numbers and grade words to the measured parameters), `by_dataset` (both macro-F1s of each dataset of the test set),
 `test_predictions` (each test trial's dataset, target and both models' scores, which cross-validation pools), the
-split sizes and one example rationale; the printed table shows the headline numbers.
+split sizes, one example rationale, and `calibration`: the ECE and NLL of AGIR's score probabilities on the test
+subjects before and after the temperature its reasoning stage fitted on validation (from the stage's metrics.json,
+where the stage measured them), with its reliability diagram; the printed table shows the headline numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from agir.text.faithfulness import claims_summary, summarize_faithfulness
 
 HEADLINE = ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
 MODELS = ("agir", "baseline")
+# What the reasoning stage measured of its test predictions' probabilities (agir.models.calibration).
+CALIBRATION = ("temperature", "ece_bins", "ece_uncalibrated", "ece", "nll_uncalibrated", "nll")
+RELIABILITY_DIAGRAM = "reasoning/reliability_test.png"
 
 
 def confusion_metrics(targets: list[int], predictions: list[int | None]) -> dict[str, float]:
@@ -70,6 +75,23 @@ def format_datasets(metrics: dict) -> str:
 def metric_text(value: float) -> str:
     """A metric as a table shows it: `n/a` where it is undefined (QWK and MAE without one valid score), never nan."""
     return "n/a" if math.isnan(value) else f"{value:.3f}"
+
+
+def calibration_report(stage_metrics: dict) -> dict | None:
+    """The test split's calibration as the reasoning stage measured it; None for a stage trained before it was."""
+    if "test_ece" not in stage_metrics:
+        return None
+    return {name: stage_metrics[f"test_{name}"] for name in CALIBRATION} | {"reliability_diagram": RELIABILITY_DIAGRAM}
+
+
+def calibration_text(calibration: dict | None) -> str:
+    if calibration is None:
+        return "score probabilities: not calibrated (the reasoning stage was trained before calibration existed)"
+    return (
+        f"score probabilities on held-out subjects: ECE {calibration['ece_uncalibrated']:.3f} uncalibrated, "
+        f"{calibration['ece']:.3f} at temperature {calibration['temperature']:.2f} fitted on validation "
+        f"({calibration['ece_bins']} equal-width bins of top-class confidence); {calibration['reliability_diagram']}"
+    )
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
@@ -127,6 +149,7 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
     datasets = dataset_metrics(rows)
     stages = {stage: json.loads((run / stage / "metrics.json").read_text()) for stage in config.pipeline}
     llm_stages = {stage: metrics for stage, metrics in stages.items() if stage != "tokenizer"}
+    calibration = calibration_report(stages["reasoning"])
     example = predictions[0]
     report = {
         "agir": agir,
@@ -144,6 +167,7 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
             stage: {key: value for key, value in metrics.items() if key.endswith(TRUNCATION_KEYS)}
             for stage, metrics in llm_stages.items()
         },
+        "calibration": calibration,
         "example": example,
     }
     text = "\n".join(
@@ -155,6 +179,7 @@ def pipeline_report(config: DictConfig) -> tuple[dict, str]:
             "",
             claims_summary(agir),
             truncation_text(llm_stages),
+            calibration_text(calibration),
             "",
             f"example rationale ({example['id']}, true score {example['target']}, predicted {example['score']}):",
             example["rationale"],

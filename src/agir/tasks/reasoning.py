@@ -8,6 +8,10 @@ looping output or thin evidence (under `reasoning.min_coverage`) has no score, w
 from one confusion matrix reduced across ranks (`agir.tasks.score_metrics`); the per-item predictions are gathered
 on every rank as `predictions`. A repeat that pads a rank's shard is neither counted nor predicted
 (`agir.tasks.sft.counted_rows`).
+
+The predictions' probabilities are temperature-scaled after each evaluation (`calibrate`): the stage fits its
+temperature on its final validation's predictions and applies it to them and to the test split's; `agir.evaluate`
+applies the saved one. The ECE before and after, and a reliability diagram, go with them.
 """
 
 from __future__ import annotations
@@ -15,11 +19,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
 from agir.config import ReasoningStageConfig
+from agir.models.calibration import apply_temperature, calibration_metrics, fit_temperature
 from agir.models.generate import GenerationSettings, prompt_cuts, rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.tasks.sft import SFTModule, gather_from_ranks
-from agir.text.assessment import Prediction, build_prediction, is_truncated
+from agir.text.assessment import Prediction, build_prediction, is_truncated, probability_map
+from agir.text.score import SCORES
+from agir.viz.reliability import reliability_png
 
 
 class ReasoningSFTModule(SFTModule):
@@ -40,23 +49,34 @@ class ReasoningSFTModule(SFTModule):
         }
 
     def save_evaluation(self, stage_dir: Path, part: str) -> None:
-        """`predictions_<part>.jsonl`: one line per sample (`id`, `target`, `score`, `rationale`, ...)."""
+        """`predictions_<part>.jsonl`: one line per sample (`id`, `target`, `score`, `rationale`, ...), and the
+        reliability diagram of their probabilities, `reliability_<part>.png`."""
         lines = [json.dumps(prediction) for prediction in self.predictions]
         (stage_dir / f"predictions_{part}.jsonl").write_text("\n".join(lines) + "\n")
+        diagram = self.reliability_diagram(f"{stage_dir.parent.name}: {part}")
+        (stage_dir / f"reliability_{part}.png").write_bytes(diagram)
 
-    def __init__(self, *args, **kwargs):
+    def fitted_metadata(self) -> dict:
+        return {"temperature": self.temperature}
+
+    def __init__(self, *args, temperature: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.confusion = ScoreConfusion()
-        self._predictions: list[dict] = []
-        # Gathered on rank 0 after each validation or test epoch: one Prediction.to_json() per sample.
+        self._predictions: list[tuple[dict, list[float]]] = []
+        # Gathered on every rank after each validation or test epoch: one Prediction.to_json() per sample, in id
+        # order, and the model's own score probabilities of each (the predictions' are calibrated by `calibrate`).
         self.predictions: list[dict] = []
+        self.raw_probabilities = torch.zeros(0, len(SCORES), dtype=torch.float64)
+        # Divides the score logits of the predictions (agir.models.calibration); `calibrate` fits it on validation.
+        self.temperature = temperature
 
     def truncated_generations(self) -> int:
         return sum(is_truncated(prediction) for prediction in self.predictions)
 
-    def predict_batch(self, batch: dict) -> list[Prediction]:
+    def predict_batch(self, batch: dict) -> tuple[list[Prediction], torch.Tensor]:
         """The prediction of every sample of `batch`: rationale, score (withheld without a verdict or on thin
-        evidence), probabilities, evidence and faithfulness (agir.text.assessment.build_prediction)."""
+        evidence), probabilities, evidence and faithfulness (agir.text.assessment.build_prediction), and the (N, 4)
+        probabilities it holds, before any temperature."""
         settings = GenerationSettings(
             max_new_tokens=self.config.max_new_tokens,
             max_length=self.llm.max_length,
@@ -81,13 +101,13 @@ class ReasoningSFTModule(SFTModule):
                 cuts,
                 strict=True,
             )
-        ]
+        ], probabilities
 
     def evaluate_batch(self, batch: dict, batch_idx: int) -> None:
         super().evaluate_batch(batch, batch_idx)
-        predictions = self.predict_batch(batch)
+        predictions, probabilities = self.predict_batch(batch)
         self.confusion.update(batch["scores"], [p.score for p in predictions])
-        self._predictions += [p.to_json() for p in predictions]
+        self._predictions += [(p.to_json(), row) for p, row in zip(predictions, probabilities.tolist(), strict=True)]
 
     def log_evaluation(self, prefix: str) -> None:
         super().log_evaluation(prefix)
@@ -99,5 +119,26 @@ class ReasoningSFTModule(SFTModule):
                 for name in ("accuracy", "macro_f1", "qwk", "mae", "invalid_rate")
             }
         )
-        self.predictions = sorted(gather_from_ranks(self._predictions), key=lambda p: p["id"])
+        gathered = sorted(gather_from_ranks(self._predictions), key=lambda pair: pair[0]["id"])
         self._predictions = []
+        self.predictions = [prediction for prediction, _ in gathered]
+        self.raw_probabilities = torch.tensor([row for _, row in gathered], dtype=torch.float64).view(-1, len(SCORES))
+
+    def calibrate(self, fit: bool) -> dict[str, float]:
+        """Temperature-scale the probabilities of the last evaluation's predictions, after fitting the temperature on
+        them if `fit` (the stage's final validation); returns the ECE and NLL before and after."""
+        if not self.predictions:
+            return {}
+        targets = torch.tensor([p["target"] for p in self.predictions])
+        if fit:
+            self.temperature = fit_temperature(self.raw_probabilities, targets)
+        calibrated = apply_temperature(self.raw_probabilities, self.temperature)
+        for prediction, row in zip(self.predictions, calibrated, strict=True):
+            prediction["probabilities"] = probability_map(row)
+        return calibration_metrics(self.raw_probabilities, calibrated, targets, self.temperature)
+
+    def reliability_diagram(self, title: str) -> bytes:
+        """The reliability diagram of the last evaluation's probabilities, before and after the temperature."""
+        targets = torch.tensor([p["target"] for p in self.predictions])
+        calibrated = apply_temperature(self.raw_probabilities, self.temperature)
+        return reliability_png(self.raw_probabilities, calibrated, targets, self.temperature, title)

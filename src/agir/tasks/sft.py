@@ -98,11 +98,20 @@ class SFTModule(L.LightningModule):
             llm.use_chat_template,
             config.batch_size,
             config.code_offsets,
-            config.measured_parameters,
+            config.evidence,
         )
 
     def save_evaluation(self, stage_dir: Path, part: str) -> None:
         """Write what the last evaluation of `part` (val, test) produced beyond its metrics; nothing by default."""
+
+    def calibrate(self, fit: bool) -> dict[str, float]:
+        """Calibrate what the last evaluation predicted, fitting the calibration on it first if `fit` (the stage's
+        final validation), and return its metrics; nothing by default."""
+        return {}
+
+    def fitted_metadata(self) -> dict:
+        """What the stage fitted besides its weights (calibration), for its metadata.json; nothing by default."""
+        return {}
 
     def __init__(self, model, tokenizer, vocabulary: MotionVocabulary, config: SFTStageConfig, llm: LLMConfig):
         super().__init__()

@@ -12,9 +12,10 @@ import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from agir.text.motion_vocab import MOTION_END, MOTION_START
-from agir.text.rationale import measurements
+from agir.text.rationale import GRADED_FINDING, UNMEASURED_FINDING, graded_measurements, measurements
 
 IGNORE_INDEX = -100
 
@@ -50,8 +51,14 @@ TASK_INPUTS = {
     "motion_to_rationale": "motion",
 }
 
-# Appended to a motion prompt when the stage grounds its answer in the gait parameters measured from the motion.
+# What a motion prompt gives beside its motion tokens (config `evidence` of both LLM stages): nothing (motion), the
+# measured values (parameters: `agir.text.rationale.measurements`), or each value with its grade under the norms and
+# each unmeasured parameter with the reason (graded: `agir.text.rationale.graded_measurements`).
+Evidence = Literal["motion", "parameters", "graded"]
+EVIDENCE_MODES: tuple[str, ...] = get_args(Evidence)
+# Appended to a motion prompt in the parameters and graded modes.
 MEASUREMENTS_LINE = "\nMeasured gait parameters: {measurements}."
+_EVIDENCE_LINES = {"parameters": measurements, "graded": graded_measurements}
 
 PLAIN_PROMPT = "### Instruction:\n{prompt}\n### Response:\n"
 PLAIN_SYSTEM = "{system}\n\n"
@@ -60,7 +67,10 @@ PLAIN_SYSTEM = "{system}\n\n"
 PROMPT_VERSION = (
     "1-"
     + hashlib.sha256(
-        json.dumps([INSTRUCTIONS, MEASUREMENTS_LINE, PLAIN_PROMPT, PLAIN_SYSTEM], sort_keys=True).encode()
+        json.dumps(
+            [INSTRUCTIONS, MEASUREMENTS_LINE, GRADED_FINDING, UNMEASURED_FINDING, PLAIN_PROMPT, PLAIN_SYSTEM],
+            sort_keys=True,
+        ).encode()
     ).hexdigest()[:10]
 )
 
@@ -90,7 +100,7 @@ def build_prompt(
     measurements: str | None = None,
 ) -> str:
     """One phrasing of `task`, drawn with `rng`, with its input (a motion-token span or a description) inserted,
-    and the measured gait parameters (`agir.text.rationale.measurements`) after it when given.
+    and the line of measured gait parameters (`evidence_line`) after it when given.
 
     `rng=None` takes the first phrasing: the canonical prompt of evaluation and assessment, so a file assessed alone
     meets exactly the prompt it met in the evaluated split."""
@@ -110,16 +120,35 @@ def build_prompt(
     return prompt if measurements is None else prompt + MEASUREMENTS_LINE.format(measurements=measurements)
 
 
+def check_evidence(evidence: str) -> str:
+    if evidence not in EVIDENCE_MODES:
+        raise ValueError(f"unknown evidence mode {evidence!r}; modes: {', '.join(EVIDENCE_MODES)}")
+    return evidence
+
+
+def stage_evidence(metadata: Mapping) -> str:
+    """The evidence mode of a stage's metadata (or of a stage section of its config). Stages saved before evidence
+    modes recorded `measured_parameters: true/false`: the parameters and motion modes, whose prompts are theirs."""
+    if "evidence" in metadata:
+        return check_evidence(metadata["evidence"])
+    return "parameters" if metadata.get("measured_parameters") else "motion"
+
+
+def evidence_line(parameters: Mapping, evidence: str) -> str | None:
+    """What `evidence` adds to a motion prompt from the measured `parameters` (with their `reasons`); None: nothing."""
+    check_evidence(evidence)
+    return _EVIDENCE_LINES[evidence](parameters) if evidence in _EVIDENCE_LINES else None
+
+
 def task_prompt(
-    task: str, rng: random.Random | None, inputs: Mapping[str, str], parameters: Mapping, measured_parameters: bool
+    task: str, rng: random.Random | None, inputs: Mapping[str, str], parameters: Mapping, evidence: str
 ) -> str:
-    """The prompt of `task` with its input taken from `inputs`, followed by the measured `parameters` when the stage
-    grounds motion prompts in them. `agir.pipeline.inference` builds a new file's prompt here too, with rng=None."""
+    """The prompt of `task` with its input taken from `inputs`, followed, in a motion prompt, by what the stage's
+    `evidence` mode gives of the measured `parameters`. `agir.pipeline.inference` builds a new file's prompt here too,
+    with rng=None."""
     needed = TASK_INPUTS[task]
-    grounded = measured_parameters and needed == "motion"
-    return build_prompt(
-        task, rng, **{needed: inputs[needed]}, measurements=measurements(parameters) if grounded else None
-    )
+    line = evidence_line(parameters, evidence) if needed == "motion" else None
+    return build_prompt(task, rng, **{needed: inputs[needed]}, measurements=line)
 
 
 def encode_prompt(

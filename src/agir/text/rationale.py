@@ -136,6 +136,36 @@ def measurements(parameters: Mapping) -> str:
     return "; ".join(f"{NAMES[key]} {format_value(key, value)}" for key, value in values.items()) or "none"
 
 
+# How `graded_measurements` writes a finding, and the parameters a reason left unmeasured (agir.text.prompts hashes
+# both into its PROMPT_VERSION).
+GRADED_FINDING = "{name} {value} ({grade})"
+UNMEASURED_FINDING = "{names} " + NOT_MEASURABLE + " ({reason})"
+
+
+def graded_measurements(parameters: Mapping) -> str:
+    """The findings as a measurement tool hands them to a clinician: every measured parameter as `name value
+    (grade)` (its grade under agir.text.norms, taken from the value as written; no grade where it has no norm), then
+    the parameters that were not measured as `names not measurable (reason)`, grouped by the measurement's reason
+    (`parameters["reasons"]`), in a fixed order."""
+    values = measured_values(parameters)
+    findings = [
+        GRADED_FINDING.format(name=NAMES[key], value=format_value(key, value), grade=grade(key, value))
+        if key in NORMS
+        else f"{NAMES[key]} {format_value(key, value)}"
+        for key, value in values.items()
+    ]
+    reasons = parameters.get("reasons") or {}
+    unmeasured: dict[str, list[str]] = {}
+    for key in FORMATS:
+        if key not in values:
+            unmeasured.setdefault(str(reasons.get(key) or ""), []).append(NAMES[key])
+    findings += [
+        UNMEASURED_FINDING.format(names=_join(names), reason=reason) if reason else f"{_join(names)} {NOT_MEASURABLE}"
+        for reason, names in unmeasured.items()
+    ]
+    return "; ".join(findings)
+
+
 def _shown(key: str, value: float) -> float:
     """`value` rounded as format_value writes it: grades are taken from this, so a text agrees with its numbers."""
     fmt = FORMATS[key]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping
 
@@ -13,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from agir.motion.parameters import BY_KEY  # noqa: E402
 from agir.viz.bands import PD_BANDS, healthy_band  # noqa: E402
+from agir.viz.figures import figure_png  # noqa: E402
 
 COLUMNS = 4
 HEALTHY_COLOUR, PD_COLOUR, OFF_SCALE_COLOUR = "#2ca02c", "#ff7f0e", "#c00000"
@@ -78,7 +78,4 @@ def parameter_chart_png(parameters: Mapping[str, object]) -> bytes:
         frameon=False,
     )
     figure.tight_layout(rect=(0, 0.06, 1, 1))
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
+    return figure_png(figure)

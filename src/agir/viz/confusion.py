@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,6 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from agir.text.score import SCORES  # noqa: E402
+from agir.viz.figures import figure_png  # noqa: E402
 
 
 def confusion_png(counts: torch.Tensor, title: str) -> bytes:
@@ -28,7 +27,4 @@ def confusion_png(counts: torch.Tensor, title: str) -> bytes:
     axes.set_ylabel("true score")
     axes.set_title(title)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
+    return figure_png(figure)
