@@ -450,15 +450,16 @@ def _mean_curve(signal: np.ndarray, intervals: list[tuple[float, float]], fps: f
     return _stride_curves(signal, intervals, fps).mean(axis=0)
 
 
-def _cycle_swing(cycle: np.ndarray) -> float:
-    """Peak-to-peak of a mean curve over a gait cycle, smoothed to CYCLE_HARMONICS harmonics.
+def _cycle_swings(cycles: np.ndarray) -> np.ndarray:
+    """Peak-to-peak of each (..., CYCLE_SAMPLES + 1) mean curve over a gait cycle, smoothed to CYCLE_HARMONICS
+    harmonics.
 
     The harmonics drop the jitter the average leaves without flattening the peaks of a smooth swing.
     """
-    cycle = cycle - np.linspace(0.0, cycle[-1] - cycle[0], CYCLE_SAMPLES + 1)  # close the cycle: no drift
-    spectrum = np.fft.rfft(cycle[:-1])
-    spectrum[CYCLE_HARMONICS + 1 :] = 0.0
-    return float(np.ptp(np.fft.irfft(spectrum, CYCLE_SAMPLES)))
+    closing = np.linspace(0.0, 1.0, CYCLE_SAMPLES + 1) * (cycles[..., -1:] - cycles[..., :1])
+    spectrum = np.fft.rfft((cycles - closing)[..., :-1], axis=-1)  # closed: no drift into the harmonics
+    spectrum[..., CYCLE_HARMONICS + 1 :] = 0.0
+    return np.ptp(np.fft.irfft(spectrum, CYCLE_SAMPLES, axis=-1), axis=-1)
 
 
 def _swing_and_error(angle: np.ndarray, strides: list[_Stride], fps: float) -> tuple[float, float | None]:
@@ -468,10 +469,10 @@ def _swing_and_error(angle: np.ndarray, strides: list[_Stride], fps: float) -> t
     in the mean cycle, from the data alone."""
     curves = _stride_curves(angle, [(s.start, s.end) for s in strides], fps)
     count, total = len(curves), curves.sum(axis=0)
-    swing = _cycle_swing(total / count)
+    swing = float(_cycle_swings(total / count))
     if count < 2:
         return swing, None
-    left_out = np.array([_cycle_swing((total - curve) / (count - 1)) for curve in curves])
+    left_out = _cycle_swings((total - curves) / (count - 1))
     return swing, float(np.sqrt((count - 1) / count * np.sum((left_out - left_out.mean()) ** 2)))
 
 
