@@ -1,9 +1,11 @@
 """Accuracy of `agir.motion.gait_parameters` on the synthetic walker, per recording condition.
 
-`PYTHONPATH=src python benchmarks/gait_accuracy.py [--seeds 10]` prints a Markdown table: for each condition, the worst
-relative error (%) over seeds x scores 0-3 of speed, stride length, cadence, step width and arm swing (swings above
-20 degrees only: below, video jitter of ~1 degree is already 5%), the phantom freezing episodes (found beyond the
-truth), the trials with a negative step length, and how many values of each of those parameters came back null.
+`PYTHONPATH=src python benchmarks/gait_accuracy.py [--seeds 10] [--only TEXT]` prints a Markdown table: for each
+condition, the worst relative error (%) over seeds x scores 0-3 of speed, stride length, cadence, step width and arm
+swing (swings above 20 degrees only: below, video jitter of ~1 degree is already 5%), the phantom freezing episodes
+(found beyond the truth), the trials with a negative step length, and how many values of each of those parameters
+came back null (of all of them: every trial, every arm whatever its swing); the worst errors are over the values not
+null.
 
 Conditions: clean mocap (SMPL-22, 30 fps); markers (120 fps, the ankle joint centre taken as the midpoint of
 synthetic lateral and medial malleolus points); root-relative (15-joint lifter layout, translation removed, no
@@ -81,7 +83,7 @@ def evaluate(make: Callable, seeds: int) -> dict[str, float | int | str | None]:
     'nulls' names how many values of each parameter came back null."""
     worst: dict[str, float | None] = dict.fromkeys((*KEYS, "arm_swing"))
     phantom = negative = 0
-    nulls = dict.fromkeys(worst, 0)
+    nulls, totals = dict.fromkeys(worst, 0), dict.fromkeys(worst, 0)
     for score in range(4):
         for seed in range(seeds):
             rng = np.random.default_rng(10_000 + 100 * score + seed)
@@ -89,11 +91,12 @@ def evaluate(make: Callable, seeds: int) -> dict[str, float | int | str | None]:
             values = extract_gait_parameters(joints, trial.fps, measured=measured).values
             pairs = [(key, key) for key in KEYS] + [("arm_swing", arm) for arm in ARMS]
             for name, key in pairs:
-                truth = trial.truth[key]
-                if name == "arm_swing" and truth < MIN_ARM_SWING_DEG:
-                    continue
+                totals[name] += 1
                 if values[key] is None:
                     nulls[name] += 1
+                    continue
+                truth = trial.truth[key]
+                if name == "arm_swing" and truth < MIN_ARM_SWING_DEG:
                     continue
                 error = 100.0 * (values[key] / truth - 1.0)
                 worst[name] = error if worst[name] is None or abs(error) > abs(worst[name]) else worst[name]
@@ -101,7 +104,7 @@ def evaluate(make: Callable, seeds: int) -> dict[str, float | int | str | None]:
             steps = [values[k] for k in ("step_length_left_m", "step_length_right_m") if values[k] is not None]
             negative += any(step < 0 for step in steps)
     named = ", ".join(
-        f"{count} {name.replace('_m_s', '').replace('_m', '').replace('_', ' ')}"
+        f"{count}/{totals[name]} {name.replace('_m_s', '').replace('_m', '').replace('_', ' ')}"
         for name, count in nulls.items()
         if count
     )
@@ -111,12 +114,15 @@ def evaluate(make: Callable, seeds: int) -> dict[str, float | int | str | None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per score (default 10)")
+    parser.add_argument("--only", default="", help="run only the conditions whose name contains this text")
     args = parser.parse_args()
     columns = ("speed", "stride", "cadence", "step width", "arm swing", "phantom freezing", "negative step", "nulls")
     print(f"Worst error (%) over {args.seeds} seeds x scores 0-3 (arm swing: swings > {MIN_ARM_SWING_DEG:g} deg)\n")
     print("| condition | " + " | ".join(columns) + " |")
     print("| --- " * (len(columns) + 1) + "|")
     for name, make in CONDITIONS.items():
+        if args.only not in name:
+            continue
         started = time.perf_counter()
         result = evaluate(make, args.seeds)
         cells = ["all null" if result[k] is None else f"{result[k]:+.1f}" for k in (*KEYS, "arm_swing")] + [

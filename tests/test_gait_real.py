@@ -3,6 +3,7 @@ curved and slow walks, and the bad inputs of each kind. The >= 10 seeds x 4 scor
 benchmarks/gait_accuracy.py; these are a few seeds of each condition."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -61,6 +62,8 @@ def test_root_relative_clean_walk_is_recovered_from_the_feet(score, seed, fps):
     assert relative_error(result.values, trial.truth, "step_width_m") < 0.15
     assert result.values["freezing_episodes"] == trial.truth["freezing_episodes"]
     assert json.loads(json.dumps(result.to_dict()))["methods"]["speed_m_s"].startswith("root-relative skeleton")
+    for key in ("arm_swing_left_deg", "arm_swing_right_deg"):  # the jitter gate nulls no jitter-free swing
+        assert result.values[key] is not None and key not in result.reasons
 
 
 @pytest.mark.parametrize("score, seed, fps", [(0, 5, 30.0), (2, 6, 15.0), (3, 7, 30.0)])
@@ -88,6 +91,39 @@ def test_freezing_under_full_lifter_noise_is_found_and_jittery_step_width_is_nul
     assert relative_error(result.values, trial.truth, "speed_m_s") < 0.10  # -15% with the freeze missed
     assert result.values["step_width_m"] is None
     assert result.reasons["step_width_m"].startswith("root-relative skeleton: step widths scatter")
+
+
+def benchmark_trial(score: int, seed: int, fps: float, noise: LifterNoise):
+    """A trial of benchmarks/gait_accuracy.py's lifter conditions, as the lifter writes it."""
+    rng = np.random.default_rng(10_000 + 100 * score + seed)
+    trial = simulate_trial(sample_subject(f"A{score}", score, rng), rng, fps=fps)
+    return trial, *lifter_observation(trial.joints, fps, np.random.default_rng(seed), noise)
+
+
+@pytest.mark.parametrize("score, seed, fps", [(0, 0, 30.0), (0, 2, 15.0)])
+def test_arm_swing_under_full_lifter_noise_within_ten_percent(score, seed, fps):
+    """2 / 4 cm jitter: the mean cycle over every straight stride, relative to the axis through the neck and both
+    shoulders (a third of the neck's jitter), keeps swings above 20 degrees within 10% where the jitter allows."""
+    trial, joints, measured = benchmark_trial(score, seed, fps, LifterNoise())
+    values = extract_gait_parameters(joints, fps, measured=measured).values
+    for key in ("arm_swing_left_deg", "arm_swing_right_deg"):
+        assert trial.truth[key] > 20.0 and relative_error(values, trial.truth, key) < 0.10, key
+
+
+def test_arm_swing_too_jittery_to_measure_is_null_with_the_reason():
+    """5 / 10 cm jitter (twice a published lifter's): the swing's jackknife standard error over the strides exceeds
+    its bound, so it is null with the size of the uncertainty; what the jitter leaves measurable is still reported."""
+    trial, joints, measured = benchmark_trial(1, 3, 30.0, LifterNoise(jitter_m=0.05))
+    result = extract_gait_parameters(joints, 30.0, measured=measured)
+    for key in ("arm_swing_left_deg", "arm_swing_right_deg", "arm_swing_asymmetry_pct"):
+        assert result.values[key] is None, key
+    assert re.fullmatch(
+        r"joint jitter too large to measure the swing: about \+/-\d+ degrees around \d+ "
+        r"\(2 standard errors over \d+ strides\)",
+        result.reasons["arm_swing_left_deg"],
+    )
+    assert result.reasons["arm_swing_asymmetry_pct"] == "left and right arm swing not measured: joint jitter too large"
+    assert relative_error(result.values, trial.truth, "cadence_steps_min") < 0.05
 
 
 def test_root_relative_clip_too_short_to_recover_says_so():

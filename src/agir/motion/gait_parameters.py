@@ -52,6 +52,11 @@ CYCLE_HARMONICS = 2  # of the stride frequency kept in a mean cycle: the swing a
 # Step-to-step SD of the step widths, as a share of their mean, above which a recovered walk's width is pose jitter:
 # jitter-free walks (walking or recovered root) stay under 0.22; under lifter jitter the widths read up to 35% wide.
 MAX_WIDTH_SCATTER = 0.25
+# Standard error of an arm swing (jackknife over strides) above which it is not reported: 2 standard errors (95%)
+# then exceed both 5 degrees (half the span between the grade limits, 10 and 20 degrees) and 20% of the swing.
+# Jitter-free walks stay under 0.4 degrees; lifter jitter of ~5 cm per joint gives 1-4 degrees on a 0.27 m upper arm.
+MAX_ARM_SWING_SE_DEG = 2.5
+MAX_ARM_SWING_SE_SHARE = 0.1
 
 NO_STRIDE = "no complete stride of straight walking"
 NO_TURN = "no turn of at least 90 degrees in the clip"
@@ -185,7 +190,9 @@ def _measure(
     values.update(geometry)
     if footprints is not None and len(widths):
         _check_width_scatter(widths, values, reasons)
-    values.update(_arm_swing(filtered, forward, strides, fps, measured))
+    arms, arm_reasons = _arm_swing(filtered, forward, strides, fps, measured)
+    values.update(arms)
+    reasons.update(arm_reasons)
     if measured[NECK]:
         values["trunk_flexion_deg"] = _trunk_flexion(filtered, forward, periods)
     else:  # a lower-body marker set: the neck sits on the pelvis, a zero-length trunk
@@ -428,47 +435,86 @@ def _trunk_angle(joints: np.ndarray, forward: np.ndarray) -> np.ndarray:
     return _sagittal_angle(joints[:, NECK] - joints[:, PELVIS], forward)
 
 
+def _stride_curves(signal: np.ndarray, intervals: list[tuple[float, float]], fps: float) -> np.ndarray:
+    """(intervals, CYCLE_SAMPLES + 1) `signal` over each interval (seconds), time-normalised to 0..1."""
+    times = np.arange(len(signal)) / fps
+    return np.array([np.interp(np.linspace(a, b, CYCLE_SAMPLES + 1), times, signal) for a, b in intervals])
+
+
 def _mean_curve(signal: np.ndarray, intervals: list[tuple[float, float]], fps: float) -> np.ndarray:
     """(CYCLE_SAMPLES + 1,) average of `signal` over the intervals (seconds), each time-normalised to 0..1.
 
     Averaging n phase-aligned repetitions keeps their shape and divides pose jitter by sqrt(n): the peak of a
     jittery curve reads high, the peak of the mean curve does not.
     """
-    times = np.arange(len(signal)) / fps
-    return np.mean([np.interp(np.linspace(a, b, CYCLE_SAMPLES + 1), times, signal) for a, b in intervals], axis=0)
+    return _stride_curves(signal, intervals, fps).mean(axis=0)
 
 
-def _mean_cycle(angle: np.ndarray, strides: list[_Stride], fps: float) -> np.ndarray:
-    """The mean curve of `angle` over a gait cycle (strides of one foot), smoothed to CYCLE_HARMONICS harmonics.
+def _cycle_swings(cycles: np.ndarray) -> np.ndarray:
+    """Peak-to-peak of each (..., CYCLE_SAMPLES + 1) mean curve over a gait cycle, smoothed to CYCLE_HARMONICS
+    harmonics.
 
     The harmonics drop the jitter the average leaves without flattening the peaks of a smooth swing.
     """
-    cycle = _mean_curve(angle, [(s.start, s.end) for s in strides], fps)
-    cycle -= np.linspace(0.0, cycle[-1] - cycle[0], CYCLE_SAMPLES + 1)  # close the cycle: no drift into the harmonics
-    spectrum = np.fft.rfft(cycle[:-1])
-    spectrum[CYCLE_HARMONICS + 1 :] = 0.0
-    return np.fft.irfft(spectrum, CYCLE_SAMPLES)
+    closing = np.linspace(0.0, 1.0, CYCLE_SAMPLES + 1) * (cycles[..., -1:] - cycles[..., :1])
+    spectrum = np.fft.rfft((cycles - closing)[..., :-1], axis=-1)  # closed: no drift into the harmonics
+    spectrum[..., CYCLE_HARMONICS + 1 :] = 0.0
+    return np.ptp(np.fft.irfft(spectrum, CYCLE_SAMPLES, axis=-1), axis=-1)
+
+
+def _swing_and_error(angle: np.ndarray, strides: list[_Stride], fps: float) -> tuple[float, float | None]:
+    """Peak-to-peak of the mean cycle of `angle` over `strides` (one foot's), and its jackknife standard error over
+    the strides (None from a single stride). Consecutive strides of one foot do not overlap, and lifter jitter is
+    correlated over well under a stride, so leaving one stride out at a time measures the uncertainty jitter leaves
+    in the mean cycle, from the data alone."""
+    curves = _stride_curves(angle, [(s.start, s.end) for s in strides], fps)
+    count, total = len(curves), curves.sum(axis=0)
+    swing = float(_cycle_swings(total / count))
+    if count < 2:
+        return swing, None
+    left_out = _cycle_swings((total - curves) / (count - 1))
+    return swing, float(np.sqrt((count - 1) / count * np.sum((left_out - left_out.mean()) ** 2)))
 
 
 def _arm_swing(
     filtered: np.ndarray, forward: np.ndarray, strides: list[_Stride], fps: float, measured: np.ndarray
-) -> dict[str, float]:
-    """Peak-to-peak sagittal upper-arm angle relative to the trunk axis over the mean stride, and the asymmetry."""
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Peak-to-peak sagittal upper-arm angle relative to the trunk axis over the mean stride, and the asymmetry;
+    an arm whose swing the jitter leaves too uncertain (MAX_ARM_SWING_SE_DEG, MAX_ARM_SWING_SE_SHARE) is None, with
+    the reason."""
     if not strides:
-        return {}
-    trunk = _trunk_angle(filtered, forward)
-    by_foot = {side: [s for s in strides if s.side == side] for side in ("left", "right")}
-    out: dict[str, float] = {}
+        return {}, {}
+    # The shoulders ride on the thorax with the neck: the axis from the pelvis to the mean of the three leans and
+    # nods with the trunk like pelvis -> neck (thorax rotation and roll move the shoulders in opposite directions),
+    # its fixed offset is no part of a peak-to-peak, and it has a third of the neck's pose jitter.
+    top = [NECK, LEFT_SHOULDER, RIGHT_SHOULDER] if measured[[LEFT_SHOULDER, RIGHT_SHOULDER]].all() else [NECK]
+    trunk = _sagittal_angle(filtered[:, top].mean(axis=1) - filtered[:, PELVIS], forward)
+    by_foot = [group for group in ([s for s in strides if s.side == side] for side in ("left", "right")) if group]
+    out: dict[str, float | None] = {}
+    reasons: dict[str, str] = {}
     for side, (shoulder, elbow) in _ARM_JOINTS.items():
         if not measured[[shoulder, elbow]].all():
             continue
         arm = _sagittal_angle(filtered[:, shoulder] - filtered[:, elbow], -forward) + trunk
-        swings = [(np.ptp(_mean_cycle(arm, group, fps)), len(group)) for group in by_foot.values() if group]
-        out[f"arm_swing_{side}_deg"] = float(np.degrees(sum(a * n for a, n in swings) / len(strides)))
-    if len(out) == 2 and max(out.values()) > 0:
+        swings = [(*_swing_and_error(arm, group, fps), len(group)) for group in by_foot]
+        key = f"arm_swing_{side}_deg"
+        out[key] = float(np.degrees(sum(swing * n for swing, _, n in swings) / len(strides)))
+        errors = [(error, n) for _, error, n in swings if error is not None]
+        # Both feet's strides cover the same frames: their errors are not independent, so no smaller together.
+        error = np.degrees(sum(e * n for e, n in errors) / sum(n for _, n in errors)) if errors else 0.0
+        if error > max(MAX_ARM_SWING_SE_DEG, MAX_ARM_SWING_SE_SHARE * out[key]):
+            reasons[key] = (
+                f"joint jitter too large to measure the swing: about +/-{2.0 * error:.0f} degrees around "
+                f"{out[key]:.0f} (2 standard errors over {len(strides)} strides)"
+            )
+            out[key] = None
+    if len(out) == 2 and None in out.values():
+        unmeasured = " and ".join(key.split("_")[2] for key in reasons)
+        reasons["arm_swing_asymmetry_pct"] = f"{unmeasured} arm swing not measured: joint jitter too large"
+    elif len(out) == 2 and max(out.values()) > 0:
         left, right = out["arm_swing_left_deg"], out["arm_swing_right_deg"]
         out["arm_swing_asymmetry_pct"] = 100.0 * abs(left - right) / max(left, right)
-    return out
+    return out, reasons
 
 
 def _trunk_flexion(filtered: np.ndarray, forward: np.ndarray, periods: Periods) -> float | None:
