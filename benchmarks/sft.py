@@ -37,22 +37,50 @@ from agir.tasks.reasoning import ReasoningSFTModule
 
 
 class TokenClock:
-    """Counts non-padding tokens, wall time and CPU time from the end of the warm-up step on."""
+    """Counts samples, non-padding tokens, wall time and CPU time from the end of the warm-up step on."""
 
     def __init__(self, warmup: int):
-        self.warmup, self.steps, self.tokens, self.started = warmup, 0, 0, (0.0, 0.0)
+        self.warmup, self.steps, self.tokens, self.samples, self.started = warmup, 0, 0, 0, (0.0, 0.0)
+        self.flops_per_token = 0.0
 
-    def step(self, tokens: int) -> None:
+    def step(self, tokens: int, samples: int) -> None:
         self.steps += 1
         if self.steps == self.warmup:
             self.started = (time.perf_counter(), time.process_time())
         elif self.steps > self.warmup:
             self.tokens += tokens
+            self.samples += samples
 
-    def rates(self) -> tuple[float, float]:
-        """Tokens per wall-clock second and per CPU second."""
+    def rates(self) -> dict[str, float]:
+        """Tokens and samples per wall-clock second and per CPU second, and model FLOP/s by the wall clock."""
         wall, cpu = time.perf_counter() - self.started[0], time.process_time() - self.started[1]
-        return self.tokens / wall, self.tokens / cpu
+        return {
+            "tokens_wall": self.tokens / wall,
+            "tokens_cpu": self.tokens / cpu,
+            "samples_wall": self.samples / wall,
+            "samples_cpu": self.samples / cpu,
+            "flops_wall": self.tokens * self.flops_per_token / wall,
+        }
+
+
+def training_flops_per_token(model, mean_length: float) -> float:
+    """6 x the weights every token multiplies (each linear layer, the output head included, the embedding lookup
+    not), plus causal attention's 6 x layers x width x mean context: the usual estimate (PaLM, appendix B)."""
+    linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    config = model.config
+    return 6 * linear + 6 * config.num_hidden_layers * config.hidden_size * mean_length
+
+
+def peak_flops(size: int = 1024, repeats: int = 20) -> float:
+    """The CPU's peak float32 FLOP/s as torch reaches it here: the best of `repeats` square matmuls of `size`, with
+    the threads the loops get."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best
 
 
 class LightningClock(L.Callback):
@@ -60,7 +88,7 @@ class LightningClock(L.Callback):
         self.clock = clock
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
-        self.clock.step(int(batch["attention_mask"].sum()))
+        self.clock.step(int(batch["attention_mask"].sum()), len(batch["item_ids"]))
 
 
 class HFClock(TrainerCallback):
@@ -68,10 +96,10 @@ class HFClock(TrainerCallback):
         self.clock, self.tokens = clock, tokens
 
     def on_step_end(self, args, state, control, **kwargs):
-        self.clock.step(self.tokens.pop(0))
+        self.clock.step(self.tokens.pop(0), args.per_device_train_batch_size)
 
 
-def build(config, datamodule, motion_tokenizer, batch_size: int):
+def build(config, datamodule, motion_tokenizer, batch_size: int, batching: str = "padded"):
     torch.manual_seed(0)
     llm = OmegaConf.to_object(config.llm)
     model, tokenizer, vocabulary = load_backbone(
@@ -79,14 +107,18 @@ def build(config, datamodule, motion_tokenizer, batch_size: int):
     )
     stage = OmegaConf.to_object(config.reasoning)
     stage.batch_size = batch_size
+    stage.batching = batching
     datamodule.connect(motion_tokenizer, ReasoningSFTModule.sft_view(stage, llm, tokenizer, vocabulary))
     return model, tokenizer, vocabulary, stage, llm
 
 
 def run_agir(config, datamodule, motion_tokenizer, args) -> TokenClock:
-    model, tokenizer, vocabulary, stage, llm = build(config, datamodule, motion_tokenizer, args.batch_size)
+    model, tokenizer, vocabulary, stage, llm = build(
+        config, datamodule, motion_tokenizer, args.batch_size, args.framework.removeprefix("agir-")
+    )
     stage.max_steps = args.steps
     clock = TokenClock(args.warmup)
+    clock.flops_per_token = training_flops_per_token(model, mean_sample_length(datamodule))
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,
@@ -117,6 +149,7 @@ def run_hf(config, datamodule, motion_tokenizer, args) -> TokenClock:
         return {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
 
     clock = TokenClock(args.warmup)
+    clock.flops_per_token = training_flops_per_token(model, mean_sample_length(datamodule))
     arguments = TrainingArguments(
         output_dir="/tmp/agir-bench-hf",
         per_device_train_batch_size=args.batch_size,
@@ -139,13 +172,27 @@ def run_hf(config, datamodule, motion_tokenizer, args) -> TokenClock:
     return clock
 
 
-def measure(framework: str, args) -> tuple[float, float]:
+def mean_sample_length(datamodule) -> float:
+    lengths = datamodule.train_dataloader().dataset.lengths()
+    return sum(lengths) / len(lengths)
+
+
+def measure(framework: str, args) -> dict[str, float]:
     """Throughput of one framework, in this process."""
     config = load_config("configs/demo.yaml", [f"run.out_dir={args.run}"])
     motion_tokenizer = MotionTokenizer.from_pretrained(f"{args.run}/tokenizer")
     datamodule = GaitDataModule(config.data, config.seed, split_file=f"{args.run}/splits.json")
     datamodule.setup()
-    return {"agir": run_agir, "hf": run_hf}[framework](config, datamodule, motion_tokenizer, args).rates()
+    run = run_hf if framework == "hf" else run_agir
+    return run(config, datamodule, motion_tokenizer, args).rates()
+
+
+FRAMEWORKS = {
+    "agir-padded": "AGIR padded",
+    "agir-bucketed": "AGIR bucketed",
+    "agir-packed": "AGIR packed",
+    "hf": "Hugging Face Trainer",
+}
 
 
 def main() -> None:
@@ -154,13 +201,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--framework", choices=("agir", "hf"), help=argparse.SUPPRESS)  # one child's measurement
+    parser.add_argument("--framework", choices=tuple(FRAMEWORKS), help=argparse.SUPPRESS)  # one child's measurement
     args = parser.parse_args()
     if args.framework:
         print(json.dumps(measure(args.framework, args)))
         return
+    peak = peak_flops()
     rates = {}
-    for framework in ("agir", "hf"):
+    for framework in FRAMEWORKS:
         child = subprocess.run(
             [sys.executable, __file__, *sys.argv[1:], "--framework", framework],
             check=True,
@@ -168,15 +216,25 @@ def main() -> None:
             text=True,
         )
         rates[framework] = json.loads(child.stdout.strip().splitlines()[-1])
-    (agir_wall, agir_cpu), (hf_wall, hf_cpu) = rates["agir"], rates["hf"]
     print(
         f"reasoning stage, batch {args.batch_size}, {args.steps - args.warmup} timed steps, "
-        f"{torch.get_num_threads()} threads"
+        f"{torch.get_num_threads()} threads; peak {peak / 1e9:.1f} GFLOP/s (best float32 1024x1024 matmul here)"
     )
-    print(f"{'':24}{'tokens/s':>12}{'tokens/CPU-s':>14}")
-    print(f"{'AGIR (Lightning)':24}{agir_wall:12.0f}{agir_cpu:14.0f}")
-    print(f"{'Hugging Face Trainer':24}{hf_wall:12.0f}{hf_cpu:14.0f}")
-    print(f"ratio AGIR / Trainer    {agir_wall / hf_wall:10.2f} (wall clock)")
+    print(f"{'':24}{'tokens/s':>10}{'tokens/CPU-s':>14}{'samples/s':>11}{'samples/CPU-s':>15}{'of peak':>9}")
+    for framework, name in FRAMEWORKS.items():
+        r = rates[framework]
+        print(
+            f"{name:24}{r['tokens_wall']:10.0f}{r['tokens_cpu']:14.0f}{r['samples_wall']:11.2f}"
+            f"{r['samples_cpu']:15.3f}{r['flops_wall'] / peak:9.1%}"
+        )
+    hf = rates["hf"]
+    for framework in ("agir-padded", "agir-bucketed", "agir-packed"):
+        r = rates[framework]
+        print(
+            f"ratio {FRAMEWORKS[framework]} / Trainer: {r['samples_wall'] / hf['samples_wall']:.2f} samples/s, "
+            f"{r['samples_cpu'] / hf['samples_cpu']:.2f} samples/CPU-s, {r['tokens_cpu'] / hf['tokens_cpu']:.2f} "
+            "tokens/CPU-s"
+        )
 
 
 if __name__ == "__main__":

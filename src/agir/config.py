@@ -16,7 +16,7 @@ from typing import Any, get_type_hints
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from agir.data.data_config import DataConfig
+from agir.data.data_config import BATCHING, DataConfig
 from agir.models.llm_config import LLMConfig
 from agir.models.vqvae_config import VQVAEConfig
 from agir.text.assessment import DEFAULT_MIN_COVERAGE, check_min_coverage
@@ -110,11 +110,18 @@ class SFTStageConfig(StageBudget):
     # (the values measured from the motion, agir.motion.gait_parameters) or graded (each value with its grade under
     # the norms, each unmeasured parameter with its reason, as a measurement tool reports them to a clinician).
     evidence: Evidence = "motion"
+    # How training batches are laid out (agir.data.batching); the samples of each step and the loss are the same:
+    # padded (random batches padded to their longest sample), bucketed (batches of similar length, in random order),
+    # packed (each batch's samples concatenated into rows of llm.max_length, attention kept within each sample).
+    # Evaluation batches are always padded.
+    batching: str = "padded"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.batch_size < 1 or self.code_offsets < 1 or self.max_new_tokens < 1 or self.generation_batch_size < 1:
             raise ConfigError("batch_size, code_offsets, max_new_tokens and generation_batch_size must be at least 1")
+        if self.batching not in BATCHING:
+            raise ConfigError(f"batching must be one of {', '.join(BATCHING)}, not {self.batching!r}")
 
 
 @dataclass

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from agir.data.recordings_config import RecordingsConfig
 
+# Layouts of an LLM stage's training batches (agir.data.batching).
+BATCHING = ("padded", "bucketed", "packed")
+
 
 @dataclass
 class SyntheticCohortConfig:

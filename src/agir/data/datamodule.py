@@ -164,8 +164,14 @@ class GaitDataModule(L.LightningDataModule):
             options = {"batch_size": self.config.batch_size}
         else:
             dataset = SFTDataset(self.view, self.items[part], self.codes, self.seed, train)
+            batching = self.view.batching if train else "padded"
+            pack_length = self.view.max_length if batching == "packed" else None
             pad_id = self.view.tokenizer.pad_token_id
-            options = {"batch_size": self.view.batch_size, "collate_fn": partial(collate_samples, pad_id=pad_id)}
+            options = {
+                "batch_size": self.view.batch_size,
+                "collate_fn": partial(collate_samples, pad_id=pad_id, pack_length=pack_length),
+                "lengths": dataset.lengths() if batching == "bucketed" else None,
+            }
         return ResumableLoader(
             dataset, shuffle=train, seed=self.seed, drop_last=train, num_workers=self.config.num_workers, **options
         )

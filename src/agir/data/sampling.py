@@ -22,6 +22,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
+from agir.data.batching import bucketed_order
+
 
 def rank_and_world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
@@ -37,10 +39,12 @@ class ShardedSampler(Sampler):
     are padded to equal length with repeats marked not counted.
     """
 
-    def __init__(self, size: int, shuffle: bool, seed: int = 0):
+    def __init__(self, size: int, shuffle: bool, seed: int = 0, buckets: tuple[list[int], int] | None = None):
         self.size = size
         self.shuffle = shuffle
         self.seed = seed
+        # (length of each index, batch size): training batches of similar length (agir.data.batching).
+        self.buckets = buckets
         self.epoch = 0
         self.skip = 0  # indices of the current epoch already consumed before a resume
 
@@ -52,7 +56,8 @@ class ShardedSampler(Sampler):
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         order = torch.randperm(self.size, generator=generator).tolist()
         per_rank = self.size // world
-        return order[rank * per_rank : (rank + 1) * per_rank]
+        shard = order[rank * per_rank : (rank + 1) * per_rank]
+        return shard if self.buckets is None else bucketed_order(shard, *self.buckets, generator)
 
     def __len__(self) -> int:
         return len(self._shard())
@@ -91,9 +96,18 @@ class ResumableLoader(DataLoader):
     """A DataLoader over a ShardedSampler whose position survives a checkpoint (Lightning's `_Stateful` protocol)."""
 
     def __init__(
-        self, dataset: Dataset, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False, **kwargs
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        shuffle: bool,
+        seed: int = 0,
+        drop_last: bool = False,
+        lengths: list[int] | None = None,
+        **kwargs,
     ):
-        self.sharded_sampler = ShardedSampler(len(dataset), shuffle, seed)
+        """`lengths` (one per sample) makes each training batch hold samples of similar length."""
+        buckets = None if lengths is None else (lengths, batch_size)
+        self.sharded_sampler = ShardedSampler(len(dataset), shuffle, seed, buckets)
         if not shuffle:
             dataset = EvaluationItems(dataset)
             kwargs["collate_fn"] = partial(collate_counted, collate=kwargs.get("collate_fn") or default_collate)

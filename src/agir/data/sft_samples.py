@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from agir.data.batching import pack
 from agir.data.corpus import CorpusItem
 from agir.data.padding import collate
 from agir.text.motion_vocab import MotionVocabulary
@@ -38,6 +39,7 @@ class SFTView:
     batch_size: int
     code_offsets: int
     evidence: str = "motion"  # what motion prompts give beside the motion tokens (agir.text.prompts.evidence_line)
+    batching: str = "padded"  # how training batches are laid out (agir.data.batching); evaluation's are padded
 
     def __post_init__(self) -> None:
         unknown = [task for task in self.tasks if task not in TASK_INPUTS]
@@ -105,11 +107,22 @@ class SFTDataset(Dataset):
         self.tasks, self.shares = tasks, [view.tasks[task] for task in tasks]
         variants = view.code_offsets if train else len(tasks)
         self.index = [(item, variant) for variant in range(variants) for item in range(len(items))]
+        # A sample is a pure function of its index, so each is tokenized once, not once per epoch.
+        self._samples: dict[int, SFTSample] = {}
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getitem__(self, i: int) -> SFTSample:
+        if i not in self._samples:
+            self._samples[i] = self._make(i)
+        return self._samples[i]
+
+    def lengths(self) -> list[int]:
+        """The token count of every sample, by index."""
+        return [len(self[i].example.input_ids) for i in range(len(self))]
+
+    def _make(self, i: int) -> SFTSample:
         item_index, variant = self.index[i]
         item = self.items[item_index]
         if not self.train:
@@ -119,9 +132,12 @@ class SFTDataset(Dataset):
         return make_sample(self.view, item, self.codes[item.id][variant], task, rng)
 
 
-def collate_samples(samples: list[SFTSample], pad_id: int) -> dict[str, object]:
-    """The padded training tensors plus what evaluation needs to generate and score each sample."""
-    batch: dict[str, object] = dict(collate([s.example for s in samples], pad_id))
+def collate_samples(samples: list[SFTSample], pad_id: int, pack_length: int | None = None) -> dict[str, object]:
+    """The training tensors, padded (or packed into rows of `pack_length`: agir.data.batching.pack), plus what
+    evaluation needs to generate and score each sample."""
+    examples = [s.example for s in samples]
+    tensors = collate(examples, pad_id) if pack_length is None else pack(examples, pack_length, pad_id)
+    batch: dict[str, object] = dict(tensors)
     batch |= {
         "prompts": [s.prompt for s in samples],
         "prompt_ids": [s.prompt_ids for s in samples],

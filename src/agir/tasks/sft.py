@@ -37,6 +37,17 @@ def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tens
     return losses.sum(1), hits.sum(1).float(), supervised.sum(1).float()
 
 
+def batch_logits(model, batch: dict) -> torch.Tensor:
+    """The logits of a padded or packed (agir.data.batching) training batch."""
+    if "position_ids" in batch:
+        # Packed rows: the restarting positions keep each sample's attention to itself, which transformers applies
+        # only without a 2D mask and without a cache.
+        inputs = {"position_ids": batch["position_ids"]}
+    else:
+        inputs = {"attention_mask": batch["attention_mask"]}
+    return model(input_ids=batch["input_ids"], use_cache=False, **inputs).logits
+
+
 def counted_rows(batch: dict) -> dict:
     """The rows of an evaluation batch that count: the repeats padding this rank's shard (agir.data.sampling) go."""
     rows = [i for i, counted in enumerate(batch["counted"].tolist()) if counted]
@@ -99,6 +110,7 @@ class SFTModule(L.LightningModule):
             config.batch_size,
             config.code_offsets,
             config.evidence,
+            config.batching,
         )
 
     def save_evaluation(self, stage_dir: Path, part: str) -> None:
@@ -130,13 +142,13 @@ class SFTModule(L.LightningModule):
         self.validated_step: int | None = None
 
     def _forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        logits = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        return token_losses(logits, batch["labels"])
+        """Per-row sums of loss and hits and supervised token counts (a packed row holds several samples)."""
+        return token_losses(batch_logits(self.model, batch), batch["labels"])
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         losses, hits, counts = self._forward(batch)
         loss = losses.sum() / counts.sum()
-        size = len(counts)
+        size = len(batch["item_ids"])
         self.log("train/loss", loss, prog_bar=True, batch_size=size)
         self.log("train/perplexity", loss.detach().exp(), batch_size=size)
         self.log("train/token_accuracy", hits.sum() / counts.sum(), batch_size=size)
