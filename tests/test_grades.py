@@ -139,6 +139,17 @@ def test_corpus_texts_grade_every_number_they_cite_as_the_norms_do():
     assert graded > 1000
 
 
+def test_corpus_texts_give_each_grade_phrase_one_parameter():
+    # Grounded grades force the measured grade of what a phrase grades: a phrase shared by findings of different
+    # grades could not be right for all of them, so the corpus never teaches one.
+    for score in SCORES:
+        for seed in range(50):
+            parameters = plausible_parameters(score, np.random.default_rng(1000 * score + seed))
+            for text in (rationale(parameters, score, random.Random(seed)), describe(parameters, random.Random(seed))):
+                spans = [claim.span for claim in extract_grades(text)]
+                assert len(spans) == len(set(spans)), text
+
+
 def test_a_text_without_grade_words_grades_nothing():
     assert extract_grades("Foot: speed 1.0 m/s.") == []
     assert check_faithfulness("Foot: speed 1.0 m/s.", {"speed_m_s": 1.0}, 0)["n_graded"] == 0

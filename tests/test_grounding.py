@@ -69,7 +69,7 @@ def test_a_grade_word_is_the_measured_grade_of_what_it_grades():
     assert grounded_grade("Foot: walking speed is 0.92 m/s, ", "typical", parameters) == "reduced"
     assert grounded_grade("Foot: walking speed is 0.92 m/s, ", "dec", parameters) == "decreased"  # as begun
     assert grounded_grade("Foot: stride length is 1.06 m, ", "reduced", parameters) == "somewhat reduced"
-    assert grounded_grade("Foot: cadence (104 steps/min) is ", "mark", parameters) == "within the typical range"
+    assert grounded_grade("Foot: cadence (104 steps/min) is ", "mark", parameters) == "typical"  # the grade's word
     assert grounded_grade("Foot: cadence (104 steps/min) is ", "unre", parameters) == "unremarkable"
     assert grounded_grade("Overall: stride length (", "markedly", parameters) == "somewhat reduced"
     assert grounded_grade("Foot: step width (", "increased", parameters) == BANNED  # not measured
@@ -93,7 +93,7 @@ def test_every_number_of_the_written_texts_is_what_grounding_writes(score):
                     grounded = grounded_text(text[: start + 1], start, parameters)
                     assert grounded is not None and text[start : start + len(grounded)] == grounded, text
                     numbers += 1
-    assert numbers > 200
+    assert numbers > 150
 
 
 def _tokenizer():
@@ -156,10 +156,11 @@ def test_the_last_forced_token_may_carry_the_punctuation_the_model_writes_with_t
     texts = [
         rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
         for s in SCORES
-        for i in range(10)
+        for i in range(20)
     ]
     tokenizer = train_bpe_tokenizer(texts, 800)
     closing = tokenizer.convert_tokens_to_ids("%)")  # learned as one token, as in "(4.1%)"
+    assert closing != tokenizer.unk_token_id
     ids = torch.tensor([tokenizer.encode("Rhythm variability (", add_special_tokens=False)])
     width = ids.shape[1]
     processor = Grounding(tokenizer, [{"stride_time_cv_pct": 4.06}], prompt_length=0)

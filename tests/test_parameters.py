@@ -27,8 +27,9 @@ from agir.viz.charts import parameter_chart_png
 # values of a walking root are unchanged), faithfulness lists the claims about unmeasured parameters (`unmeasured`),
 # and texts put every grade after what it grades and say "not measurable" (#16: grounded grades); arm swing is measured
 # against the trunk axis through the neck and both shoulders (#14: the cohort's swings move by under 0.001 degree,
-# none is nulled by the arm-swing jitter gate).
-FINGERPRINT = "4c527675559a8f9aba8d4f155f29b0e07b99a37c366b71da67fb4837939fa82b"
+# none is nulled by the arm-swing jitter gate); every grade phrase grades one parameter, never a group (#16: a shared
+# grade cannot be grounded when the group's grades differ).
+FINGERPRINT = "33f6ae8daafaa0ab6ee663dd0356a3c2d47c8d11d5919b700dc0b57addcc073a"
 
 
 def _fingerprint() -> str:

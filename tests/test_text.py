@@ -71,7 +71,7 @@ def test_every_number_is_a_true_claim_and_severity_matches(score: int, parameter
     # A description carries no severity word at all.
     assert all(severity_contradictions(description, other) == [] for other in range(5)), description
     for written in (description, text):
-        assert 25 <= len(written.split()) <= 75, written
+        assert 25 <= len(written.split()) <= 80, written
 
 
 _GRADE_OF_PHRASE = {phrase: word for word, phrases in GRADE_PHRASES.items() for phrase in phrases} | {"slow": "reduced"}

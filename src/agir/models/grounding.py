@@ -18,7 +18,7 @@ the number to parameters that were measured as null, the text's own phrasing for
 Grounded grades (`grades=True`): whenever the model starts a word that may begin a grade phrase
 (`agir.text.grades.FIRST_WORDS`) where the phrase would grade known parameters (`pending_grade_keys`: the numbers or
 names since the previous phrase, as the grade check reads them), the phrase of the measured value's grade is forced
-(the one of that grade beginning as the model began, else the first); where one of those parameters was not
+(the one of that grade beginning as the model began, else the grade's own word); where one of those parameters was not
 measured, no grade phrase may begin there. Texts put every grade after what it grades, so every graded finding of
 theirs is grounded this way.
 """
@@ -96,7 +96,8 @@ def grounded_grade(text: str, word: str, parameters: Mapping) -> str | None:
         return None
     measured_grade = grade(keys[0], values[keys[0]])
     phrases = GRADE_PHRASES[measured_grade] + KEY_GRADE_PHRASES.get((keys[0], measured_grade), ())
-    return next((phrase for phrase in phrases if phrase.startswith(word)), phrases[0])
+    # Else the grade's own word, which fits wherever texts write a grade (`speed (typical)`, `speed is typical`).
+    return next((phrase for phrase in phrases if phrase.startswith(word)), measured_grade)
 
 
 def _may_start_grade(text: str) -> bool:

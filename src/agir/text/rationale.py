@@ -214,26 +214,18 @@ def _grade_phrase(key: str, value: float, rng: random.Random) -> str:
     return rng.choice(GRADE_PHRASES[word] + KEY_GRADE_PHRASES.get((key, word), ()))
 
 
-def _finding_clause(keys: list[str], values: dict[str, float], rng: random.Random) -> str:
-    """One clause reporting parameters that share a grade: label, number, grade."""
-    if len(keys) == 1:
-        key = keys[0]
-        label, word = rng.choice(LABELS[key]), _grade_phrase(key, values[key], rng)
-        # Every grade comes after what it grades, so grounded generation knows the parameter when it starts one.
-        return rng.choice(("{l} is {v}, {g}", "{l} of {v} is {g}", "{l} measures {v}, {g}", "{l} ({v}) is {g}")).format(
-            l=label, v=format_value(key, values[key]), g=word
-        )
-    item = rng.choice(("{l} ({v})", "{l} of {v}"))
-    items = [item.format(l=rng.choice(LABELS[k]), v=format_value(k, values[k])) for k in keys]
-    return f"{_join(items)} are {rng.choice(GRADE_PHRASES[grade(keys[0], values[keys[0]])])}"
+def _finding_clause(key: str, values: dict[str, float], rng: random.Random) -> str:
+    """One finding: label, number, grade. Every grade comes right after the one parameter it grades, so grounded
+    generation knows the parameter when it starts one, and never has a grade shared by findings whose grades differ."""
+    label, word = rng.choice(LABELS[key]), _grade_phrase(key, values[key], rng)
+    return rng.choice(("{l} is {v}, {g}", "{l} of {v} is {g}", "{l} measures {v}, {g}", "{l} ({v}) is {g}")).format(
+        l=label, v=format_value(key, values[key]), g=word
+    )
 
 
 def _graded_clauses(keys: list[str], values: dict[str, float], rng: random.Random) -> list[str]:
-    """Findings grouped by grade (one clause per grade), groups in random order."""
-    groups: dict[str, list[str]] = {}
-    for key in keys:
-        groups.setdefault(grade(key, values[key]), []).append(key)
-    clauses = [_finding_clause(group, values, rng) for group in groups.values()]
+    """One clause per finding, in random order."""
+    clauses = [_finding_clause(key, values, rng) for key in keys]
     rng.shuffle(clauses)
     return clauses
 
@@ -272,18 +264,10 @@ def _foot_keys(values: dict[str, float], budget: _Budget, rng: random.Random) ->
 
 def _turn_clause(values: dict[str, float], rng: random.Random) -> str:
     measured = [k for k in TURN_KEYS if k in values]
-    grades = {grade(k, values[k]) for k in measured}
-    if len(grades) == 1:
-        shown = " and ".join(format_value(k, values[k]) for k in measured)
-        both = "both " if len(measured) == 2 else ""
-        clause = rng.choice(("the turn takes {v} ({b}{g})", "turning takes {v}, {b}{g}")).format(
-            v=shown, b=both, g=rng.choice(GRADE_PHRASES[grades.pop()])
-        )
-    else:
-        shown = " and ".join(
-            f"{format_value(k, values[k])} ({rng.choice(GRADE_PHRASES[grade(k, values[k])])})" for k in measured
-        )
-        clause = rng.choice(("the turn takes ", "turning takes ")) + shown
+    shown = " and ".join(
+        f"{format_value(k, values[k])} ({rng.choice(GRADE_PHRASES[grade(k, values[k])])})" for k in measured
+    )
+    clause = rng.choice(("the turn takes ", "turning takes ")) + shown
     if _level("turn_steps", values) >= 2:
         clause += rng.choice((", en bloc", " with an en-bloc turn"))
     return clause
@@ -324,20 +308,16 @@ def _foot_part(parameters: Mapping, values: dict[str, float], budget: _Budget, r
 
 def _arm_part(parameters: Mapping, values: dict[str, float], budget: _Budget, rng: random.Random) -> str:
     sides = [k for k in ARM_KEYS[:2] if k in values]
-    if (
-        len(sides) == 2
-        and grade(sides[0], values[sides[0]]) == grade(sides[1], values[sides[1]])
-        and rng.random() < 0.3
-    ):
-        left, right = (format_value(k, values[k]) for k in sides)
-        clauses = [
-            f"arm swing is {left} on the left and {right} on the right, "
-            f"{rng.choice(GRADE_PHRASES[grade(sides[0], values[sides[0]])])}"
-        ]
+    if len(sides) == 2 and rng.random() < 0.3:
+        left, right = (
+            f"{format_value(k, values[k])} on the {side} ({_grade_phrase(k, values[k], rng)})"
+            for k, side in zip(sides, ("left", "right"), strict=True)
+        )
+        clauses = [f"arm swing is {left} and {right}"]
     else:
         clauses = _graded_clauses(sides, values, rng)
     if _reported(ASYMMETRY, values, budget, rng):
-        clause = _finding_clause([ASYMMETRY], values, rng)
+        clause = _finding_clause(ASYMMETRY, values, rng)
         if len(sides) == 2 and _level(ASYMMETRY, values) > 0:
             smaller = "left" if values[sides[0]] < values[sides[1]] else "right"
             clause = rng.choice((f"the {smaller} arm swings less: ", f"less swing on the {smaller}: ")) + clause
@@ -349,28 +329,17 @@ def _arm_part(parameters: Mapping, values: dict[str, float], budget: _Budget, rn
 def _trunk_clauses(values: dict[str, float], budget: _Budget, rng: random.Random) -> list[str]:
     if not _reported(TRUNK, values, budget, rng):
         return []
-    clause = _finding_clause([TRUNK], values, rng)
+    clause = _finding_clause(TRUNK, values, rng)
     if _level(TRUNK, values) >= 2 and values[TRUNK] > 0:
         clause += rng.choice((", a stooped posture", " (stooped)"))
     return [clause]
 
 
-def _cited(keys: list[str], values: dict[str, float], limit: int) -> str:
-    """Up to `limit` findings named with their grade after them, no numbers: `speed and stride length (markedly
-    reduced), as well as arm swing (reduced)`. Step lengths give way to stride length; two arms of one grade are one
-    `arm swing`."""
-    left, right = ARM_KEYS[:2]
-    both_arms = left in keys and right in keys and grade(left, values[left]) == grade(right, values[right])
-    named: list[tuple[str, str]] = []
-    for key in keys:
-        if (key in STEP_KEYS and "stride_length_m" in keys) or (both_arms and key == right):
-            continue
-        named.append((grade(key, values[key]), "arm swing" if both_arms and key == left else NAMES[key]))
-    groups: dict[str, list[str]] = {}
-    for word, name in named[:limit]:
-        groups.setdefault(word, []).append(name)
-    parts = [f"{_join(names)} ({word})" for word, names in groups.items()]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", as well as " + parts[-1]
+def _cited(keys: list[str], values: dict[str, float], limit: int) -> list[str]:
+    """Up to `limit` findings named with each one's grade right after it, no numbers: `speed (markedly reduced)`,
+    `left arm swing (reduced)`. Step lengths give way to stride length."""
+    named = [key for key in keys if not (key in STEP_KEYS and "stride_length_m" in keys)][:limit]
+    return [f"{NAMES[key]} ({grade(key, values[key])})" for key in named]
 
 
 def _reasoning(values: dict[str, float], score: int, budget: _Budget, rng: random.Random) -> str:
@@ -385,32 +354,17 @@ def _reasoning(values: dict[str, float], score: int, budget: _Budget, rng: rando
     ]
     if score == 0:
         if abnormal or freezing:
-            named = _cited(abnormal, values, min(budget.cited, 2)) if abnormal else "freezing"
+            named = _join(_cited(abnormal, values, min(budget.cited, 2))) if abnormal else "freezing"
             return rng.choice(
                 (f"apart from {named}, the findings are typical and {verdict}", f"despite {named}, {verdict}")
             )
-        support = ["arm swing" if k == "arm_swing_left_deg" else NAMES[k] for k in typical_core]
-        no_freezing = ", and no freezing" if values.get("freezing_episodes") == 0 else ""
-        if not support:
+        if not typical_core:
             return verdict
-        return rng.choice(
-            (
-                f"with {_join(support)} typical{no_freezing}, {verdict}",
-                f"given typical findings ({_join(support)}{no_freezing}), {verdict}",
-                f"{verdict}, as {_join(support)} {'are' if len(support) > 1 else 'is'} typical",
-            )
-        )
+        no_freezing = ", with no freezing" if values.get("freezing_episodes") == 0 else ""
+        support = _join(_cited(typical_core, values, len(typical_core)))
+        return rng.choice((f"with {support}{no_freezing}, {verdict}", f"{verdict}: {support}{no_freezing}"))
     if abnormal or freezing:
-        named = _join(
-            [
-                n
-                for n in (
-                    _cited(abnormal, values, budget.cited) if abnormal else "",
-                    "freezing episodes" if freezing else "",
-                )
-                if n
-            ]
-        )
+        named = _join(_cited(abnormal, values, budget.cited) + (["freezing episodes"] if freezing else []))
         reason = rng.choice(
             (
                 f"{named}: the findings indicate that {verdict}",
@@ -440,7 +394,7 @@ def _summary(values: dict[str, float], budget: _Budget, rng: random.Random) -> s
         return rng.choice(
             ("all measured values lie within typical ranges", "no measured value falls outside its reference range")
         )
-    named = _cited(abnormal, values, budget.cited + 1)
+    named = _join(_cited(abnormal, values, budget.cited + 1))
     return rng.choice(
         (
             f"outside the typical range: {named}",
