@@ -3,10 +3,10 @@
 The score probabilities are a softmax over the four score tokens (agir.models.score_reader), so dividing their
 logits by a temperature T is `softmax(log p / T)`: applied to the probabilities themselves, it keeps their argmax and
 only makes them sharper (T < 1) or softer (T > 1). T is the one that minimises the negative log-likelihood of the
-true scores on the validation split (Guo et al. 2017), found by a golden-section search over log T: NLL is convex in
-1/T, hence unimodal in log T. The expected calibration error (ECE) is torchmetrics' top-label calibration error
-with ECE_BINS equal-width bins of the top-class confidence: the mean gap between confidence and accuracy, weighted
-by the share of predictions in each bin.
+true scores on the validation split (Guo et al. 2017), found by scipy's bounded scalar minimiser over log T: NLL is
+convex in 1/T, hence unimodal in log T. The expected calibration error (ECE) is torchmetrics' top-label calibration
+error with ECE_BINS equal-width bins of the top-class confidence: the mean gap between confidence and accuracy,
+weighted by the share of predictions in each bin.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from scipy.optimize import minimize_scalar
 from torchmetrics.functional.classification import multiclass_calibration_error
 
 # Equal-width confidence bins over [0, 1] (the top class of four scores has confidence 0.25 at least).
@@ -23,7 +24,6 @@ ECE_BINS = 10
 _LOG_T_RANGE = (-math.log(20.0), math.log(20.0))
 # Probabilities below this are taken as this in a logarithm: predictions files keep six decimals.
 _FLOOR = 1e-12
-_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
 def _log(probabilities: torch.Tensor) -> torch.Tensor:
@@ -52,19 +52,8 @@ def fit_temperature(probabilities: torch.Tensor, targets: torch.Tensor, toleranc
     def nll(log_t: float) -> float:
         return float(-torch.log_softmax(log_p / math.exp(log_t), dim=-1).gather(1, targets).mean())
 
-    low, high = _LOG_T_RANGE
-    left, right = high - _GOLDEN * (high - low), low + _GOLDEN * (high - low)
-    nll_left, nll_right = nll(left), nll(right)
-    while high - low > tolerance:
-        if nll_left <= nll_right:
-            high, right, nll_right = right, left, nll_left
-            left = high - _GOLDEN * (high - low)
-            nll_left = nll(left)
-        else:
-            low, left, nll_left = left, right, nll_right
-            right = low + _GOLDEN * (high - low)
-            nll_right = nll(right)
-    return math.exp((low + high) / 2)
+    found = minimize_scalar(nll, bounds=_LOG_T_RANGE, method="bounded", options={"xatol": tolerance})
+    return math.exp(found.x)
 
 
 def expected_calibration_error(probabilities: torch.Tensor, targets: torch.Tensor, bins: int = ECE_BINS) -> float:
