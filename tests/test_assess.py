@@ -22,6 +22,7 @@ from helpers import (
 )
 
 from agir.assess import main as assess_main
+from agir.config import ReasoningStageConfig
 from agir.models.calibration import apply_temperature
 from agir.models.llm import load_stage, read_stage_metadata
 from agir.pipeline.inference import (
@@ -30,9 +31,10 @@ from agir.pipeline.inference import (
     assessment_prompt,
     load_assessor,
     measure,
+    stage_abstention,
     stage_llm_config,
 )
-from agir.text.assessment import is_truncated
+from agir.text.assessment import DEFAULT_MIN_COVERAGE, Abstention, is_truncated
 from agir.text.claims import extract_claims
 from agir.text.grades import extract_grades
 from agir.text.prompts import build_prompt, evidence_line
@@ -185,6 +187,20 @@ def test_the_temperature_fitted_on_validation_is_saved_and_applied_at_assessment
         assert scaled.argmax() == unscaled.argmax()
         assert torch.allclose(scaled, apply_temperature(unscaled, temperature), atol=1e-5)
         assert not torch.allclose(scaled, unscaled, atol=1e-4)
+
+
+def test_the_stages_confidence_threshold_withholds_scores_the_model_doubts(run, assessor, capsys):
+    assert assessor.metadata["min_confidence"] == ReasoningStageConfig.min_confidence == 0.5
+    file = held_out_files(run)[0]
+    assert assess_main(["--run", str(run), file, "--format", "jsonl", "--min-confidence", "1"]) == 0
+    doubted = json.loads(capsys.readouterr().out)
+    assert doubted["score"] is None and doubted["probabilities"] is not None
+    assert doubted["abstained"].startswith(("low confidence: P(score ", "no verdict"))
+    assert assess_main(["--run", str(run), file, "--format", "jsonl", "--min-confidence", "0"]) == 0
+    given = json.loads(capsys.readouterr().out)
+    assert given["abstained"] is None or given["abstained"].startswith("no verdict")
+    # A stage saved before the threshold existed keeps none, as it was validated.
+    assert stage_abstention({}) == Abstention(min_coverage=DEFAULT_MIN_COVERAGE, min_confidence=0.0)
 
 
 def test_a_merged_export_assesses_like_base_and_adapter(run, assessor, tmp_path):

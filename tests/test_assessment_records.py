@@ -15,11 +15,13 @@ from agir.motion.synth import make_cohort
 from agir.text.assessment import (
     DEFAULT_MIN_COVERAGE,
     SCORE_KEYS,
+    Abstention,
     build_assessment,
     build_prediction,
     evidence_of,
     failed_assessment,
     repeated_itself,
+    unbalanced,
 )
 from agir.text.rationale import describe, rationale
 
@@ -53,7 +55,8 @@ def test_missing_parameters_are_listed_with_their_reasons_and_warned_of(trial):
     assert evidence.missing["turn_duration_s"] == NO_TURN and "foot_clearance_m" in evidence.missing
     assert evidence.coverage == pytest.approx(sum(k in evidence.measured for k in SCORE_KEYS) / len(SCORE_KEYS))
     assert DEFAULT_MIN_COVERAGE <= evidence.coverage < 1.0
-    assessment = build_assessment("walk.npz", rationale(parameters, 1, random.Random(0)), PROBABILITIES, parameters)
+    text = rationale(parameters, 1, random.Random(0))
+    assessment = build_assessment("walk.npz", text, [0.1, 0.6, 0.2, 0.1], parameters)
     assert assessment.score == 1  # a clip without turn or toes still has a verdict
     assert any(w.startswith("no turn in the clip: turn duration") for w in assessment.warnings)
     assert any(w.startswith("no toe joints in the layout: ") for w in assessment.warnings)
@@ -81,8 +84,8 @@ def test_a_clip_with_nothing_measured_abstains_with_the_reason_and_keeps_the_pro
     assert assessment.probabilities == {"0": 0.1, "1": 0.2, "2": 0.6, "3": 0.1}
     assert assessment.warnings[0].startswith(f"{STANDING}: ") and assessment.notes == ["read at 30 fps"]
     validate(assessment.to_json(), "assessment")
-    # The same clip with a threshold of 0 gives the model's score.
-    assert build_assessment("standing.npz", text, PROBABILITIES, parameters, min_coverage=0.0).score == 3
+    # The same clip with thresholds of 0 gives the model's score, however unsure.
+    assert build_assessment("standing.npz", text, PROBABILITIES, parameters, Abstention(0.0, 0.0)).score == 3
 
 
 def test_nothing_measurable_abstains_saying_so():
@@ -103,18 +106,49 @@ def test_a_looping_or_scoreless_output_is_never_a_verdict(trial):
     assert scoreless.score is None and "Score" in scoreless.abstained and scoreless.probabilities["2"] == 0.6
 
 
+def test_a_score_the_model_doubts_is_withheld_with_its_probability(trial):
+    parameters = _parameters(trial.joints, trial.fps)
+    text = rationale(parameters, 1, random.Random(0))
+    doubted = build_assessment("walk.npz", text, PROBABILITIES, parameters)  # P(1) = 0.2
+    assert doubted.score is None and doubted.abstained.startswith("low confidence: P(score 1) = 0.20, under the")
+    assert doubted.probabilities["1"] == 0.2 and doubted.evidence.coverage == 1.0
+    validate(doubted.to_json(), "assessment")
+    sure = build_assessment("walk.npz", text, [0.1, 0.5, 0.3, 0.1], parameters)  # at the threshold: given
+    assert sure.score == 1 and sure.abstained is None
+    assert build_assessment("walk.npz", text, PROBABILITIES, parameters, Abstention(min_confidence=0.1)).score == 1
+    # Thin evidence is the reason that holds, whatever the model's confidence.
+    standing = _parameters(np.repeat(trial.joints[:1], len(trial.joints), axis=0), trial.fps)
+    assert build_assessment("still.npz", text, PROBABILITIES, standing).abstained.startswith("nothing the score")
+    with pytest.raises(ValueError, match="min_confidence must lie in"):
+        Abstention(min_confidence=1.5)
+
+
 def test_corpus_texts_never_read_as_loops(trial):
     parameters = _parameters(trial.joints, trial.fps)
     rng = random.Random(0)
     texts = [rationale(parameters, s % 4, rng) for s in range(100)] + [describe(parameters, rng) for _ in range(100)]
-    assert not any(repeated_itself(text) for text in texts)
+    assert not any(repeated_itself(text) or unbalanced(text) for text in texts)
     assert repeated_itself("the turn takes 3 s. the turn takes 3 s. the turn takes 3 s.")
+    # A grade said of each finding that has it is no loop.
+    sound = "Foot: speed (1.10 m/s) is within the typical range; cadence (110 steps/min) is within the typical range; "
+    sound += "stride length (1.20 m) is within the typical range.\nArm: left arm swing (30 degrees) is within the "
+    sound += "typical range.\nScore: 0"
+    assert not repeated_itself(sound) and not unbalanced(sound)
+
+
+def test_an_output_that_lost_its_thread_is_no_verdict(trial):
+    parameters = _parameters(trial.joints, trial.fps)
+    lost = "Overall: With cadence (within the typical range, with speed (within the typical range, walking is normal."
+    lost += "\nScore: 0"
+    assessment = build_assessment("walk.npz", lost, [0.7, 0.1, 0.1, 0.1], parameters)
+    assert unbalanced(lost) and assessment.score is None and "unclosed brackets" in assessment.abstained
+    assert "output lost its thread (unclosed brackets)" in assessment.warnings
 
 
 def test_prediction_and_failed_assessment_follow_the_schema(trial):
     parameters = _parameters(trial.joints, trial.fps)
     text = rationale(parameters, 0, random.Random(1))
-    prediction = build_prediction("s1_t1", 0, text, PROBABILITIES, text, parameters)
+    prediction = build_prediction("s1_t1", 0, text, [0.7, 0.1, 0.1, 0.1], text, parameters)
     assert prediction.score == 0 and prediction.faithfulness["fraction"] == 1.0
     validate(prediction.to_json(), "prediction")
     failed = failed_assessment("bad.bvh", "bad.bvh: malformed BVH")

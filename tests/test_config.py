@@ -32,6 +32,7 @@ def test_yaml_defaults_then_file_then_overrides(tmp_path):
         ("data.split.scheme=random", "data.split.scheme must be holdout, kfold, loso or lodo"),
         ("data.batch_size=many", "invalid config value"),
         ("trainer.logger=tb", "trainer.logger must be one of csv, tensorboard, wandb, mlflow, not 'tb'"),
+        ("reasoning.min_confidence=1.5", "reasoning.min_confidence must lie in"),
         ("novalue", "must look like key=value"),
     ],
 )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import SCORES, plausible_parameters
 
+from agir.text.assessment import repeated_itself, unbalanced
 from agir.text.claims import extract_claims
 from agir.text.faithfulness import check_faithfulness, summarize_faithfulness
 from agir.text.grades import FREEZING, check_grades, extract_grades
@@ -148,6 +149,7 @@ def test_corpus_texts_give_each_grade_phrase_one_parameter():
             for text in (rationale(parameters, score, random.Random(seed)), describe(parameters, random.Random(seed))):
                 spans = [claim.span for claim in extract_grades(text)]
                 assert len(spans) == len(set(spans)), text
+                assert not repeated_itself(text) and not unbalanced(text), text  # never read as a degenerate output
 
 
 def test_a_text_without_grade_words_grades_nothing():

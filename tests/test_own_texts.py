@@ -13,7 +13,7 @@ from agir.data.corpus import build_corpus, corpus_is_current, read_manifest
 from agir.data.own_texts import labelled_rationale, read_texts
 from agir.motion.gait_parameters import PARAMETER_KEYS
 from agir.motion.synth import make_cohort
-from agir.text.assessment import build_assessment
+from agir.text.assessment import Abstention, build_assessment
 from agir.text.faithfulness import check_faithfulness, claims_summary, summarize_faithfulness
 from agir.viz.html_report import write_report
 
@@ -138,7 +138,7 @@ def test_free_text_rationales_have_no_measured_claims():
 def test_assess_text_and_report_page_say_no_measured_claims(tmp_path):
     parameters = dict.fromkeys(PARAMETER_KEYS) | {"speed_m_s": 0.8, "cadence_steps_min": 100.0, "reasons": {}}
     text = f"{AUTHORS_TEXT}\nScore: 2"
-    assessment = build_assessment("walk.npz", text, [0.1, 0.2, 0.6, 0.1], parameters, min_coverage=0.0)
+    assessment = build_assessment("walk.npz", text, [0.1, 0.2, 0.6, 0.1], parameters, Abstention(min_coverage=0.0))
     assert "faithfulness: no measured claims (the rationale cites no number)" in format_text(assessment)
     write_report(tmp_path, [assessment.to_json()], {})
     page = next(tmp_path.glob("001_*.html")).read_text()

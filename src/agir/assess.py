@@ -1,5 +1,5 @@
 """`python -m agir.assess --run DIR FILE [FILE ...] [--format text|jsonl] [--batch-size N] [--device D] [--report DIR]
-[--numbers grounded|free] [--grades grounded|free] [--min-coverage F] [reading flags]`
+[--numbers grounded|free] [--grades grounded|free] [--min-coverage F] [--min-confidence F] [reading flags]`
 
 Assess motion files with a trained run (`checkpoints/<run>`) or an exported model: the measured gait parameters,
 the generated rationale, its score, the probability of each score 0-3 given the rationale, and how faithful the
@@ -8,9 +8,10 @@ rationale's numbers are to the measurements (by default they cite the measured v
 `probabilities`, `rationale`, `parameters`, `evidence`, `warnings`, `notes`, `faithfulness`, `error`); `notes` says
 what reading the file did (gaps filled or cut, marker set, up axis, a frame rate kept). The reading flags (--fps,
 --layout, --layout-file, --units, --up, --max-gap, --markers, --smpl-model) are those of `agir.motion.load_options`.
-Below `--min-coverage` of the score-relevant parameters measured, or without a verdict in the output, `score` is null
-and `abstained` says why; that is an answer (exit status 0). A file that cannot be used gets `error` set and the
-others are still assessed; the exit status is 1 if any file failed.
+Below `--min-coverage` of the score-relevant parameters measured, with the calibrated probability of the score under
+`--min-confidence`, or without a verdict in the output, `score` is null and `abstained` says why; that is an answer
+(exit status 0). A file that cannot be used gets `error` set and the others are still assessed; the exit status is 1
+if any file failed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from agir.pipeline.assessment_text import format_text
 from agir.pipeline.inference import (
     GRADE_MODES,
     GRADE_MODES_HELP,
+    MIN_CONFIDENCE_HELP,
     MIN_COVERAGE_HELP,
     NUMBER_MODES,
     NUMBER_MODES_HELP,
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
     parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
     parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
+    parser.add_argument("--min-confidence", type=float, help=MIN_CONFIDENCE_HELP)
     add_load_arguments(parser)
     args = parser.parse_args(argv)
     try:
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             NUMBER_MODES.get(args.numbers),
             args.min_coverage,
             GRADE_MODES.get(args.grades),
+            args.min_confidence,
         )
     except (OSError, ValueError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)

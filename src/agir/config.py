@@ -19,7 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 from agir.data.data_config import BATCHING, DataConfig
 from agir.models.llm_config import LLMConfig
 from agir.models.vqvae_config import VQVAEConfig
-from agir.text.assessment import DEFAULT_MIN_COVERAGE, check_min_coverage
+from agir.text.assessment import DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_COVERAGE, Abstention
 from agir.text.prompts import Evidence, stage_evidence
 
 
@@ -151,13 +151,20 @@ class ReasoningStageConfig(SFTStageConfig):
     # no score, only the reason and the probabilities: 0.5 withholds it from a clip without stride length, speed and
     # turns, not from one without a turn or toes. 0 always gives the model's score.
     min_coverage: float = DEFAULT_MIN_COVERAGE
+    # Below this calibrated probability of its own score (the stage's temperature applied) a prediction has no score:
+    # 0.5, where the model holds its score less likely than all the others together. 0 always gives it.
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     def __post_init__(self) -> None:
         super().__post_init__()
         try:
-            check_min_coverage(self.min_coverage)
+            self.abstention()
         except ValueError as error:
             raise ConfigError(f"reasoning.{error}") from None
+
+    def abstention(self) -> Abstention:
+        """When this stage's predictions have no score (agir.text.assessment.Abstention)."""
+        return Abstention(self.min_coverage, self.min_confidence)
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """`python -m agir.evaluate --run DIR [--split test|val] [--device D] [--numbers grounded|free]
-[--grades grounded|free] [--min-coverage F]`
+[--grades grounded|free] [--min-coverage F] [--min-confidence F]`
 
 The reasoning stage's metrics on a split.
 
@@ -19,7 +19,14 @@ from pathlib import Path
 
 from agir.config import ConfigError
 from agir.pipeline.evaluation import SPLITS, evaluate_run
-from agir.pipeline.inference import GRADE_MODES, GRADE_MODES_HELP, MIN_COVERAGE_HELP, NUMBER_MODES, NUMBER_MODES_HELP
+from agir.pipeline.inference import (
+    GRADE_MODES,
+    GRADE_MODES_HELP,
+    MIN_CONFIDENCE_HELP,
+    MIN_COVERAGE_HELP,
+    NUMBER_MODES,
+    NUMBER_MODES_HELP,
+)
 from agir.pipeline.run_report import HEADLINE, metric_text
 
 
@@ -31,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
     parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
     parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
+    parser.add_argument("--min-confidence", type=float, help=MIN_CONFIDENCE_HELP)
     args = parser.parse_args(argv)
     try:
         metrics = evaluate_run(
@@ -40,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             NUMBER_MODES.get(args.numbers),
             args.min_coverage,
             GRADE_MODES.get(args.grades),
+            args.min_confidence,
         )
     except (OSError, ValueError, ConfigError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)

@@ -15,7 +15,7 @@ from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
 from agir.pipeline.inference import (
     load_assessor,
-    stage_min_coverage,
+    stage_abstention,
     stage_temperature,
     validated_grade_grounding,
     validated_grounding,
@@ -23,7 +23,7 @@ from agir.pipeline.inference import (
 from agir.pipeline.runs import write_json
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.text.assessment import check_min_coverage, is_truncated
+from agir.text.assessment import is_truncated
 from agir.text.faithfulness import summarize_faithfulness
 from agir.text.prompts import stage_evidence
 from agir.viz.confusion import confusion_png
@@ -45,11 +45,13 @@ def evaluate_run(
     grounded: bool | None = None,
     min_coverage: float | None = None,
     grounded_grades: bool | None = None,
+    min_confidence: float | None = None,
 ) -> dict:
     """Evaluate `<run>/reasoning` on `split`; writes and returns the metrics. `grounded` says whether the rationales
     cite the measured values (None: as the stage was validated); free-number results go to `<split>_free_numbers/`,
     beside the others; `grounded_grades` the same for grade words (`<split>_free_grades/`). Below `min_coverage` of
-    the score-relevant parameters measured a prediction has no score (None: the stage's own setting)."""
+    the score-relevant parameters measured, or with the calibrated probability of its score below `min_confidence`, a
+    prediction has no score (None: the stage's own setting)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     run = Path(run)
@@ -64,9 +66,8 @@ def evaluate_run(
     stage_config.grounded_grades = (
         validated_grade_grounding(assessor.metadata) if grounded_grades is None else grounded_grades
     )
-    stage_config.min_coverage = check_min_coverage(
-        stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage
-    )
+    rule = stage_abstention(assessor.metadata, min_coverage, min_confidence)
+    stage_config.min_coverage, stage_config.min_confidence = rule.min_coverage, rule.min_confidence
     datamodule.connect(
         assessor.motion_tokenizer,
         ReasoningSFTModule.sft_view(stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
@@ -115,6 +116,7 @@ def evaluate_run(
     metrics[f"{split}_grounded_numbers"] = stage_config.grounded_numbers
     metrics[f"{split}_grounded_grades"] = stage_config.grounded_grades
     metrics[f"{split}_min_coverage"] = stage_config.min_coverage
+    metrics[f"{split}_min_confidence"] = stage_config.min_confidence
     metrics[f"{split}_abstention_rate"] = sum(p["abstained"] is not None for p in predictions) / len(predictions)
     metrics[f"{split}_items"] = len(predictions)
     metrics[f"{split}_truncated_prompts"] = sum(is_truncated(p) for p in predictions)

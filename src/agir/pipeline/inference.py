@@ -47,9 +47,9 @@ from agir.motion.io import Motion, MotionFileError
 from agir.motion.load_options import LoadOptions
 from agir.text.assessment import (
     DEFAULT_MIN_COVERAGE,
+    Abstention,
     Assessment,
     build_assessment,
-    check_min_coverage,
     failed_assessment,
 )
 from agir.text.motion_vocab import MotionVocabulary
@@ -71,6 +71,10 @@ GRADE_MODES_HELP = (
 MIN_COVERAGE_HELP = (
     "withhold the score below this share of the score-relevant parameters measured (0-1; default: the stage's "
     "reasoning.min_coverage)"
+)
+MIN_CONFIDENCE_HELP = (
+    "withhold the score when its calibrated probability is below this (0-1; default: the stage's "
+    "reasoning.min_confidence)"
 )
 TASK = "motion_to_rationale"
 
@@ -95,9 +99,16 @@ def validated_grade_grounding(metadata: dict) -> bool:
     return metadata.get("grounded_grades", False)
 
 
-def stage_min_coverage(metadata: dict) -> float:
-    """The stage's evidence threshold; one saved before abstention existed gets the default."""
-    return metadata.get("min_coverage", DEFAULT_MIN_COVERAGE)
+def stage_abstention(
+    metadata: dict, min_coverage: float | None = None, min_confidence: float | None = None
+) -> Abstention:
+    """When the stage withholds a score, with the given thresholds in place of its own: a stage saved before
+    abstention existed gets the default evidence threshold, one saved before confidence counted none (as it was
+    validated)."""
+    return Abstention(
+        metadata.get("min_coverage", DEFAULT_MIN_COVERAGE) if min_coverage is None else min_coverage,
+        metadata.get("min_confidence", 0.0) if min_confidence is None else min_confidence,
+    )
 
 
 def stage_temperature(metadata: dict) -> float:
@@ -191,7 +202,7 @@ def _assess_batch(
     paths: Sequence[str],
     options: LoadOptions | None,
     settings: GenerationSettings,
-    min_coverage: float,
+    rule: Abstention,
 ) -> list[Assessment]:
     results: dict[int, Assessment] = {}
     measured: list[tuple[int, dict, np.ndarray, list[str]]] = []
@@ -222,7 +233,7 @@ def _assess_batch(
         for (index, _, parameters, notes), rationale, row, cut in zip(
             ready, rationales, probabilities, cuts, strict=True
         ):
-            results[index] = build_assessment(paths[index], rationale, row, parameters, min_coverage, notes, cut)
+            results[index] = build_assessment(paths[index], rationale, row, parameters, rule, notes, cut)
     return [results[index] for index in range(len(paths))]
 
 
@@ -235,20 +246,22 @@ def assess_files(
     grounded: bool | None = None,
     min_coverage: float | None = None,
     grounded_grades: bool | None = None,
+    min_confidence: float | None = None,
 ) -> list[Assessment]:
     """One assessment per file, in order (agir.text.assessment.Assessment; a file that could not be used has its
     `error` set, and `notes` say what reading each file did: gaps filled, marker set or up axis chosen, ...).
     `options` are the reading flags (a bare .npy has no frame rate: agir.motion.load_options). `grounded` says
     whether the rationales cite the measured values (agir.models.grounding); None keeps what the stage was validated
-    with; `grounded_grades` the same for grade words. Below `min_coverage` of the score-relevant parameters measured
-    there is no score (None: the stage's own setting)."""
+    with; `grounded_grades` the same for grade words. Below `min_coverage` of the score-relevant parameters measured,
+    or with the calibrated probability of its score below `min_confidence`, there is no score (None: the stage's own
+    setting)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if grounded is None:
         grounded = validated_grounding(assessor.metadata)
     if grounded_grades is None:
         grounded_grades = validated_grade_grounding(assessor.metadata)
-    min_coverage = check_min_coverage(stage_min_coverage(assessor.metadata) if min_coverage is None else min_coverage)
+    rule = stage_abstention(assessor.metadata, min_coverage, min_confidence)
     settings = GenerationSettings(
         max_new_tokens=assessor.metadata["max_new_tokens"],
         max_length=assessor.llm.max_length,
@@ -262,6 +275,6 @@ def assess_files(
     with tqdm(total=len(paths), unit="file", file=sys.stderr, disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
             batch = paths[start : start + batch_size]
-            assessments += _assess_batch(assessor, batch, options, settings, min_coverage)
+            assessments += _assess_batch(assessor, batch, options, settings, rule)
             bar.update(len(batch))
     return assessments

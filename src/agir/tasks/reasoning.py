@@ -4,14 +4,17 @@ Validation and test generate a rationale for every sample of their (rank's shard
 `agir.assess` does for a file (`agir.models.generate.rationales_and_probabilities`), parse its last strict `Score:`
 line (an unparseable output is invalid, never mapped to a class) and read the score probabilities from the model
 given its own reasoning. A prediction is judged as an assessment is (`agir.text.assessment.build_prediction`): a
-looping output or thin evidence (under `reasoning.min_coverage`) has no score, which counts as invalid. Metrics come
+looping output, thin evidence (under `reasoning.min_coverage`) or low confidence (the probability of its score,
+under the module's temperature, below `reasoning.min_confidence`) has no score, which counts as invalid. Metrics come
 from one confusion matrix reduced across ranks (`agir.tasks.score_metrics`); the per-item predictions are gathered
 on every rank as `predictions`. A repeat that pads a rank's shard is neither counted nor predicted
 (`agir.tasks.sft.counted_rows`).
 
 The predictions' probabilities are temperature-scaled after each evaluation (`calibrate`): the stage fits its
 temperature on its final validation's predictions and applies it to them and to the test split's; `agir.evaluate`
-applies the saved one. The ECE before and after, and a reliability diagram, go with them.
+applies the saved one. Confidence is judged under the temperature held while predicting: the fitted one for the
+test split and `agir.evaluate`, the one before fitting (1) for the validation it is fitted on. The ECE before and
+after, and a reliability diagram, go with them.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class ReasoningSFTModule(SFTModule):
             "grounded_numbers": config.grounded_numbers,
             "grounded_grades": config.grounded_grades,
             "min_coverage": config.min_coverage,
+            "min_confidence": config.min_confidence,
         }
 
     def save_evaluation(self, stage_dir: Path, part: str) -> None:
@@ -74,9 +78,9 @@ class ReasoningSFTModule(SFTModule):
         return sum(is_truncated(prediction) for prediction in self.predictions)
 
     def predict_batch(self, batch: dict) -> tuple[list[Prediction], torch.Tensor]:
-        """The prediction of every sample of `batch`: rationale, score (withheld without a verdict or on thin
-        evidence), probabilities, evidence and faithfulness (agir.text.assessment.build_prediction), and the (N, 4)
-        probabilities it holds, before any temperature."""
+        """The prediction of every sample of `batch`: rationale, score (withheld without a verdict, on thin evidence
+        or low confidence), probabilities, evidence and faithfulness (agir.text.assessment.build_prediction), and the
+        (N, 4) probabilities it holds, before any temperature."""
         settings = GenerationSettings(
             max_new_tokens=self.config.max_new_tokens,
             max_length=self.llm.max_length,
@@ -89,13 +93,16 @@ class ReasoningSFTModule(SFTModule):
             self.model, self.tokenizer, batch["prompts"], settings=settings, parameters=batch["parameters"]
         )
         cuts = prompt_cuts(self.tokenizer, batch["prompts"], settings)
+        # Judged under the current temperature, as an assessment is; `calibrate` refits it from the raw ones.
+        calibrated = apply_temperature(probabilities, self.temperature)
+        rule = self.config.abstention()
         return [
-            build_prediction(item_id, target, text, row, reference, parameters, self.config.min_coverage, cut)
+            build_prediction(item_id, target, text, row, reference, parameters, rule, cut)
             for item_id, target, text, row, reference, parameters, cut in zip(
                 batch["item_ids"],
                 batch["scores"],
                 rationales,
-                probabilities,
+                calibrated.tolist(),
                 batch["answers"],
                 batch["parameters"],
                 cuts,

@@ -85,7 +85,7 @@ class SFTModule(L.LightningModule):
     def generation_metadata(config: SFTStageConfig) -> dict:
         """How the texts this stage generates when evaluated are grounded in the measured values, and when their
         verdict is withheld: recorded in the stage's metadata, so the stage is assessed as it was validated."""
-        return {"grounded_numbers": False, "grounded_grades": False, "min_coverage": None}
+        return {"grounded_numbers": False, "grounded_grades": False, "min_coverage": None, "min_confidence": None}
 
     def truncated_generations(self) -> int | None:
         """How many prompts of the last evaluation were cut to fit before generating; None for a stage whose

@@ -5,8 +5,9 @@ Both carry the verdict only where it rests on something: `evidence` says which o
 3.10 examiner weighs were measured (`coverage`) and why the others were not; `warnings` are one line each for what
 a reader must know (no turn in the clip, a root-relative skeleton walked from its foot contacts, an output that
 repeated itself); `notes` (assessments) say what reading the file did (gaps filled, marker set or up axis chosen).
-`score` is null and `abstained` says why when the evidence is thin (coverage under `min_coverage`) or the output is
-no verdict (no strict `Score:` line, a repetition loop); the probabilities are still given. The JSON shape of both
+`score` is null and `abstained` says why when the output is no verdict (no strict `Score:` line, a repetition loop),
+the model is unsure (the calibrated probability of its score under `min_confidence`) or the evidence is thin
+(coverage under `min_coverage`): the `Abstention` rule; the probabilities are still given. The JSON shape of both
 is docs/assessment.schema.json, which the tests validate outputs against. One builder each: `build_assessment`,
 `build_prediction`; `failed_assessment` for a file that could not be used.
 """
@@ -30,18 +31,23 @@ SCORE_KEYS = tuple(p.key for p in PARAMETERS if p.score_relevant)
 # Below this share of SCORE_KEYS measured there is no score: a clip without stride length, speed and turns (a
 # person standing still: 0 of 8) abstains, one without a turn (6 of 8) or toes (7 of 8) does not.
 DEFAULT_MIN_COVERAGE = 0.5
+# Below this calibrated probability of its own score the model holds that score less likely than the others together:
+# more likely wrong than right, so no score is given.
+DEFAULT_MIN_CONFIDENCE = 0.5
 # Short heads for the measurement's reasons (agir.motion.gait_parameters) that a reader should see as a warning.
 _REASON_HEADS = {
     "no turn of at least 90 degrees in the clip": "no turn in the clip",
     "layout has no toe joints": "no toe joints in the layout",
 }
 REPEATED = "output repeated itself"
+UNBALANCED = "output lost its thread (unclosed brackets)"
 # The start of the warning on a prompt cut to fit the model's length, and what counts them (agir.evaluate).
 TRUNCATED = "prompt truncated"
-# A run of words said this many times in a row, or a 5-word phrase this many times anywhere, is a loop: the corpus
-# texts never repeat a phrase of five words three times.
+# A run of words said this many times in a row, or an 8-word phrase this many times anywhere, is a loop. Shorter
+# phrases recur in sound texts: a grade with its verb runs to seven words (`is a little below the typical range`),
+# said of each finding that has it.
 _LOOP_RUNS = 3
-_LOOP_WORDS = 5
+_LOOP_WORDS = 8
 _WORD_RE = re.compile(r"[\w.%/-]+")
 
 
@@ -88,11 +94,24 @@ class Prediction:
         return asdict(self)
 
 
-def check_min_coverage(value: float) -> float:
-    """`value` if it is a share (0-1), else ValueError."""
+def check_share(name: str, value: float) -> float:
+    """`value` if it is a share (0-1), else ValueError naming `name`."""
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"min_coverage must lie in [0, 1], got {value}")
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
     return value
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """When a verdict is withheld besides a degenerate output: under `min_coverage` of SCORE_KEYS measured, or with
+    the (calibrated) probability of the model's score under `min_confidence`; 0 turns either off."""
+
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        check_share("min_coverage", self.min_coverage)
+        check_share("min_confidence", self.min_confidence)
 
 
 def _has_value(value: object) -> bool:
@@ -123,6 +142,21 @@ def repeated_itself(text: str) -> bool:
     return any(phrases.count(phrase) >= _LOOP_RUNS for phrase in set(phrases))
 
 
+def unbalanced(text: str) -> bool:
+    """Whether a line of `text` opens a bracket it does not close, or nests one: texts bracket a value or a grade
+    at a time (`speed (0.95 m/s) is reduced`, `stride length (reduced)`), so an output that does not has lost its
+    thread (`cadence (within the typical range, with speed (within ...`)."""
+    for line in text.splitlines():
+        depth = 0
+        for char in line:
+            depth += (char == "(") - (char == ")")
+            if not 0 <= depth <= 1:
+                return True
+        if depth:
+            return True
+    return False
+
+
 def measurement_warnings(evidence: Evidence) -> list[str]:
     """One line per way values were obtained indirectly (`root-relative skeleton: root path reconstructed from foot
     contacts ...: speed, stride length, ... obtained so`), then one per reason parameters are missing (`no turn in
@@ -138,23 +172,34 @@ def measurement_warnings(evidence: Evidence) -> list[str]:
     return warnings + [f"{head}: {', '.join(names)} not measured" for head, names in by_reason.items()]
 
 
-def _verdict(rationale: str, evidence: Evidence, min_coverage: float) -> tuple[int | None, str | None, list[str]]:
+def _verdict(
+    rationale: str, probabilities: Sequence[float], evidence: Evidence, rule: Abstention
+) -> tuple[int | None, str | None, list[str]]:
     """(score, why there is none, warnings about the output). Thin evidence is the first reason: it holds whatever
     the model wrote."""
     score, warnings, reason = parse_score(rationale), [], None
     if repeated_itself(rationale):
         score, reason = None, f"no verdict: the {REPEATED}"
         warnings.append(REPEATED)
+    elif unbalanced(rationale):
+        score, reason = None, f"no verdict: the {UNBALANCED}"
+        warnings.append(UNBALANCED)
     elif score is None:
         reason = "no verdict: the output has no valid `Score: N` line"
         warnings.append("output has no valid score line")
-    if evidence.coverage < min_coverage:
+    elif (confidence := float(probabilities[score])) < rule.min_confidence:
+        reason = (
+            f"low confidence: P(score {score}) = {confidence:.2f}, under the minimum {rule.min_confidence:.2f}; "
+            "the model's score is not given"
+        )
+        score = None
+    if evidence.coverage < rule.min_coverage:
         measured = round(evidence.coverage * len(SCORE_KEYS))
         what = "nothing the score rests on was measured" if not measured else "thin evidence"
         score = None
         reason = (
             f"{what}: {measured} of {len(SCORE_KEYS)} score-relevant parameters measured "
-            f"(minimum {min_coverage:.0%}); the model's score is not given"
+            f"(minimum {rule.min_coverage:.0%}); the model's score is not given"
         )
     return score, reason, warnings
 
@@ -174,10 +219,12 @@ def is_truncated(record: Mapping) -> bool:
     return any(warning.startswith(TRUNCATED) for warning in record.get("warnings") or [])
 
 
-def _judged(rationale: str, parameters: Mapping, min_coverage: float, prompt_cut: int) -> dict:
+def _judged(
+    rationale: str, probabilities: Sequence[float], parameters: Mapping, rule: Abstention, prompt_cut: int
+) -> dict:
     """What both records share: verdict, abstention, evidence, warnings and faithfulness of one generated text."""
     evidence = evidence_of(parameters)
-    score, abstained, output_warnings = _verdict(rationale, evidence, min_coverage)
+    score, abstained, output_warnings = _verdict(rationale, probabilities, evidence, rule)
     return {
         "score": score,
         "abstained": abstained,
@@ -197,14 +244,14 @@ def build_assessment(
     rationale: str,
     probabilities: Sequence[float],
     parameters: Mapping,
-    min_coverage: float = DEFAULT_MIN_COVERAGE,
+    rule: Abstention = Abstention(),
     notes: Sequence[str] = (),
     prompt_cut: int = 0,
 ) -> Assessment:
-    """The assessment of one file from its generated rationale, score probabilities and measured parameters;
-    `notes` say what reading the file did (agir.motion.load_options); `prompt_cut` is how many prompt tokens were
-    cut to fit the model (a warning when any were)."""
-    judged = _judged(rationale, parameters, min_coverage, prompt_cut)
+    """The assessment of one file from its generated rationale, calibrated score probabilities and measured
+    parameters, its score withheld as `rule` says; `notes` say what reading the file did (agir.motion.load_options);
+    `prompt_cut` is how many prompt tokens were cut to fit the model (a warning when any were)."""
+    judged = _judged(rationale, probabilities, parameters, rule, prompt_cut)
     return Assessment(
         file=file,
         probabilities=probability_map(probabilities),
@@ -228,11 +275,11 @@ def build_prediction(
     probabilities: Sequence[float],
     reference: str,
     parameters: Mapping,
-    min_coverage: float = DEFAULT_MIN_COVERAGE,
+    rule: Abstention = Abstention(),
     prompt_cut: int = 0,
 ) -> Prediction:
     """The prediction for one corpus item, judged exactly as `build_assessment` judges a file."""
-    judged = _judged(rationale, parameters, min_coverage, prompt_cut)
+    judged = _judged(rationale, probabilities, parameters, rule, prompt_cut)
     return Prediction(
         id=item_id,
         target=int(target),
