@@ -48,8 +48,9 @@ def test_evidence_is_one_of_its_modes_and_old_configs_keep_theirs(tmp_path):
         "invalid config value for reasoning.evidence: Invalid value 'numbers', expected one of "
         "['motion', 'parameters', 'graded']"
     )
-    config = load_config(None, ["generative.evidence=graded"])
-    assert (config.generative.evidence, config.reasoning.evidence) == ("graded", "motion")
+    assert (load_config(None).generative.evidence, load_config(None).reasoning.evidence) == ("motion", "graded")
+    config = load_config(None, ["generative.evidence=parameters", "reasoning.evidence=motion"])
+    assert (config.generative.evidence, config.reasoning.evidence) == ("parameters", "motion")
     # A run's stage config saved before evidence modes: its boolean reads as the mode that gives its prompts.
     (tmp_path / "old.yaml").write_text(
         "generative:\n  measured_parameters: false\nreasoning:\n  measured_parameters: true\n"

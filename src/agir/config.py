@@ -141,6 +141,9 @@ class GenerativeStageConfig(SFTStageConfig):
 class ReasoningStageConfig(SFTStageConfig):
     # The stage-1 folder this stage continues; null starts from the bare backbone.
     init_from: str | None = "${run.out_dir}/generative"
+    # Graded by default: on the demo cohort it scores at least as well as motion alone (README, "Evidence modes"),
+    # and it tells the model which parameters were not measured and why, so its reasoning can say so.
+    evidence: Evidence = "graded"
     # Generated rationales cite the measured value wherever they start a number that their words tie to a measured
     # parameter (agir.models.grounding); false leaves every number to the model, to see what it reads off the codes.
     grounded_numbers: bool = True
