@@ -12,9 +12,13 @@ trunk axis, as agir.gait measures it, over the true straight strides:
 - per-stride: its peak-to-peak over each stride, averaged;
 - mean cycle: agir.gait's estimator (2-harmonic mean cycle per foot) on the true strides;
 - waveform fit: the least-squares scale of the clean angle (known shape and phase) to the noisy one, times the true
-  swing: the matched filter, the bound of any estimator that must learn the swing from the joints.
-Stride length over the true straight strides, from one footprint per true contact (foot flat to heel off):
-- true root: the noisy pelvis-relative ankle plus the true pelvis path, averaged over each foot-flat window;
+  swing: the matched filter, the bound of any estimator that must learn the swing from the joints;
+- waveform fit, elbow + wrist: the same scale fitted to the shoulder -> wrist angle too (its clean waveform holds the
+  walker's coupling of elbow flexion to the swing), both combined by their residual variance: what a two-link arm
+  model could give if it knew that coupling.
+Stride length over the true straight strides, from one footprint per true contact:
+- true root: the noisy pelvis-relative ankle plus the true pelvis path, averaged over the true foot-flat window (foot
+  flat to heel off, where the ankle stands still);
 - recovered root: agir.gait's least-squares root path (`gait_root`) from the noisy feet, given the true contacts
   (its foot-flat windows on the true stance), standing (no swing for 1 s) and walking direction; speed is that
   root's path over the true straight walking (as agir.gait).
