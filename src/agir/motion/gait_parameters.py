@@ -476,6 +476,21 @@ def _swing_and_error(angle: np.ndarray, strides: list[_Stride], fps: float) -> t
     return swing, float(np.sqrt((count - 1) / count * np.sum((left_out - left_out.mean()) ** 2)))
 
 
+def arm_angles(joints: np.ndarray, forward: np.ndarray, measured: np.ndarray) -> dict[str, np.ndarray]:
+    """(frames,) sagittal angle (rad) of each upper arm (shoulder -> elbow) relative to the trunk axis, forward
+    positive, for each side whose arm joints `measured` marks; `forward` (frames, 3) is the walking direction."""
+    # The shoulders ride on the thorax with the neck: the axis from the pelvis to the mean of the three leans and
+    # nods with the trunk like pelvis -> neck (thorax rotation and roll move the shoulders in opposite directions),
+    # its fixed offset is no part of a peak-to-peak, and it has a third of the neck's pose jitter.
+    top = [NECK, LEFT_SHOULDER, RIGHT_SHOULDER] if measured[[LEFT_SHOULDER, RIGHT_SHOULDER]].all() else [NECK]
+    trunk = _sagittal_angle(joints[:, top].mean(axis=1) - joints[:, PELVIS], forward)
+    return {
+        side: _sagittal_angle(joints[:, shoulder] - joints[:, elbow], -forward) + trunk
+        for side, (shoulder, elbow) in _ARM_JOINTS.items()
+        if measured[[shoulder, elbow]].all()
+    }
+
+
 def _arm_swing(
     filtered: np.ndarray, forward: np.ndarray, strides: list[_Stride], fps: float, measured: np.ndarray
 ) -> tuple[dict[str, float | None], dict[str, str]]:
@@ -484,18 +499,10 @@ def _arm_swing(
     the reason."""
     if not strides:
         return {}, {}
-    # The shoulders ride on the thorax with the neck: the axis from the pelvis to the mean of the three leans and
-    # nods with the trunk like pelvis -> neck (thorax rotation and roll move the shoulders in opposite directions),
-    # its fixed offset is no part of a peak-to-peak, and it has a third of the neck's pose jitter.
-    top = [NECK, LEFT_SHOULDER, RIGHT_SHOULDER] if measured[[LEFT_SHOULDER, RIGHT_SHOULDER]].all() else [NECK]
-    trunk = _sagittal_angle(filtered[:, top].mean(axis=1) - filtered[:, PELVIS], forward)
     by_foot = [group for group in ([s for s in strides if s.side == side] for side in ("left", "right")) if group]
     out: dict[str, float | None] = {}
     reasons: dict[str, str] = {}
-    for side, (shoulder, elbow) in _ARM_JOINTS.items():
-        if not measured[[shoulder, elbow]].all():
-            continue
-        arm = _sagittal_angle(filtered[:, shoulder] - filtered[:, elbow], -forward) + trunk
+    for side, arm in arm_angles(filtered, forward, measured).items():
         swings = [(*_swing_and_error(arm, group, fps), len(group)) for group in by_foot]
         key = f"arm_swing_{side}_deg"
         out[key] = float(np.degrees(sum(swing * n for swing, _, n in swings) / len(strides)))
