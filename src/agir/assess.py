@@ -23,13 +23,9 @@ import sys
 from agir.motion.load_options import add_load_arguments, load_options_from
 from agir.pipeline.assessment_text import format_text
 from agir.pipeline.inference import (
-    GRADE_MODES,
-    GRADE_MODES_HELP,
-    MIN_CONFIDENCE_HELP,
-    MIN_COVERAGE_HELP,
-    NUMBER_MODES,
-    NUMBER_MODES_HELP,
+    add_judging_arguments,
     assess_files,
+    judging_options,
     load_assessor,
     load_for_assessment,
 )
@@ -44,10 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32, help="files generated together (default 32)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     parser.add_argument("--report", metavar="DIR", help="also write an HTML report (index.html) into DIR")
-    parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
-    parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
-    parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
-    parser.add_argument("--min-confidence", type=float, help=MIN_CONFIDENCE_HELP)
+    add_judging_arguments(parser)
     add_load_arguments(parser)
     args = parser.parse_args(argv)
     try:
@@ -59,10 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             args.batch_size,
             len(args.files) > 1,
             options,
-            NUMBER_MODES.get(args.numbers),
-            args.min_coverage,
-            GRADE_MODES.get(args.grades),
-            args.min_confidence,
+            **judging_options(args),
         )
     except (OSError, ValueError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)

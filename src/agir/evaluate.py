@@ -19,14 +19,7 @@ from pathlib import Path
 
 from agir.config import ConfigError
 from agir.pipeline.evaluation import SPLITS, evaluate_run
-from agir.pipeline.inference import (
-    GRADE_MODES,
-    GRADE_MODES_HELP,
-    MIN_CONFIDENCE_HELP,
-    MIN_COVERAGE_HELP,
-    NUMBER_MODES,
-    NUMBER_MODES_HELP,
-)
+from agir.pipeline.inference import add_judging_arguments, judging_options
 from agir.pipeline.run_report import HEADLINE, metric_text
 
 
@@ -35,21 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", required=True, help="a run directory with a finished reasoning stage")
     parser.add_argument("--split", choices=SPLITS, default="test")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
-    parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
-    parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
-    parser.add_argument("--min-coverage", type=float, help=MIN_COVERAGE_HELP)
-    parser.add_argument("--min-confidence", type=float, help=MIN_CONFIDENCE_HELP)
+    add_judging_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        metrics = evaluate_run(
-            args.run,
-            args.split,
-            args.device,
-            NUMBER_MODES.get(args.numbers),
-            args.min_coverage,
-            GRADE_MODES.get(args.grades),
-            args.min_confidence,
-        )
+        metrics = evaluate_run(args.run, args.split, args.device, **judging_options(args))
     except (OSError, ValueError, ConfigError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1

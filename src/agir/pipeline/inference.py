@@ -18,6 +18,7 @@ that cannot be used yields an assessment with `error` set.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -68,15 +69,36 @@ GRADE_MODES_HELP = (
     "grounded: grade words are the measured values' grades; free: the model chooses them "
     "(default: as the reasoning stage was validated)"
 )
-MIN_COVERAGE_HELP = (
-    "withhold the score below this share of the score-relevant parameters measured (0-1; default: the stage's "
-    "reasoning.min_coverage)"
-)
-MIN_CONFIDENCE_HELP = (
-    "withhold the score when its calibrated probability is below this (0-1; default: the stage's "
-    "reasoning.min_confidence)"
-)
 TASK = "motion_to_rationale"
+
+
+def add_judging_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options agir.assess and agir.evaluate share: how rationales are grounded and when a score is withheld."""
+    parser.add_argument("--numbers", choices=NUMBER_MODES, help=NUMBER_MODES_HELP)
+    parser.add_argument("--grades", choices=GRADE_MODES, help=GRADE_MODES_HELP)
+    parser.add_argument(
+        "--min-coverage",
+        type=float,
+        help="withhold the score below this share of the score-relevant parameters measured (0-1; default: the "
+        "stage's reasoning.min_coverage)",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        help="withhold the score when its calibrated probability is below this (0-1; default: the stage's "
+        "reasoning.min_confidence)",
+    )
+
+
+def judging_options(args: argparse.Namespace) -> dict:
+    """`add_judging_arguments`' options as keyword arguments of `assess_files` and `evaluate_run` (None: as the
+    stage was validated)."""
+    return {
+        "grounded": NUMBER_MODES.get(args.numbers),
+        "grounded_grades": GRADE_MODES.get(args.grades),
+        "min_coverage": args.min_coverage,
+        "min_confidence": args.min_confidence,
+    }
 
 
 @dataclass
