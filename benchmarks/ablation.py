@@ -9,6 +9,7 @@ over held-out subjects (the noise level), QWK, MAE, invalid rate, numeric faithf
 parameters, grade agreement.
 
     PYTHONPATH=src python benchmarks/ablation.py --run checkpoints/demo [--modes motion parameters graded]
+        [--min-confidence F]
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=Path("checkpoints/demo"))
     parser.add_argument("--modes", nargs="+", choices=EVIDENCE_MODES, default=list(EVIDENCE_MODES))
+    parser.add_argument(
+        "--min-confidence", type=float, help="judge every stage with this threshold (default: each stage's own)"
+    )
     args = parser.parse_args()
     baseline = json.loads((args.run / "report.json").read_text())["baseline"]
     rows = [
@@ -91,7 +95,9 @@ def main() -> None:
     for mode in args.modes:
         run = mode_run(args.run, mode)
         for name, (numbers, grades) in GROUNDINGS.items():
-            metrics = evaluate_run(run, "test", grounded=numbers, grounded_grades=grades)
+            metrics = evaluate_run(
+                run, "test", grounded=numbers, grounded_grades=grades, min_confidence=args.min_confidence
+            )
             folder = "test" + ("" if numbers else "_free_numbers") + ("" if grades else "_free_grades")
             predictions = [json.loads(line) for line in (run / "evaluation" / folder / "predictions.jsonl").open()]
             m = {key.removeprefix("test_"): value for key, value in metrics.items()}
