@@ -102,10 +102,10 @@ class HFClock(TrainerCallback):
 def build(config, datamodule, motion_tokenizer, batch_size: int, batching: str = "padded"):
     torch.manual_seed(0)
     llm = OmegaConf.to_object(config.llm)
-    model, tokenizer, vocabulary = load_backbone(
-        llm, tokenizer_texts(datamodule), codebook_size=motion_tokenizer.codebook_size
-    )
     stage = OmegaConf.to_object(config.reasoning)
+    model, tokenizer, vocabulary = load_backbone(
+        llm, tokenizer_texts(datamodule, stage.evidence), codebook_size=motion_tokenizer.codebook_size
+    )
     stage.batch_size = batch_size
     stage.batching = batching
     datamodule.connect(motion_tokenizer, ReasoningSFTModule.sft_view(stage, llm, tokenizer, vocabulary))
