@@ -264,9 +264,7 @@ def _foot_keys(values: dict[str, float], budget: _Budget, rng: random.Random) ->
 
 def _turn_clause(values: dict[str, float], rng: random.Random) -> str:
     measured = [k for k in TURN_KEYS if k in values]
-    shown = " and ".join(
-        f"{format_value(k, values[k])} ({rng.choice(GRADE_PHRASES[grade(k, values[k])])})" for k in measured
-    )
+    shown = " and ".join(f"{format_value(k, values[k])} ({_grade_phrase(k, values[k], rng)})" for k in measured)
     clause = rng.choice(("the turn takes ", "turning takes ")) + shown
     if _level("turn_steps", values) >= 2:
         clause += rng.choice((", en bloc", " with an en-bloc turn"))
