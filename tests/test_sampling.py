@@ -1,3 +1,6 @@
+from functools import partial
+
+import pytest
 import torch
 from torch.utils.data import TensorDataset
 
@@ -19,12 +22,20 @@ def test_epochs_are_seeded_shuffles_and_differ_between_epochs():
     assert first != flat(ResumableLoader(data, batch_size=4, shuffle=True, seed=4, drop_last=True))
 
 
-def test_a_loader_restored_mid_epoch_continues_with_the_next_batch():
-    data = TensorDataset(torch.arange(30))
-    reference = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
-    expected = flat(reference) + flat(reference)
+# Bucketed batches (samples of similar length together) must resume as exactly as random ones.
+LENGTHS = {"padded": None, "bucketed": [(7 * i) % 11 for i in range(30)]}
 
-    interrupted = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
+
+@pytest.mark.parametrize("batching", LENGTHS)
+def test_a_loader_restored_mid_epoch_continues_with_the_next_batch(batching):
+    data = TensorDataset(torch.arange(30))
+    loader = partial(ResumableLoader, data, batch_size=5, shuffle=True, seed=1, lengths=LENGTHS[batching])
+    reference = loader()
+    expected = flat(reference) + flat(reference)
+    if batching == "bucketed":
+        assert expected != flat(ResumableLoader(data, batch_size=5, shuffle=True, seed=1)) * 2
+
+    interrupted = loader()
     seen = flat(interrupted)
     iterator = iter(interrupted)
     seen += flat([next(iterator), next(iterator)])
@@ -33,12 +44,12 @@ def test_a_loader_restored_mid_epoch_continues_with_the_next_batch():
     # An iteration left unfinished (as Lightning leaves one after len(loader) batches) does not shorten the next.
     assert sorted(flat(interrupted)) == list(range(30))
 
-    resumed = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
+    resumed = loader()
     resumed.load_state_dict(state)
     assert len(resumed) == 6
     assert seen + flat(resumed) == expected
 
-    finished = ResumableLoader(data, batch_size=5, shuffle=True, seed=1)
+    finished = loader()
     finished.load_state_dict({"epoch": 0, "batches_done": 6})
     assert flat(finished) == expected[30:]
 
