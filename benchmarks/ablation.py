@@ -33,13 +33,9 @@ GROUNDINGS = {"numbers and grades grounded": (True, True), "grades free": (True,
 BOOTSTRAP_ROUNDS = 1000
 
 
-def mode_run(run: Path, mode: str) -> Path:
-    """The run folder whose reasoning stage was trained with evidence `mode`: `run` itself for its own mode, else
-    `<run>_<mode>/`, trained now unless finished earlier."""
-    own = json.loads((run / "reasoning" / "metadata.json").read_text())["evidence"]
-    if mode == own:
-        return run
-    variant = run.parent / f"{run.name}_{mode}"
+def train_reasoning_variant(run: Path, variant: Path, overrides: list[str]) -> None:
+    """A reasoning stage in `variant/`, trained from `run`'s config, generative stage and motion tokenizer with
+    `overrides`, unless finished earlier; `variant/tokenizer` links the run's, where evaluation looks for it."""
     if not (variant / "reasoning" / "metrics.json").is_file():
         paths = [str(run / "config.yaml")]
         overrides = [
@@ -47,12 +43,21 @@ def mode_run(run: Path, mode: str) -> Path:
             "pipeline=[reasoning]",
             f"reasoning.init_from={run / 'generative'}",
             f"reasoning.motion_tokenizer={run / 'tokenizer'}",
-            f"data.corpus_dir={run / 'corpus'}",
-            f"reasoning.evidence={mode}",
+            *overrides,
         ]
         fit(load_config(paths, overrides), paths, overrides)
-    if not (variant / "tokenizer").exists():  # where evaluation looks for the motion tokenizer of a run
+    if not (variant / "tokenizer").exists():
         (variant / "tokenizer").symlink_to((run / "tokenizer").resolve(), target_is_directory=True)
+
+
+def mode_run(run: Path, mode: str) -> Path:
+    """The run folder whose reasoning stage was trained with evidence `mode`: `run` itself for its own mode, else
+    `<run>_<mode>/`, trained now unless finished earlier."""
+    own = json.loads((run / "reasoning" / "metadata.json").read_text())["evidence"]
+    if mode == own:
+        return run
+    variant = run.parent / f"{run.name}_{mode}"
+    train_reasoning_variant(run, variant, [f"data.corpus_dir={run / 'corpus'}", f"reasoning.evidence={mode}"])
     return variant
 
 

@@ -28,13 +28,13 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from ablation import train_reasoning_variant  # noqa: E402
 
 from agir.config import load_config  # noqa: E402
 from agir.data.corpus import read_manifest  # noqa: E402
 from agir.data.splits import SubjectSplit  # noqa: E402
 from agir.pipeline.baseline import fit_baseline, predict_baseline  # noqa: E402
 from agir.pipeline.run_report import confusion_metrics  # noqa: E402
-from agir.pipeline.training import fit  # noqa: E402
 from agir.viz.figures import figure_png  # noqa: E402
 
 
@@ -63,19 +63,12 @@ class Curve:
 
 def train_curve(run: Path, curve: Curve, folder: Path, cohort_seed: int, val_fraction: float) -> None:
     """The curve's reasoning stage in `folder`, unless finished earlier."""
-    if (folder / "reasoning" / "metrics.json").is_file():
-        return
-    config = load_config(run / "config.yaml")
     overrides = [
-        f"run.out_dir={folder}",
-        "pipeline=[reasoning]",
-        f"reasoning.init_from={run / 'generative'}",
-        f"reasoning.motion_tokenizer={run / 'tokenizer'}",
         f"reasoning.max_steps={curve.steps}",
         f"reasoning.val_check_interval={curve.every}",
         "reasoning.min_confidence=0",
     ]
-    if curve.subjects == config.data.synthetic.n_subjects:
+    if curve.subjects == load_config(run / "config.yaml").data.synthetic.n_subjects:
         overrides.append(f"data.corpus_dir={run / 'corpus'}")
     else:
         overrides += [
@@ -84,8 +77,7 @@ def train_curve(run: Path, curve: Curve, folder: Path, cohort_seed: int, val_fra
             f"data.synthetic.seed={cohort_seed}",
             f"data.split.val_fraction={val_fraction}",
         ]
-    paths = [str(run / "config.yaml")]
-    fit(load_config(paths, overrides), paths, overrides)
+    train_reasoning_variant(run, folder, overrides)
 
 
 def validation_points(folder: Path) -> list[tuple[int, float]]:

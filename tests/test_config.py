@@ -48,7 +48,8 @@ def test_evidence_is_one_of_its_modes_and_old_configs_keep_theirs(tmp_path):
         "invalid config value for reasoning.evidence: Invalid value 'numbers', expected one of "
         "['motion', 'parameters', 'graded']"
     )
-    assert (load_config(None).generative.evidence, load_config(None).reasoning.evidence) == ("motion", "graded")
+    default = load_config(None)
+    assert (default.generative.evidence, default.reasoning.evidence) == ("motion", "graded")
     config = load_config(None, ["generative.evidence=parameters", "reasoning.evidence=motion"])
     assert (config.generative.evidence, config.reasoning.evidence) == ("parameters", "motion")
     # A run's stage config saved before evidence modes: its boolean reads as the mode that gives its prompts.

@@ -32,8 +32,8 @@ def test_a_loader_restored_mid_epoch_continues_with_the_next_batch(batching):
     loader = partial(ResumableLoader, data, batch_size=5, shuffle=True, seed=1, lengths=LENGTHS[batching])
     reference = loader()
     expected = flat(reference) + flat(reference)
-    if batching == "bucketed":
-        assert expected != flat(ResumableLoader(data, batch_size=5, shuffle=True, seed=1)) * 2
+    if batching == "bucketed":  # a layout of its own, not the random order under another name
+        assert expected[:30] != flat(ResumableLoader(data, batch_size=5, shuffle=True, seed=1))
 
     interrupted = loader()
     seen = flat(interrupted)
