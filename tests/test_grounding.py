@@ -11,7 +11,7 @@ from helpers import CODEBOOK, SCORES, SMALL, plausible_parameters, train, with_a
 
 from agir.data.padding import collate
 from agir.models.generate import generate, generate_texts
-from agir.models.grounding import BANNED, Grounding, grounded_grade, grounded_text
+from agir.models.grounding import Grounding, grounded_grade, grounded_text
 from agir.models.llm import LLMConfig, LoRAConfig, load_backbone, train_bpe_tokenizer
 from agir.text.claims import UNMAPPED, extract_claims
 from agir.text.faithfulness import check_faithfulness
@@ -66,16 +66,66 @@ def test_a_number_for_a_parameter_measured_as_null_becomes_not_measurable():
 
 def test_a_grade_word_is_the_measured_grade_of_what_it_grades():
     parameters = MEASURED | {"step_width_m": None}
-    assert grounded_grade("Foot: walking speed is 0.92 m/s, ", "typical", parameters) == "reduced"
-    assert grounded_grade("Foot: walking speed is 0.92 m/s, ", "dec", parameters) == "decreased"  # as begun
-    assert grounded_grade("Foot: stride length is 1.06 m, ", "reduced", parameters) == "somewhat reduced"
-    assert grounded_grade("Foot: cadence (104 steps/min) is ", "mark", parameters) == "typical"  # the grade's word
-    assert grounded_grade("Foot: cadence (104 steps/min) is ", "unre", parameters) == "unremarkable"
-    assert grounded_grade("Overall: stride length (", "markedly", parameters) == "somewhat reduced"
-    assert grounded_grade("Foot: step width (", "increased", parameters) == BANNED  # not measured
+    reduced = ("reduced", "below the typical range", "decreased", "slow")  # of speed: all, where none begins as begun
+    assert grounded_grade("Foot: walking speed is 0.92 m/s, ", "typical", parameters) == reduced
+    assert grounded_grade("Foot: walking speed is 0.92 m/s, ", "dec", parameters) == ("decreased",)  # as begun
+    assert grounded_grade("Foot: stride length is 1.06 m, ", "reduced", parameters)[0] == "somewhat reduced"
+    assert grounded_grade("Foot: cadence (104 steps/min) is ", "unre", parameters) == ("unremarkable",)
+    # Every phrase of the grade that begins as the model began: the model picks among them.
+    assert grounded_grade("Foot: cadence (104 steps/min) is ", "with", parameters) == (
+        "within the typical range",
+        "within reference limits",
+    )
+    assert "markedly reduced" not in grounded_grade("Overall: stride length (", "markedly", parameters)
+    assert grounded_grade("Foot: step width (", "increased", parameters) == ()  # not measured: no grade here
     assert grounded_grade("Foot: trunk flexion is not ", "reduced", parameters) is None  # negated
     assert grounded_grade("Overall: the findings are ", "typical", parameters) is None  # grades nothing
     assert grounded_grade("Foot: walking speed is 0.92 m/s, ", "and", parameters) is None  # no grade word
+
+
+def _write(processor: Grounding, tokenizer, text: str, preferred: list, steps: int | None = None) -> str:
+    """What grounded greedy generation writes after `text` where the "model" prefers, step by step, the tokens (or
+    token ids) `preferred`, and `steps` (when given) a little less."""
+    ids = torch.tensor([tokenizer.encode(text, add_special_tokens=False)])
+    width = ids.shape[1]
+    for token in preferred:
+        scores = torch.zeros(1, len(tokenizer))
+        if steps is not None:
+            scores[0, steps] = 0.5
+        scores[0, tokenizer.convert_tokens_to_ids(token) if isinstance(token, str) else token] = 1.0
+        ids = torch.cat([ids, processor(ids, scores).argmax(dim=-1)[:, None]], dim=1)
+    return tokenizer.decode(ids[0, width:])
+
+
+def test_among_the_measured_grade_s_phrases_the_model_keeps_its_own_words():
+    tokenizer = _tokenizer()
+    text = "Foot: cadence (104 steps/min) is"  # typical
+    wanted = {
+        "within reference limits": "within reference limits",  # a phrase of the measured grade: kept
+        "within the typical range": "within the typical range",
+        "somewhat reduced": "typical",  # another grade's phrase: the one of the measured grade the model prefers
+    }
+    for preferred, expected in wanted.items():
+        tokens = tokenizer.tokenize(" " + preferred)
+        processor = Grounding(tokenizer, [MEASURED], prompt_length=0, numbers=True, grades=True)
+        written = _write(processor, tokenizer, text, tokens + [tokens[-1]] * 3)
+        assert written.strip().startswith(expected), (preferred, written)
+
+
+def test_a_word_that_only_begins_like_a_grade_may_end_there():
+    tokenizer = _tokenizer()
+    measured = {"speed_m_s": 1.25, "stride_length_m": 1.30}
+    assert tokenizer.tokenize(" with") == ["Ġwith"] and tokenizer.tokenize(" within") == ["Ġwithin"]
+    text = "Overall: with speed at the lower end, there is slight impairment,"
+    processor = Grounding(tokenizer, [measured], prompt_length=0, grades=True)
+    assert _write(processor, tokenizer, text, ["Ġwith", "Ġindependent"]) == " with independent"
+    # Begun as a grade ("with" + "in"): held to the measured grade's phrases.
+    processor = Grounding(tokenizer, [measured], prompt_length=0, grades=True)
+    written = _write(processor, tokenizer, text, ["Ġwith", "in", "Ġreference", "Ġlimits", "Ġlimits"])
+    assert written.startswith(" within reference limits"), written
+    processor = Grounding(tokenizer, [measured], prompt_length=0, grades=True)
+    written = _write(processor, tokenizer, text, ["Ġwith", "in", "Ġsomewhat", "Ġreduced", "Ġreduced"])
+    assert written.startswith(" within the typical range"), written  # not a phrase of the grade: the grade's own
 
 
 @pytest.mark.parametrize("score", SCORES)
@@ -100,9 +150,9 @@ def _tokenizer():
     texts = [
         rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
         for s in SCORES
-        for i in range(10)
+        for i in range(20)
     ]
-    return train_bpe_tokenizer(texts, 400)
+    return train_bpe_tokenizer(texts, 800)
 
 
 def test_the_processor_forces_the_measured_tokens_and_passes_other_rows_through():
@@ -119,7 +169,7 @@ def test_the_processor_forces_the_measured_tokens_and_passes_other_rows_through(
         ids = torch.cat([ids, processor(ids, scores).argmax(dim=-1)[:, None]], dim=1)
     written = tokenizer.decode(ids[0, width:])
     # Forced; then the model's own " 1" again, a bare number continuing the speed claim: grounded to the speed.
-    assert written == " 0.92 m/s 0.92 m/s", written
+    assert written.startswith(" 0.92 m/s 0.92 m/s"), written
     assert tokenizer.decode(ids[1, width:]) == tokenizer.decode([wide]) * 14
 
 
@@ -153,25 +203,23 @@ def test_generation_cites_measured_values_where_the_model_learned_other_numbers(
 
 
 def test_the_last_forced_token_may_carry_the_punctuation_the_model_writes_with_the_unit():
-    texts = [
-        rationale(plausible_parameters(s, np.random.default_rng(i)), s, random.Random(i))
-        for s in SCORES
-        for i in range(20)
-    ]
-    tokenizer = train_bpe_tokenizer(texts, 800)
+    tokenizer = _tokenizer()
     closing = tokenizer.convert_tokens_to_ids("%)")  # learned as one token, as in "(4.1%)"
     assert closing != tokenizer.unk_token_id
-    ids = torch.tensor([tokenizer.encode("Rhythm variability (", add_special_tokens=False)])
-    width = ids.shape[1]
-    processor = Grounding(tokenizer, [{"stride_time_cv_pct": 4.06}], prompt_length=0)
-    digit, steps = tokenizer.convert_tokens_to_ids("9"), tokenizer.convert_tokens_to_ids("Ġsteps")
-    for _ in range(4):
-        scores = torch.zeros(1, len(tokenizer))
-        scores[0, digit], scores[0, closing], scores[0, steps] = 3.0, 2.0, 1.0  # "9", then "%)" over "steps"
-        ids = torch.cat([ids, processor(ids, scores).argmax(dim=-1)[:, None]], dim=1)
-    assert tokenizer.decode(ids[0, width:]) == "4.1%)"
+    # "9", then "%)" over "steps"; a closing bracket only where one is open.
+    for text, expected in (("Rhythm variability (", "4.1%)"), ("Rhythm variability is", " 4.1%")):
+        processor = Grounding(tokenizer, [{"stride_time_cv_pct": 4.06}], prompt_length=0)
+        digit = tokenizer.convert_tokens_to_ids("9" if text.endswith("(") else "Ġ9")
+        written = _write(
+            processor,
+            tokenizer,
+            text,
+            [digit, digit, closing, closing],
+            steps=tokenizer.convert_tokens_to_ids("Ġsteps"),
+        )
+        assert written.startswith(expected) and not written.startswith(expected + ")"), (text, written)
     # Never more of a word: the `s` that ends `m/s` may become `s,` but not `steps`.
-    ends_s = processor._ending_with(tokenizer.convert_tokens_to_ids("s"))
+    ends_s = processor._ending_with(tokenizer.convert_tokens_to_ids("s"), in_brackets=True)
     assert ends_s[tokenizer.convert_tokens_to_ids("s")] and not ends_s[tokenizer.convert_tokens_to_ids("st")]
     assert extract_claims("Rhythm variability (4.1%)")[0].key == "stride_time_cv_pct"
 

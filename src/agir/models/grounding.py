@@ -17,10 +17,13 @@ the number to parameters that were measured as null, the text's own phrasing for
 
 Grounded grades (`grades=True`): whenever the model starts a word that may begin a grade phrase
 (`agir.text.grades.FIRST_WORDS`) where the phrase would grade known parameters (`pending_grade_keys`: the numbers or
-names since the previous phrase, as the grade check reads them), the phrase of the measured value's grade is forced
-(the one of that grade beginning as the model began, else the grade's own word); where one of those parameters was not
-measured, no grade phrase may begin there. Texts put every grade after what it grades, so every graded finding of
-theirs is grounded this way.
+names since the previous phrase, as the grade check reads them), the text is held to the phrases of the measured
+value's grade that begin as the model began (else to any phrase of that grade); where one of those parameters was
+not measured, no grade phrase may begin there. Among the phrases allowed, the model picks its own words token by
+token: forcing one fixed phrase (`within the typical range` where the model was writing `within reference limits`)
+fed it text it had not chosen, and that turned its verdicts (README, "Grounded grades"). A word that only begins like
+a grade phrase (`with` of `within`) may end there instead: `with independent walking` grades nothing. Texts put every
+grade after what it grades, so every graded finding of theirs is grounded this way.
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ _NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
 # What may follow a grounded value within its last token: nothing, a space or punctuation, never more of a word or
 # a number (`s` of `m/s` must not become `steps`).
 _CLOSES_VALUE_RE = re.compile(r"$|[\s)\],;:!?]|\.(?!\d)")
+_CLOSES_VALUE_OUTSIDE_BRACKETS_RE = re.compile(r"$|[\s,;:!?]|\.(?!\d)")
 _WORD_RE = re.compile(r"\s*([A-Za-z]+)")
-# Where a grade may not begin: a parameter it would grade was not measured.
-BANNED = ""
+# In a sequence of allowed tokens: any token that ends the word begun (a space or punctuation first), which releases
+# the text from the sequences.
+WORD_END = -1
 # What ends a clause that has said its parameter is not measurable, where the model would go on with a number.
 CLAUSE_END = "."
 
@@ -79,10 +84,11 @@ def grounded_text(text: str, number_start: int, parameters: Mapping) -> str | No
     return None
 
 
-def grounded_grade(text: str, word: str, parameters: Mapping) -> str | None:
-    """What a grade phrase begun at the end of `text` with `word` (or its start) should read: the phrase of the
-    measured grade of the parameters it would grade, BANNED where one of them was not measured, None where it would
-    grade none (or `word` begins no grade phrase)."""
+def grounded_grade(text: str, word: str, parameters: Mapping) -> tuple[str, ...] | None:
+    """The phrases a grade phrase begun at the end of `text` with `word` (or its start) may read: those of the
+    measured grade of the parameters it would grade that begin with `word`, else all of that grade's; () where one
+    of those parameters was not measured (no grade may begin there); None where it would grade none (or `word`
+    begins no grade phrase)."""
     word = word.lower()
     if not grounded_word(word):
         return None
@@ -90,14 +96,13 @@ def grounded_grade(text: str, word: str, parameters: Mapping) -> str | None:
     if not keys:
         return None
     if unmeasured(parameters, keys):
-        return BANNED
+        return ()
     values = measured_values(parameters)
     if keys[0] not in values:
         return None
     measured_grade = grade(keys[0], values[keys[0]])
     phrases = GRADE_PHRASES[measured_grade] + KEY_GRADE_PHRASES.get((keys[0], measured_grade), ())
-    # Else the grade's own word, which fits wherever texts write a grade (`speed (typical)`, `speed is typical`).
-    return next((phrase for phrase in phrases if phrase.startswith(word)), measured_grade)
+    return tuple(phrase for phrase in phrases if phrase.startswith(word)) or phrases
 
 
 def _may_start_grade(text: str) -> bool:
@@ -112,16 +117,18 @@ def grounded_word(word: str) -> bool:
 
 
 class Grounding(LogitsProcessor):
-    """Forces the measured values (`numbers`) and their grades (`grades`) into greedy generation, one row of the
-    batch per parameters mapping.
+    """Holds greedy generation to the measured values (`numbers`) and their grades (`grades`), one row of the batch
+    per parameters mapping.
 
     Each step, a row whose greedy next token starts a number is looked at (`grounded_text`), and with `grades` one
-    whose greedy token starts a word that may begin a grade phrase (`grounded_grade`); what is to be written there
-    is queued and forced one token per step. The last one may be any token that begins with its text and goes on
-    with punctuation (`%),` for `%`): the model keeps the merges it learned, so a closing bracket or comma it writes
-    together with the unit is not lost. A grade that may not begin there (a parameter it would grade was not
-    measured) has every grade-starting token masked for that step. `prompt_length` is the padded prompt width,
-    where the generated tokens begin."""
+    whose greedy token starts a word that may begin a grade phrase (`grounded_grade`); the token sequences that may
+    be written there (one for a number, one per allowed phrase for a grade) are kept, and each step only their next
+    tokens are allowed, the model choosing among them, until one is written out. The last token of a sequence may be
+    any token that begins with its text and goes on with punctuation (`%),` for `%`; a closing bracket only inside
+    an open one): the model keeps the merges it learned, so a closing bracket or comma it writes together with the
+    unit is not lost. A grade that may not begin there (a parameter it would grade was not measured) has every
+    grade-starting token masked for that step. `prompt_length` is the padded prompt width, where the generated
+    tokens begin."""
 
     def __init__(
         self,
@@ -135,11 +142,18 @@ class Grounding(LogitsProcessor):
         self.numbers, self.grades = numbers, grades
         self.starts_number = token_mask(tokenizer, "number start", _NUMBER_START_RE.match)
         self.starts_grade = token_mask(tokenizer, "grade start", _may_start_grade)
-        self.queued: list[list[int]] = [[] for _ in self.parameters]
+        self.ends_word = token_mask(tokenizer, "ends a word", lambda text: not text[:1].isalnum())
+        # Per row: the token sequences still allowed, each without the tokens already written ([] while free), and
+        # whether a bracket is open where they are written.
+        self.pending: list[list[list[int]]] = [[] for _ in self.parameters]
+        self.in_brackets = [False] * len(self.parameters)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        for row, sequences in enumerate(self.pending):
+            if sequences:
+                self.pending[row] = self._advance(row, int(input_ids[row, -1]))
         greedy = scores.argmax(dim=-1).cpu()
-        idle = torch.tensor([not queue for queue in self.queued])
+        idle = torch.tensor([not sequences for sequences in self.pending])
         watched = (self.starts_number if self.numbers else torch.zeros_like(self.starts_number)) | (
             self.starts_grade if self.grades else torch.zeros_like(self.starts_grade)
         )
@@ -147,55 +161,97 @@ class Grounding(LogitsProcessor):
             token = int(greedy[row])
             generated = input_ids[row, self.prompt_length :]
             if self.numbers and self.starts_number[token]:
-                self.queued[row] = self._forced_tokens(row, generated, token, grounded_text)
-            else:
-                self.queued[row] = self._forced_tokens(row, generated, token, self._grade_text)
-                if self.queued[row] is None:  # no grade may begin here: the model's next choice, grounded
-                    scores[row] = scores[row].masked_fill(self.starts_grade.to(scores.device), float("-inf"))
-                    token = int(scores[row].argmax())
-                    grounds = self.numbers and self.starts_number[token]
-                    self.queued[row] = self._forced_tokens(row, generated, token, grounded_text) if grounds else []
-        for row, queue in enumerate(self.queued):
-            if not queue:
+                self.pending[row] = self._allowed_sequences(row, generated, token, self._number_text)
                 continue
-            token = queue.pop(0)
-            if queue:
-                scores[row] = float("-inf")
-                scores[row, token] = 0.0
-            else:
-                scores[row] = scores[row].masked_fill(~self._ending_with(token).to(scores.device), float("-inf"))
+            self.pending[row] = self._allowed_sequences(row, generated, token, self._grade_text)
+            if self.pending[row] is None:  # no grade may begin here: the model's next choice, grounded
+                scores[row] = scores[row].masked_fill(self.starts_grade.to(scores.device), float("-inf"))
+                token = int(scores[row].argmax())
+                grounds = self.numbers and self.starts_number[token]
+                self.pending[row] = self._allowed_sequences(row, generated, token, self._number_text) if grounds else []
+        for row, sequences in enumerate(self.pending):
+            if sequences:
+                allowed = self._next_tokens(row).to(scores.device)
+                scores[row] = scores[row].masked_fill(~allowed, float("-inf"))
         return scores
 
+    def _next_tokens(self, row: int) -> torch.Tensor:
+        """The tokens that may come next in `row`: each sequence's next one (its last may carry punctuation)."""
+        allowed = torch.zeros(len(self.starts_number), dtype=torch.bool)
+        for sequence in self.pending[row]:
+            if sequence[0] == WORD_END:
+                allowed |= self.ends_word
+            elif len(sequence) == 1:
+                allowed |= self._ending_with(sequence[0], self.in_brackets[row])
+            else:
+                allowed[sequence[0]] = True
+        return allowed
+
+    def _advance(self, row: int, token: int) -> list[list[int]]:
+        """What is left to write in `row` once `token` is written: [] when it ended a sequence."""
+        left = []
+        for sequence in self.pending[row]:
+            if sequence[0] == WORD_END:
+                if self.ends_word[token]:
+                    return []
+            elif len(sequence) == 1:
+                if self._ending_with(sequence[0], self.in_brackets[row])[token]:
+                    return []
+            elif sequence[0] == token:
+                left.append(sequence[1:])
+        return left
+
     @staticmethod
-    def _grade_text(text: str, start: int, parameters: Mapping) -> str | None:
+    def _number_text(text: str, start: int, parameters: Mapping) -> tuple[str] | None:
+        completion = grounded_text(text, start, parameters)
+        return None if completion is None else (completion,)
+
+    @staticmethod
+    def _grade_text(text: str, start: int, parameters: Mapping) -> tuple[str, ...] | None:
         """`grounded_text`'s counterpart for a word begun at `start`, the end of `text` being that word's start."""
         before = text[:start]
         if before and before[-1].isalnum():  # inside a word, not the start of one
             return None
         return grounded_grade(before, _WORD_RE.match(text, start).group(1), parameters)
 
-    def _ending_with(self, token: int) -> torch.Tensor:
-        """The tokens that write `token`'s text and then, if anything, punctuation or a space."""
+    def _ending_with(self, token: int, in_brackets: bool) -> torch.Tensor:
+        """The tokens that write `token`'s text and then, if anything, punctuation or a space (a closing bracket
+        only `in_brackets`)."""
         ending = self.tokenizer.decode([token])
+        closes = _CLOSES_VALUE_RE if in_brackets else _CLOSES_VALUE_OUTSIDE_BRACKETS_RE
         return token_mask(
             self.tokenizer,
-            f"ends a grounded value with {ending!r}",
-            lambda text: text.startswith(ending) and _CLOSES_VALUE_RE.match(text, len(ending)),
+            f"ends a grounded value with {ending!r}" + (" in brackets" if in_brackets else ""),
+            lambda text: text.startswith(ending) and closes.match(text, len(ending)),
         )
 
-    def _forced_tokens(self, row: int, generated: torch.Tensor, token: int, ground) -> list[int] | None:
-        """The tokens `ground` (grounded_text or _grade_text) says to write from `token` on; [] where it says
-        nothing, None where it says BANNED."""
+    def _allowed_sequences(self, row: int, generated: torch.Tensor, token: int, ground) -> list[list[int]] | None:
+        """The token sequences `ground` (_number_text or _grade_text) allows from `token` on; [] where it says
+        nothing, None where it allows nothing (no grade may begin). A phrase that goes on from what `token` writes
+        keeps `token`; where `token`'s word is no whole first word of one, that word may also end there."""
         text = self.tokenizer.decode(generated, skip_special_tokens=True)
         token_text = self.tokenizer.decode([token])
         spaces = token_text[: len(token_text) - len(token_text.lstrip())]
         start = len(text) + len(spaces)
-        completion = ground(text + token_text, start, self.parameters[row])
-        if completion is None:
+        completions = ground(text + token_text, start, self.parameters[row])
+        if completions is None:
             return []
-        if completion == BANNED:
+        if not completions:
             return None
-        return _continuation_ids(self.tokenizer, text, completion if completion == CLAUSE_END else spaces + completion)
+        line = text[text.rfind("\n") + 1 :]
+        self.in_brackets[row] = line.count("(") > line.count(")")
+        sequences = []
+        for completion in completions:
+            written = completion if completion == CLAUSE_END else spaces + completion
+            if len(written) > len(token_text) and written.startswith(token_text):
+                rest = _continuation_ids(self.tokenizer, text + token_text, written[len(token_text) :])
+                sequences.append([token, *rest])
+            else:
+                sequences.append(_continuation_ids(self.tokenizer, text, written))
+        word = _WORD_RE.match(token_text)
+        if word and word.group(1).lower() not in FIRST_WORDS and any(s[0] == token for s in sequences):
+            sequences.append([token, WORD_END])
+        return sequences
 
 
 def _continuation_ids(tokenizer, text: str, continuation: str) -> list[int]:
