@@ -27,8 +27,12 @@ lint: venv
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
 
+# The suite's processes run one thread each (tests/conftest.py), so two workers use both cores of the CI machine:
+# 754 tests in 5 min 54 s instead of 9-12 min. A test file stays on one worker (its module fixtures are built once).
+PYTEST_WORKERS ?= 2
+
 test: venv
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) checkpoints/demo
