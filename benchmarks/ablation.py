@@ -8,6 +8,10 @@ motion evidence, both free). Prints a Markdown table: accuracy, macro-F1 with th
 over held-out subjects (the noise level), QWK, MAE, invalid rate, numeric faithfulness, claims about unmeasured
 parameters, grade agreement.
 
+A cross-validation run (`python -m agir.fit --config configs/demo.yaml cv.scheme=kfold cv.folds=5`, with its
+`cv.json`) is ablated fold by fold (each `<run>/fold_<k>/` as above); the table then gives each metric's mean +/- the
+standard deviation over the folds, and the counts summed over them.
+
     PYTHONPATH=src python benchmarks/ablation.py --run checkpoints/demo [--modes motion parameters graded]
         [--min-confidence F]
 """
@@ -83,6 +87,49 @@ def _cell(value: float | None, percent: bool = False) -> str:
     return f"{100 * value:.1f} %" if percent else f"{value:.3f}"
 
 
+def runs_of(run: Path) -> list[Path]:
+    """The runs to ablate: `run`, or each fold of a cross-validation run (one with `cv.json`)."""
+    if not (run / "cv.json").is_file():
+        return [run]
+    return sorted(run.glob("fold_*[0-9]"), key=lambda fold: int(fold.name.removeprefix("fold_")))
+
+
+def _spread(values: list[float | None], percent: bool = False) -> str:
+    """One run's value, or the mean +/- the standard deviation over folds (those where it is defined)."""
+    defined = [value for value in values if value is not None and not np.isnan(value)]
+    if len(values) == 1 or len(defined) < 2:
+        return _cell(defined[0] if len(defined) == 1 else None, percent)
+    mean, sd = np.mean(defined), np.std(defined, ddof=1)
+    return f"{100 * mean:.1f} +/- {100 * sd:.1f} %" if percent else f"{mean:.3f} +/- {sd:.3f}"
+
+
+def evaluate_variant(run: Path, numbers: bool, grades: bool, min_confidence: float | None) -> tuple[dict, list]:
+    """One grounding's test metrics (without their `test_` prefix) and predictions for `run`'s reasoning stage."""
+    metrics = evaluate_run(run, "test", grounded=numbers, grounded_grades=grades, min_confidence=min_confidence)
+    folder = "test" + ("" if numbers else "_free_numbers") + ("" if grades else "_free_grades")
+    predictions = [json.loads(line) for line in (run / "evaluation" / folder / "predictions.jsonl").open()]
+    return {key.removeprefix("test_"): value for key, value in metrics.items()}, predictions
+
+
+def table_row(label: str, folds: list[tuple[dict, list]]) -> str:
+    """A table row over one run (macro-F1 +/- its bootstrap SD) or several folds (each metric's spread)."""
+    metrics = [m for m, _ in folds]
+    if len(folds) == 1:
+        f1 = f"{_cell(metrics[0]['macro_f1'])} +/- {bootstrap_macro_f1_sd(folds[0][1]):.3f}"
+    else:
+        f1 = _spread([m["macro_f1"] for m in metrics])
+    claims, graded = sum(m["numeric_claims"] for m in metrics), sum(m["graded_findings"] for m in metrics)
+    faithful = sum(m["faithfulness"] * m["numeric_claims"] for m in metrics if m["numeric_claims"])
+    agreeing = sum(m["grade_agreement"] * m["graded_findings"] for m in metrics if m["graded_findings"])
+    return (
+        f"| {label} | {_spread([m['accuracy'] for m in metrics])} | {f1} | {_spread([m['qwk'] for m in metrics])} "
+        f"| {_spread([m['mae'] for m in metrics])} | {_spread([m['invalid_rate'] for m in metrics], True)} "
+        f"| {_cell(faithful / claims if claims else None, True)} of {claims} "
+        f"| {sum(m['unmeasured_claims'] for m in metrics)} "
+        f"| {_cell(agreeing / graded if graded else None, True)} of {graded} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=Path("checkpoints/demo"))
@@ -91,31 +138,25 @@ def main() -> None:
         "--min-confidence", type=float, help="judge every stage with this threshold (default: each stage's own)"
     )
     args = parser.parse_args()
-    baseline = json.loads((args.run / "report.json").read_text())["baseline"]
+    runs = runs_of(args.run)
+    if len(runs) > 1:
+        print(f"{args.run}: {len(runs)} folds, each metric's mean +/- SD over them")
     rows = [
         "| evidence | grounding | accuracy | macro-F1 (+/- SD) | QWK | MAE | invalid | numeric faithfulness "
         "| unmeasured claims | grade agreement |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for mode in args.modes:
-        run = mode_run(args.run, mode)
+        variants = [mode_run(run, mode) for run in runs]
         for name, (numbers, grades) in GROUNDINGS.items():
-            metrics = evaluate_run(
-                run, "test", grounded=numbers, grounded_grades=grades, min_confidence=args.min_confidence
-            )
-            folder = "test" + ("" if numbers else "_free_numbers") + ("" if grades else "_free_grades")
-            predictions = [json.loads(line) for line in (run / "evaluation" / folder / "predictions.jsonl").open()]
-            m = {key.removeprefix("test_"): value for key, value in metrics.items()}
-            rows.append(
-                f"| {mode} | {name} | {_cell(m['accuracy'])} | {_cell(m['macro_f1'])} "
-                f"+/- {bootstrap_macro_f1_sd(predictions):.3f} | {_cell(m['qwk'])} | {_cell(m['mae'])} "
-                f"| {_cell(m['invalid_rate'], True)} | {_cell(m['faithfulness'], True)} of {m['numeric_claims']} "
-                f"| {m['unmeasured_claims']} | {_cell(m['grade_agreement'], True)} of {m['graded_findings']} |"
-            )
+            folds = [evaluate_variant(variant, numbers, grades, args.min_confidence) for variant in variants]
+            rows.append(table_row(f"{mode} | {name}", folds))
             print(rows[-1], flush=True)
+    baselines = [json.loads((run / "report.json").read_text())["baseline"] for run in runs]
+    spread = {key: _spread([b[key] for b in baselines]) for key in ("accuracy", "macro_f1", "qwk", "mae")}
     rows.append(
-        f"| gait parameters (random forest) | | {_cell(baseline['accuracy'])} | {_cell(baseline['macro_f1'])} "
-        f"| {_cell(baseline['qwk'])} | {_cell(baseline['mae'])} | {_cell(baseline['invalid_rate'], True)} | | | |"
+        f"| gait parameters (random forest) | | {spread['accuracy']} | {spread['macro_f1']} | {spread['qwk']} "
+        f"| {spread['mae']} | {_spread([b['invalid_rate'] for b in baselines], True)} | | | |"
     )
     print("\n".join(rows))
 
