@@ -44,7 +44,6 @@ _NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
 # What may follow a grounded value within its last token: nothing, a space or punctuation, never more of a word or
 # a number (`s` of `m/s` must not become `steps`).
 _CLOSES_VALUE_RE = re.compile(r"$|[\s)\],;:!?]|\.(?!\d)")
-_CLOSES_VALUE_OUTSIDE_BRACKETS_RE = re.compile(r"$|[\s,;:!?]|\.(?!\d)")
 _WORD_RE = re.compile(r"\s*([A-Za-z]+)")
 # In a sequence of allowed tokens: any token that ends the word begun (a space or punctuation first), which releases
 # the text from the sequences.
@@ -218,11 +217,14 @@ class Grounding(LogitsProcessor):
         """The tokens that write `token`'s text and then, if anything, punctuation or a space (a closing bracket
         only `in_brackets`)."""
         ending = self.tokenizer.decode([token])
-        closes = _CLOSES_VALUE_RE if in_brackets else _CLOSES_VALUE_OUTSIDE_BRACKETS_RE
         return token_mask(
             self.tokenizer,
             f"ends a grounded value with {ending!r}" + (" in brackets" if in_brackets else ""),
-            lambda text: text.startswith(ending) and closes.match(text, len(ending)),
+            lambda text: (
+                text.startswith(ending)
+                and _CLOSES_VALUE_RE.match(text, len(ending))
+                and (in_brackets or text[len(ending) : len(ending) + 1] not in (")", "]"))
+            ),
         )
 
     def _allowed_sequences(self, row: int, generated: torch.Tensor, token: int, ground) -> list[list[int]] | None:
