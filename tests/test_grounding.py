@@ -128,6 +128,27 @@ def test_a_word_that_only_begins_like_a_grade_may_end_there():
     assert written.startswith(" within the typical range"), written  # not a phrase of the grade: the grade's own
 
 
+def test_no_freezing_is_claimed_only_where_none_was_measured():
+    tokenizer = _tokenizer()
+    text = "Foot: walking speed is 0.92 m/s."
+    fallback = tokenizer.convert_tokens_to_ids("ĠFreezing")
+    for freezing in (0, 2, None):
+        measured = {"speed_m_s": 0.9236, "freezing_episodes": freezing}
+        processor = Grounding(tokenizer, [measured], prompt_length=0)
+        written = _write(processor, tokenizer, text, ["ĠNo", "Ġfreezing", "Ġoccurs"], steps=fallback)
+        no_freezing = [c for c in extract_claims(written) if c.key == "freezing_episodes" and c.value == 0]
+        assert bool(no_freezing) == (freezing == 0), (freezing, written)
+        assert written.startswith(" No freezing" if freezing == 0 else " Freezing"), (freezing, written)
+    # Begun another way, the claim is refused at its last word.
+    processor = Grounding(tokenizer, [{"freezing_episodes": 1}], prompt_length=0)
+    turn = tokenizer.convert_tokens_to_ids("Ġturn")
+    written = _write(processor, tokenizer, "Foot: steps are short, with", ["Ġno", "Ġfreezing"], steps=turn)
+    assert written == " no turn" and not extract_claims(written), written
+    # Numbers left to the model are left whole: no freezing either.
+    processor = Grounding(tokenizer, [{"freezing_episodes": 1}], prompt_length=0, numbers=False)
+    assert _write(processor, tokenizer, text, ["ĠNo", "Ġfreezing"], steps=fallback) == " No freezing"
+
+
 @pytest.mark.parametrize("score", SCORES)
 def test_every_number_of_the_written_texts_is_what_grounding_writes(score):
     # The texts the corpus is trained on put a label before every number, so grounding covers each of them and

@@ -35,7 +35,16 @@ import torch
 from transformers import LogitsProcessor
 
 from agir.models.vocab_masks import token_mask
-from agir.text.claims import SIDES, extract_claims, pending_claim_keys, sentence_start
+from agir.text.claims import (
+    FREEZING_KEY,
+    NO_FREEZING_LAST_WORDS,
+    NO_FREEZING_LEAD,
+    SIDES,
+    claims_no_freezing,
+    extract_claims,
+    pending_claim_keys,
+    sentence_start,
+)
 from agir.text.grades import FIRST_WORDS, pending_grade_keys
 from agir.text.norms import NORMS, grade
 from agir.text.rationale import FORMATS, GRADE_PHRASES, KEY_GRADE_PHRASES, NOT_MEASURABLE, format_value, measured_values
@@ -50,6 +59,8 @@ _WORD_RE = re.compile(r"\s*([A-Za-z]+)")
 WORD_END = -1
 # What ends a clause that has said its parameter is not measurable, where the model would go on with a number.
 CLAUSE_END = "."
+# A `no freezing` claim refused, the model's next choices are looked at up to this many times.
+_FREEZING_RETRIES = 5
 
 
 def unmeasured(parameters: Mapping, keys) -> list[str]:
@@ -110,6 +121,13 @@ def _may_start_grade(text: str) -> bool:
     return bool(word) and word.start(1) == len(text) - len(text.lstrip()) and grounded_word(word.group(1))
 
 
+def _may_claim_no_freezing(token_text: str) -> bool:
+    """Whether a token's first word may be (the start of) the first or last word of a `no freezing` claim."""
+    word = _WORD_RE.match(token_text)
+    words = (NO_FREEZING_LEAD, *NO_FREEZING_LAST_WORDS)
+    return bool(word) and any(last.startswith(word.group(1).lower()) for last in words)
+
+
 def grounded_word(word: str) -> bool:
     word = word.lower()
     return any(first.startswith(word) for first in FIRST_WORDS)
@@ -142,6 +160,7 @@ class Grounding(LogitsProcessor):
         self.starts_number = token_mask(tokenizer, "number start", _NUMBER_START_RE.match)
         self.starts_grade = token_mask(tokenizer, "grade start", _may_start_grade)
         self.ends_word = token_mask(tokenizer, "ends a word", lambda text: not text[:1].isalnum())
+        self.may_claim_no_freezing = token_mask(tokenizer, "may claim no freezing", _may_claim_no_freezing)
         # Per row: the token sequences still allowed, each without the tokens already written ([] while free), and
         # whether a bracket is open where they are written.
         self.pending: list[list[list[int]]] = [[] for _ in self.parameters]
@@ -153,6 +172,9 @@ class Grounding(LogitsProcessor):
                 self.pending[row] = self._advance(row, int(input_ids[row, -1]))
         greedy = scores.argmax(dim=-1).cpu()
         idle = torch.tensor([not sequences for sequences in self.pending])
+        if self.numbers:
+            for row in torch.nonzero(idle & self.may_claim_no_freezing[greedy], as_tuple=True)[0].tolist():
+                greedy[row] = self._refuse_no_freezing(row, input_ids[row, self.prompt_length :], scores)
         watched = (self.starts_number if self.numbers else torch.zeros_like(self.starts_number)) | (
             self.starts_grade if self.grades else torch.zeros_like(self.starts_grade)
         )
@@ -173,6 +195,18 @@ class Grounding(LogitsProcessor):
                 allowed = self._next_tokens(row).to(scores.device)
                 scores[row] = scores[row].masked_fill(~allowed, float("-inf"))
         return scores
+
+    def _refuse_no_freezing(self, row: int, generated: torch.Tensor, scores: torch.FloatTensor) -> int:
+        """The row's next token once any that would claim `no freezing` are masked, unless none was measured."""
+        if self.parameters[row].get(FREEZING_KEY) == 0:
+            return int(scores[row].argmax())
+        text = self.tokenizer.decode(generated, skip_special_tokens=True)
+        for _ in range(_FREEZING_RETRIES):
+            token = int(scores[row].argmax())
+            if not claims_no_freezing(text, self.tokenizer.decode([token])):
+                break
+            scores[row, token] = float("-inf")
+        return int(scores[row].argmax())
 
     def _next_tokens(self, row: int) -> torch.Tensor:
         """The tokens that may come next in `row`: each sequence's next one (its last may carry punctuation)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from agir.motion.parameters import PARAMETERS, SHARED_LABEL_PATTERNS, WRITTEN
 
 UNMAPPED = "unmapped"
-_FREEZING = "freezing_episodes"  # what `no freezing` claims
+FREEZING_KEY = "freezing_episodes"  # what `no freezing` claims
 SIDES = {p.key: p.side for p in PARAMETERS if p.side}
 _ALL_KEYS = frozenset(p.key for p in WRITTEN)
 
@@ -70,6 +70,13 @@ _NO_FREEZING_RE = re.compile(
     r"|\bfreezing\s+(?:is|was)\s+(?:absent|not\s+observed)\b",
     re.IGNORECASE,
 )
+# The words a `no freezing` claim ends with, and the one a sentence claiming it begins with.
+NO_FREEZING_LAST_WORDS = ("freezing", "absent", "observed")
+NO_FREEZING_LEAD = "no"
+_LAST_WORD_RE = re.compile(r"[A-Za-z]+$")
+_NO_LEAD_RE = re.compile(rf"\s*{NO_FREEZING_LEAD}\b", re.IGNORECASE)
+# The end of a text where a sentence (or the clause after `there is`) begins.
+_SENTENCE_OPEN_RE = re.compile(r"(?:^|[.;:!?\n]|\bthere\s+is)\s*$", re.IGNORECASE)
 _SCORE_LINE_RE = re.compile(r"^[ \t]*Score:[ \t]*\d+[ \t]*$", re.MULTILINE)
 # Sentence ends: . ! ? ; followed by a space or the end (not a decimal point), and line breaks.
 _BOUNDARY_RE = re.compile(r"[.;!?](?=\s|$)|\n")
@@ -133,13 +140,29 @@ def extract_claims(text: str) -> list[Claim]:
     if not isinstance(text, str):
         raise ValueError(f"text must be a string, got {type(text).__name__}")
     body = _blank_score_lines(text)
-    claims = [Claim(_FREEZING, 0.0, m.span(), m.group()) for m in _NO_FREEZING_RE.finditer(body)]
+    claims = [Claim(FREEZING_KEY, 0.0, m.span(), m.group()) for m in _NO_FREEZING_RE.finditer(body)]
     for match, _, keys, factor, _ in _numbers(body):
         start, end = match.span()
         number = float(match.group("number").replace("−", "-"))
         key = keys.pop() if len(keys) == 1 else UNMAPPED
         claims.append(Claim(key, number * factor, (start, end), text[start:end]))
     return sorted(claims, key=lambda c: c.span)
+
+
+def claims_no_freezing(text: str, addition: str) -> bool:
+    """Whether `addition` written after `text` completes a `no freezing` claim there, begins the word that would
+    (`freez` after `no `), or begins a sentence with `no` (`No freezing occurs`, `there is no freezing of gait`): in
+    AGIR's texts such a sentence only ever claims that, and once `No` is written nothing true may follow it where
+    freezing was seen."""
+    if _NO_LEAD_RE.match(addition) and _SENTENCE_OPEN_RE.search(text):
+        return True
+    whole = text + addition
+    word = _LAST_WORD_RE.search(whole)
+    endings = [whole]
+    if word and word.end() > len(text):
+        begun = word.group().lower()
+        endings += [whole[: word.start()] + last for last in NO_FREEZING_LAST_WORDS if last.startswith(begun)]
+    return any(match.end() > len(text) for ending in endings for match in _NO_FREEZING_RE.finditer(ending))
 
 
 def sentence_start(text: str, position: int) -> int:
