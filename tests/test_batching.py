@@ -1,9 +1,11 @@
+from dataclasses import replace
+
 import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
 from agir.data.batching import BUCKET_WINDOW, bucketed_order, pack
-from agir.data.padding import collate
+from agir.data.padding import collate, decision_flags
 from agir.data.sampling import ShardedSampler
 from agir.tasks.sft import batch_logits, token_losses
 from agir.text.prompts import IGNORE_INDEX, SFTExample
@@ -57,6 +59,22 @@ def test_packing_does_not_leak_attention_across_samples(family):
                 torch.testing.assert_close(packed[row, start:end], alone, atol=1e-5, rtol=0)
                 found += 1
     assert found == len(samples)
+
+
+def test_packed_rows_keep_each_samples_decision_tokens():
+    samples = [replace(e, decision_start=len(e.input_ids) - 3) for e in examples([11, 7, 15, 5, 9, 13], seed=2)]
+    samples[1] = replace(samples[1], decision_start=None)
+    batch = pack(samples, max_length=24, pad_id=0)
+    seen = 0
+    for row, positions in enumerate(batch["position_ids"]):
+        starts = (positions == 0).nonzero().flatten().tolist() + [len(positions)]
+        for start, end in zip(starts, starts[1:], strict=False):
+            ids = batch["input_ids"][row, start:end].tolist()
+            sample = next((s for s in samples if s.input_ids == ids), None)
+            expected = [0] * (end - start) if sample is None else decision_flags(sample)
+            assert batch["decision_mask"][row, start:end].tolist() == expected
+            seen += sample is not None
+    assert seen == len(samples)
 
 
 def test_packed_and_padded_batches_give_the_same_loss_per_token():

@@ -11,15 +11,18 @@ import torch
 from helpers import LLM_STAGES, ONE_TRIAL, TOKENIZER_STAGE
 from omegaconf import OmegaConf
 
-from agir.config import load_config
+from agir.config import ReasoningStageConfig, load_config
 from agir.data.datamodule import GaitDataModule
-from agir.data.padding import collate
-from agir.data.sft_samples import SFTView
+from agir.data.padding import collate, decision_flags, pad
+from agir.data.sft_samples import SFTView, collate_samples
 from agir.fit import main as fit_main
 from agir.models.generate import score_probabilities, single_token_choice
 from agir.models.llm import LLMConfig, load_backbone
 from agir.models.motion_tokenizer import MotionTokenizer
-from agir.text.prompts import EVIDENCE_MODES, IGNORE_INDEX, SFTExample, encode_example, evidence_line
+from agir.tasks.reasoning import ReasoningSFTModule
+from agir.tasks.sft import batch_logits, token_terms
+from agir.text.prompts import EVIDENCE_MODES, IGNORE_INDEX, SFTExample, encode_example, evidence_line, with_decision
+from agir.text.rationale import OVERALL
 from agir.text.score import SCORES
 
 BACKBONES = Path(__file__).resolve().parents[1] / "configs" / "backbones"
@@ -104,6 +107,16 @@ def test_sft_samples_supervise_exactly_the_answer_and_eos(base_run, evidence):
             assert sample.prompt.endswith(f"\nMeasured gait parameters: {line}.")
         if reads_motion:
             assert vocabulary.as_text(datamodule.codes[item.id][0].tolist()) in sample.prompt
+        decision = sample.example.decision_start
+        if sample.task == "motion_to_rationale":  # the decision: all the rationale says after `Overall:`
+            assert tokenizer.decode(labels[decision:-1]).strip() == sample.answer.split(OVERALL)[-1].strip()
+        else:
+            assert decision is None
+    samples = [evaluation[i] for i in range(len(evaluation))]  # every task: decisions and none
+    batch = collate_samples(samples, tokenizer.pad_token_id)
+    for row, sample in enumerate(samples):
+        flags = decision_flags(sample.example)
+        assert batch["decision_mask"][row].tolist() == flags + [0] * (batch["decision_mask"].shape[1] - len(flags))
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in BACKBONES.glob("tiny-*.yaml")))
@@ -213,6 +226,30 @@ def test_score_probabilities_are_a_distribution_that_follows_training():
     model.eval()
     after = score_probabilities(model, tokenizer, prompts[:1], rationales[:1], 128, True)
     assert after[0].argmax() == 2 and after[0, 2] > before[0, 2]
+
+
+def test_decision_weight_counts_each_decision_token_that_many_times():
+    llm = LLMConfig()
+    llm.scratch.hidden_size, llm.scratch.num_layers, llm.scratch.intermediate_size = 32, 1, 64
+    llm.scratch.num_heads, llm.scratch.text_vocab_size = 2, 300
+    answers = ["Foot: slow. Arm: reduced.\nOverall: impaired.\nScore: 2", "Foot: typical.\nOverall: normal.\nScore: 0"]
+    model, tokenizer, vocabulary = load_backbone(llm, answers * 4)
+    examples = [with_decision(tokenizer, encode_example(tokenizer, "Assess.", a, 128), OVERALL) for a in answers]
+    batch = collate(examples, tokenizer.pad_token_id)
+    batch |= {"decision_mask": pad([decision_flags(e) for e in examples], 0, "right"), "item_ids": ["a", "b"]}
+    with torch.no_grad():
+        losses, _, supervised = token_terms(batch_logits(model, batch), batch["labels"])
+        decided = batch["decision_mask"][:, 1:].bool() & supervised
+        findings = supervised & ~decided
+        expected = (losses[findings].sum() + 4 * losses[decided].sum()) / (findings.sum() + 4 * decided.sum())
+        losses_by_weight = {}
+        for weight in (1.0, 4.0):
+            config = ReasoningStageConfig(decision_weight=weight)
+            module = ReasoningSFTModule(model, tokenizer, vocabulary, config, llm)
+            losses_by_weight[weight] = module.training_step(batch, 0)
+    torch.testing.assert_close(losses_by_weight[4.0], expected)
+    torch.testing.assert_close(losses_by_weight[1.0], losses[supervised].mean())
+    assert 0 < decided.sum() < supervised.sum() and not torch.isclose(losses_by_weight[4.0], losses_by_weight[1.0])
 
 
 def test_score_choice_is_one_token_only_where_the_answers_differ_in_one_supervised_token():

@@ -29,6 +29,7 @@ from agir.text.prompts import (
     stage_evidence,
     task_prompt,
     truncate_prompt,
+    with_decision,
 )
 
 CORPUS = [
@@ -104,6 +105,22 @@ def test_labels_mask_exactly_the_prompt(fixture, request):
     assert answer.count(tokenizer.eos_token_id) == 1
     assert ANSWER in tokenizer.decode(answer)
     assert vocabulary.as_ids([5, 9, 63, 0]) == prompt_ids[prompt_ids.index(vocabulary.start_id) :][:6]
+
+
+@pytest.mark.parametrize("fixture", ["plain", "chat"])
+def test_a_rationale_decision_starts_right_after_its_marker(fixture, request):
+    tokenizer, vocabulary = request.getfixturevalue(fixture)
+    example = encode_example(tokenizer, _motion_prompt(vocabulary, [5, 9]), ANSWER, max_length=512)
+    marked = with_decision(tokenizer, example, "Overall:")
+    start = marked.decision_start
+    answer = len(example.input_ids) - len(_answer_part(example))
+    assert "Overall:" in tokenizer.decode(marked.input_ids[answer:start])
+    assert "Overall:" not in tokenizer.decode(marked.input_ids[answer : start - 1])
+    assert tokenizer.decode(marked.input_ids[start:], skip_special_tokens=True).strip() == "normal gait. Score: 0"
+    assert (marked.input_ids, marked.labels) == (example.input_ids, example.labels)
+    assert with_decision(tokenizer, example, "Verdict:") == example  # no marker: no decision
+    with pytest.raises(ValueError, match="decision_start"):
+        SFTExample([1, 2], [-100, 2], decision_start=2)
 
 
 def test_plain_format_without_chat_template(plain):

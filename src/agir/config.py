@@ -151,6 +151,10 @@ class ReasoningStageConfig(SFTStageConfig):
     # Grade words are the measured values' grades wherever the words before them tell which parameters they grade
     # (agir.models.grounding); a stage saved before this option existed is assessed without, as it was validated.
     grounded_grades: bool = True
+    # How much each token of a rationale's decision (its `Overall:` part, which weighs the findings into a verdict and
+    # the score) counts in the training loss against one of the findings before it. The findings restate the prompt's
+    # evidence in drawn phrasings; the score is one token of ~150.
+    decision_weight: float = 1.0
     # Below this share of the score-relevant parameters measured (agir.text.assessment.SCORE_KEYS) a prediction has
     # no score, only the reason and the probabilities: 0.5 withholds it from a clip without stride length, speed and
     # turns, not from one without a turn or toes. 0 always gives the model's score.
@@ -161,6 +165,8 @@ class ReasoningStageConfig(SFTStageConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not self.decision_weight > 0:
+            raise ConfigError(f"reasoning.decision_weight must be positive, got {self.decision_weight}")
         try:
             self.abstention()
         except ValueError as error:

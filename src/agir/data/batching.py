@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from agir.data.padding import pad
+from agir.data.padding import decision_flags, pad
 from agir.text.prompts import IGNORE_INDEX, SFTExample
 
 BUCKET_WINDOW = 8  # batches sorted by length together
@@ -39,7 +39,8 @@ def bucketed_order(order: list[int], lengths: list[int], batch_size: int, genera
 
 def pack(examples: list[SFTExample], max_length: int, pad_id: int) -> dict[str, torch.Tensor]:
     """`examples` packed into rows of at most `max_length` tokens: input_ids, labels, position_ids (restarting at
-    each sample) and attention_mask (1 on sample tokens, 0 on the padding; a count, not given to the model)."""
+    each sample), attention_mask (1 on sample tokens, 0 on the padding; a count, not given to the model) and
+    decision_mask (1 on each sample's decision: agir.data.padding.decision_flags)."""
     rows: list[list[SFTExample]] = []
     room: list[int] = []
     for example in sorted(examples, key=lambda e: len(e.input_ids), reverse=True):
@@ -62,6 +63,7 @@ def pack(examples: list[SFTExample], max_length: int, pad_id: int) -> dict[str, 
         "labels": pad([[t for e in row for t in e.labels] for row in rows], IGNORE_INDEX, "right"),
         "position_ids": torch.stack([_positions(row, width) for row in rows]),
         "attention_mask": pad([[1] * sum(len(e.input_ids) for e in row) for row in rows], 0, "right"),
+        "decision_mask": pad([[flag for e in row for flag in decision_flags(e)] for row in rows], 0, "right"),
     }
 
 

@@ -21,6 +21,12 @@ def collate(examples: list[SFTExample], pad_id: int, pad_side: str = "right") ->
     }
 
 
+def decision_flags(example: SFTExample) -> list[int]:
+    """1 on each token of the example's decision, 0 before it (all 0 without one)."""
+    start = len(example.input_ids) if example.decision_start is None else example.decision_start
+    return [0] * start + [1] * (len(example.input_ids) - start)
+
+
 def collate_prompts(prompts: list[list[int]], pad_id: int) -> dict[str, Tensor]:
     """Left-padded generation batch (input_ids, attention_mask), so every prompt ends where generation starts."""
     if not prompts or not all(prompts):

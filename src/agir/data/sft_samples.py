@@ -22,9 +22,10 @@ from torch.utils.data import Dataset
 
 from agir.data.batching import pack
 from agir.data.corpus import CorpusItem
-from agir.data.padding import collate
+from agir.data.padding import collate, decision_flags, pad
 from agir.text.motion_vocab import MotionVocabulary
-from agir.text.prompts import IGNORE_INDEX, TASK_INPUTS, SFTExample, encode_example, task_prompt
+from agir.text.prompts import IGNORE_INDEX, TASK_INPUTS, SFTExample, encode_example, task_prompt, with_decision
+from agir.text.rationale import OVERALL
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def make_sample(view: SFTView, item: CorpusItem, codes: np.ndarray, task: str, r
     }
     prompt = task_prompt(task, rng, {"motion": motion, "description": item.description}, item.parameters, view.evidence)
     example = encode_example(view.tokenizer, prompt, answers[task], view.max_length, view.use_chat_template)
+    if task == "motion_to_rationale":
+        example = with_decision(view.tokenizer, example, OVERALL)
     prompt_length = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
     return SFTSample(
         example, prompt, example.input_ids[:prompt_length], answers[task], item.id, task, item.score, item.parameters
@@ -133,10 +136,14 @@ class SFTDataset(Dataset):
 
 
 def collate_samples(samples: list[SFTSample], pad_id: int, pack_length: int | None = None) -> dict[str, object]:
-    """The training tensors, padded (or packed into rows of `pack_length`: agir.data.batching.pack), plus what
-    evaluation needs to generate and score each sample."""
+    """The training tensors, padded (or packed into rows of `pack_length`: agir.data.batching.pack) with each
+    sample's decision_mask, plus what evaluation needs to generate and score each sample."""
     examples = [s.example for s in samples]
-    tensors = collate(examples, pad_id) if pack_length is None else pack(examples, pack_length, pad_id)
+    if pack_length is None:
+        tensors = collate(examples, pad_id)
+        tensors["decision_mask"] = pad([decision_flags(e) for e in examples], 0, "right")
+    else:
+        tensors = pack(examples, pack_length, pad_id)
     batch: dict[str, object] = dict(tensors)
     batch |= {
         "prompts": [s.prompt for s in samples],

@@ -74,6 +74,13 @@ class ReasoningSFTModule(SFTModule):
         # Divides the score logits of the predictions (agir.models.calibration); `calibrate` fits it on validation.
         self.temperature = temperature
 
+    def token_weights(self, batch: dict) -> torch.Tensor | None:
+        """`reasoning.decision_weight` on the rationale's decision (its `Overall:` part: agir.data.sft_samples), 1 on
+        the findings before it."""
+        if self.config.decision_weight == 1:
+            return None
+        return 1 + (self.config.decision_weight - 1) * batch["decision_mask"].float()
+
     def truncated_generations(self) -> int:
         return sum(is_truncated(prediction) for prediction in self.predictions)
 

@@ -28,12 +28,19 @@ from agir.text.motion_vocab import MotionVocabulary
 from agir.text.prompts import IGNORE_INDEX
 
 
-def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-example sums over supervised positions of next-token cross-entropy and of hits, and the token counts."""
+def token_terms(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per position of next-token prediction: cross-entropy, hit, and whether it is supervised (0 and False where
+    not); each (batch, length - 1)."""
     logits, labels = logits[:, :-1].float(), labels[:, 1:]
     supervised = labels != IGNORE_INDEX
     losses = F.cross_entropy(logits.transpose(1, 2), labels.clamp_min(0), reduction="none") * supervised
     hits = (logits.argmax(-1) == labels) & supervised
+    return losses, hits, supervised
+
+
+def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-example sums over supervised positions of next-token cross-entropy and of hits, and the token counts."""
+    losses, hits, supervised = token_terms(logits, labels)
     return losses.sum(1), hits.sum(1).float(), supervised.sum(1).float()
 
 
@@ -145,14 +152,26 @@ class SFTModule(L.LightningModule):
         """Per-row sums of loss and hits and supervised token counts (a packed row holds several samples)."""
         return token_losses(batch_logits(self.model, batch), batch["labels"])
 
+    def token_weights(self, batch: dict) -> torch.Tensor | None:
+        """How much each token's loss counts in training, shaped like the labels; None: all alike."""
+        return None
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        losses, hits, counts = self._forward(batch)
-        loss = losses.sum() / counts.sum()
+        losses, hits, supervised = token_terms(batch_logits(self.model, batch), batch["labels"])
+        count = supervised.sum()
+        loss = losses.sum() / count
         size = len(batch["item_ids"])
+        # train/loss stays the plain mean per token, comparable with the validation losses.
         self.log("train/loss", loss, prog_bar=True, batch_size=size)
         self.log("train/perplexity", loss.detach().exp(), batch_size=size)
-        self.log("train/token_accuracy", hits.sum() / counts.sum(), batch_size=size)
-        return loss
+        self.log("train/token_accuracy", hits.sum() / count, batch_size=size)
+        weights = self.token_weights(batch)
+        if weights is None:
+            return loss
+        weights = weights[:, 1:] * supervised
+        objective = (losses * weights).sum() / weights.sum()
+        self.log("train/weighted_loss", objective, batch_size=size)
+        return objective
 
     def evaluate_batch(self, batch: dict, batch_idx: int) -> None:
         """One validation or test batch; subclasses add what they measure by generating."""

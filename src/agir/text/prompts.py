@@ -11,7 +11,7 @@ import hashlib
 import json
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from agir.text.motion_vocab import MOTION_END, MOTION_START
@@ -81,6 +81,9 @@ class SFTExample:
     labels: list[int]  # -100 outside the answer + EOS; elsewhere equal to input_ids
     # Prompt tokens cut to fit max_length (the end of the motion span first): counted and reported, never silent.
     prompt_cut: int = 0
+    # Where the answer's decision begins (a rationale's `Overall:` part: verdict and score), which training may weigh
+    # more than the findings before it; None where the answer decides nothing.
+    decision_start: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.input_ids) != len(self.labels):
@@ -89,6 +92,8 @@ class SFTExample:
             raise ValueError("SFTExample has no supervised token: every label is -100")
         if any(label not in (IGNORE_INDEX, token) for label, token in zip(self.labels, self.input_ids, strict=True)):
             raise ValueError("SFTExample labels must be -100 or equal to the input id at the same position")
+        if self.decision_start is not None and not 0 <= self.decision_start < len(self.input_ids):
+            raise ValueError(f"SFTExample decision_start {self.decision_start} lies outside {len(self.input_ids)} ids")
 
 
 def build_prompt(
@@ -195,6 +200,24 @@ def encode_example(
         )
     kept = truncate_prompt(tokenizer, prompt_ids, room)
     return SFTExample(kept + answer_ids, [IGNORE_INDEX] * len(kept) + answer_ids, len(prompt_ids) - len(kept))
+
+
+def with_decision(tokenizer, example: SFTExample, marker: str) -> SFTExample:
+    """`example` with its decision starting at the first answer token after `marker` (as decoded); unchanged where
+    the answer does not contain it."""
+    answer = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
+
+    def reached(end: int) -> bool:
+        return marker in tokenizer.decode(example.input_ids[answer:end], skip_special_tokens=True)
+
+    if not reached(len(example.input_ids)):
+        return example
+    # The decoded prefix contains the marker from some end on: the first such end, by bisection.
+    low, high = answer, len(example.input_ids)
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if reached(middle) else (middle + 1, high)
+    return replace(example, decision_start=min(low, len(example.input_ids) - 1))
 
 
 def truncate_prompt(tokenizer, ids: list[int], max_length: int) -> list[int]:

@@ -20,6 +20,8 @@ from agir.motion.parameters import WRITTEN, Written
 from agir.text.norms import NORMS, TYPICAL, grade, grade_level, near_limit
 from agir.text.score import with_score
 
+# Opens a text's last part: a description's summary, a rationale's reasoning towards its verdict and score.
+OVERALL = "Overall:"
 # Units are m/s, steps/min, m, cm, %, degrees, s, steps and freezing episodes: the forms claims.py reads.
 FORMATS: dict[str, Written] = {p.key: p.written for p in WRITTEN}
 # Decimals of each parameter as written, in its written unit (step width and foot clearance are written in cm).
@@ -422,7 +424,7 @@ def describe(parameters: Mapping, rng: random.Random) -> str:
         # Posture belongs in a description more often than in a rationale, room allowing.
         trunk_budget = replace(budget, typical_chance=0.7 if budget.typical_chance else 0.0)
         overall = _sentences(_trunk_clauses(values, trunk_budget, rng) + [_summary(values, budget, rng)], rng)
-        return "\n".join((foot, arm, "Overall: " + overall))
+        return "\n".join((foot, arm, f"{OVERALL} " + overall))
 
     return _fitted(write, rng)
 
@@ -436,6 +438,6 @@ def rationale(parameters: Mapping, score: int, rng: random.Random) -> str:
     def write(budget: _Budget) -> str:
         foot, arm = _foot_part(parameters, values, budget, rng), _arm_part(parameters, values, budget, rng)
         overall = _sentences(_trunk_clauses(values, budget, rng) + [_reasoning(values, score, budget, rng)], rng)
-        return with_score("\n".join((foot, arm, "Overall: " + overall)), score)
+        return with_score("\n".join((foot, arm, f"{OVERALL} " + overall)), score)
 
     return _fitted(write, rng)
