@@ -137,12 +137,19 @@ class GaitDataModule(L.LightningDataModule):
         if abs(motion_tokenizer.fps - self.config.fps) > 1e-6:
             raise ValueError(f"the motion tokenizer reads {motion_tokenizer.fps} fps but data.fps is {self.config.fps}")
         self.view = view
+        # Every (item, frame offset) in one call: the tokenizer batches sequences of similar length together, and an
+        # item's codes do not depend on what else is encoded with them.
+        wanted = [
+            (item.id, offset)
+            for part, items in self.items.items()
+            for item in items
+            for offset in range(view.code_offsets if part == "train" else 1)
+        ]
+        codes = motion_tokenizer.encode_features([self.features[item_id][offset:] for item_id, offset in wanted])
         self.codes = {}
-        for part, items in self.items.items():
-            offsets = view.code_offsets if part == "train" else 1
-            for item in items:
-                features = self.features[item.id]
-                self.codes[item.id] = motion_tokenizer.encode_features([features[o:] for o in range(offsets)])
+        for (item_id, _), item_codes in zip(wanted, codes, strict=True):
+            self.codes.setdefault(item_id, []).append(item_codes)
+        for items in self.items.values():
             check_answer_lengths(view, items, self.codes)
 
     def truncated_prompts(self, part: str) -> tuple[int, int]:
