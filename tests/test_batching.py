@@ -38,6 +38,15 @@ def tiny_model(family: str):
     return AutoModelForCausalLM.from_config(config).eval()
 
 
+def packed_segments(batch: dict, samples: list[SFTExample]):
+    """(row, start, end, the sample there, or None for a row's padding) for each segment of a packed batch."""
+    for row, positions in enumerate(batch["position_ids"]):
+        starts = (positions == 0).nonzero().flatten().tolist() + [len(positions)]
+        for start, end in zip(starts, starts[1:], strict=False):
+            ids = batch["input_ids"][row, start:end].tolist()
+            yield row, start, end, next((s for s in samples if s.input_ids == ids), None)
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_packing_does_not_leak_attention_across_samples(family):
     """Each packed sample's logits equal its logits alone: no sample attends to another in its row."""
@@ -48,16 +57,12 @@ def test_packing_does_not_leak_attention_across_samples(family):
     with torch.no_grad():
         packed = batch_logits(model, batch)
         found = 0
-        for row, positions in enumerate(batch["position_ids"]):
-            starts = (positions == 0).nonzero().flatten().tolist() + [len(positions)]
-            for start, end in zip(starts, starts[1:], strict=False):
-                ids = batch["input_ids"][row, start:end].tolist()
-                sample = next((s for s in samples if s.input_ids == ids), None)
-                if sample is None:
-                    continue  # the padding after a row's last sample
-                alone = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0]
-                torch.testing.assert_close(packed[row, start:end], alone, atol=1e-5, rtol=0)
-                found += 1
+        for row, start, end, sample in packed_segments(batch, samples):
+            if sample is None:
+                continue  # the padding after a row's last sample
+            alone = model(input_ids=torch.tensor([sample.input_ids]), use_cache=False).logits[0]
+            torch.testing.assert_close(packed[row, start:end], alone, atol=1e-5, rtol=0)
+            found += 1
     assert found == len(samples)
 
 
@@ -66,14 +71,10 @@ def test_packed_rows_keep_each_samples_decision_tokens():
     samples[1] = replace(samples[1], decision_start=None)
     batch = pack(samples, max_length=24, pad_id=0)
     seen = 0
-    for row, positions in enumerate(batch["position_ids"]):
-        starts = (positions == 0).nonzero().flatten().tolist() + [len(positions)]
-        for start, end in zip(starts, starts[1:], strict=False):
-            ids = batch["input_ids"][row, start:end].tolist()
-            sample = next((s for s in samples if s.input_ids == ids), None)
-            expected = [0] * (end - start) if sample is None else decision_flags(sample)
-            assert batch["decision_mask"][row, start:end].tolist() == expected
-            seen += sample is not None
+    for row, start, end, sample in packed_segments(batch, samples):
+        expected = [0] * (end - start) if sample is None else decision_flags(sample)
+        assert batch["decision_mask"][row, start:end].tolist() == expected
+        seen += sample is not None
     assert seen == len(samples)
 
 

@@ -207,10 +207,15 @@ def test_answers_that_cannot_fit_fail_before_training_with_the_fix(base_run, tmp
     assert not (tmp_path / "generative" / "checkpoints").exists()
 
 
-def test_score_probabilities_are_a_distribution_that_follows_training():
+def _tiny_llm() -> LLMConfig:
     llm = LLMConfig()
     llm.scratch.hidden_size, llm.scratch.num_layers, llm.scratch.intermediate_size = 32, 1, 64
     llm.scratch.num_heads, llm.scratch.text_vocab_size = 2, 300
+    return llm
+
+
+def test_score_probabilities_are_a_distribution_that_follows_training():
+    llm = _tiny_llm()
     texts = ["Foot: slow. Overall: impaired.\nScore: 2", "Assess this walk."]
     model, tokenizer, _ = load_backbone(llm, texts * 4)
     prompts, rationales = ["Assess this walk."] * 3, ["Foot: slow. Overall: impaired.\nScore: 2", "no verdict", ""]
@@ -229,9 +234,7 @@ def test_score_probabilities_are_a_distribution_that_follows_training():
 
 
 def test_decision_weight_counts_each_decision_token_that_many_times():
-    llm = LLMConfig()
-    llm.scratch.hidden_size, llm.scratch.num_layers, llm.scratch.intermediate_size = 32, 1, 64
-    llm.scratch.num_heads, llm.scratch.text_vocab_size = 2, 300
+    llm = _tiny_llm()
     answers = ["Foot: slow. Arm: reduced.\nOverall: impaired.\nScore: 2", "Foot: typical.\nOverall: normal.\nScore: 0"]
     model, tokenizer, vocabulary = load_backbone(llm, answers * 4)
     examples = [with_decision(tokenizer, encode_example(tokenizer, "Assess.", a, 128), OVERALL) for a in answers]
