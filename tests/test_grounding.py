@@ -223,24 +223,27 @@ def test_generation_cites_measured_values_where_the_model_learned_other_numbers(
         generate_texts(model, tokenizer, prompt_ids, 80, parameters=[measured, measured])
 
 
-def test_the_last_forced_token_may_carry_the_punctuation_the_model_writes_with_the_unit():
+def test_the_last_forced_token_may_carry_punctuation_and_a_value_or_grade_closes_its_bracket():
     tokenizer = _tokenizer()
-    closing = tokenizer.convert_tokens_to_ids("%)")  # learned as one token, as in "(4.1%)"
-    assert closing != tokenizer.unk_token_id
-    # "9", then "%)" over "steps"; a closing bracket only where one is open.
-    for text, expected in (("Rhythm variability (", "4.1%)"), ("Rhythm variability is", " 4.1%")):
+    # "9", then the model's own ending over "steps"; in an open bracket the value closes it whatever the model
+    # prefers (`%,` would leave it open), and a closing bracket comes only where one is open.
+    for text, ending, expected in (
+        ("Rhythm variability (", "%)", "4.1%)"),
+        ("Rhythm variability (", "%,", "4.1%)"),
+        ("Rhythm variability is", "%)", " 4.1%"),
+    ):
         processor = Grounding(tokenizer, [{"stride_time_cv_pct": 4.06}], prompt_length=0)
         digit = tokenizer.convert_tokens_to_ids("9" if text.endswith("(") else "Ġ9")
-        written = _write(
-            processor,
-            tokenizer,
-            text,
-            [digit, digit, closing, closing],
-            steps=tokenizer.convert_tokens_to_ids("Ġsteps"),
-        )
-        assert written.startswith(expected) and not written.startswith(expected + ")"), (text, written)
+        ending_id = tokenizer.convert_tokens_to_ids(ending)
+        assert ending_id != tokenizer.unk_token_id  # learned as one token, as in "(4.1%)"
+        steps = tokenizer.convert_tokens_to_ids("Ġsteps")
+        written = _write(processor, tokenizer, text, [digit, digit, ending_id, ending_id], steps=steps)
+        assert written.startswith(expected) and not written.startswith(expected + ")"), (text, ending, written)
+    processor = Grounding(tokenizer, [{"speed_m_s": 1.25}], prompt_length=0, grades=True)
+    written = _write(processor, tokenizer, "Overall: with speed (", ["typical", ",", ",", ","])
+    assert written.startswith("typical)"), written
     # Never more of a word: the `s` that ends `m/s` may become `s,` but not `steps`.
-    ends_s = processor._ending_with(tokenizer.convert_tokens_to_ids("s"), in_brackets=True)
+    ends_s = processor._ending_with(tokenizer.convert_tokens_to_ids("s"))
     assert ends_s[tokenizer.convert_tokens_to_ids("s")] and not ends_s[tokenizer.convert_tokens_to_ids("st")]
     assert extract_claims("Rhythm variability (4.1%)")[0].key == "stride_time_cv_pct"
 

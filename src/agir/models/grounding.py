@@ -140,12 +140,14 @@ class Grounding(LogitsProcessor):
     Each step, a row whose greedy next token starts a number is looked at (`grounded_text`), and with `grades` one
     whose greedy token starts a word that may begin a grade phrase (`grounded_grade`); the token sequences that may
     be written there (one for a number, one per allowed phrase for a grade) are kept, and each step only their next
-    tokens are allowed, the model choosing among them, until one is written out. The last token of a sequence may be
-    any token that begins with its text and goes on with punctuation (`%),` for `%`; a closing bracket only inside
-    an open one): the model keeps the merges it learned, so a closing bracket or comma it writes together with the
-    unit is not lost. A grade that may not begin there (a parameter it would grade was not measured) has every
-    grade-starting token masked for that step. `prompt_length` is the padded prompt width, where the generated
-    tokens begin."""
+    tokens are allowed, the model choosing among them, until one is written out. Written inside an open bracket, a
+    value or grade closes it, as every bracket of AGIR's texts closes right after the one value or grade it holds
+    (`(3.8%) is elevated`; left open, a small model went on `(3.8%, increased.` and its verdict was withheld as an
+    output that lost its thread). The last token of a sequence may be any token that begins with its text and goes
+    on with punctuation or a space, never a closing bracket (`%).` for `%)`): the model keeps the merges it learned,
+    so a comma or full stop it writes together with the unit is not lost. A grade that may not begin there (a
+    parameter it would grade was not measured) has every grade-starting token masked for that step.
+    `prompt_length` is the padded prompt width, where the generated tokens begin."""
 
     def __init__(
         self,
@@ -161,10 +163,8 @@ class Grounding(LogitsProcessor):
         self.starts_grade = token_mask(tokenizer, "grade start", _may_start_grade)
         self.ends_word = token_mask(tokenizer, "ends a word", lambda text: not text[:1].isalnum())
         self.may_claim_no_freezing = token_mask(tokenizer, "may claim no freezing", _may_claim_no_freezing)
-        # Per row: the token sequences still allowed, each without the tokens already written ([] while free), and
-        # whether a bracket is open where they are written.
+        # Per row: the token sequences still allowed, each without the tokens already written ([] while free).
         self.pending: list[list[list[int]]] = [[] for _ in self.parameters]
-        self.in_brackets = [False] * len(self.parameters)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         for row, sequences in enumerate(self.pending):
@@ -215,7 +215,7 @@ class Grounding(LogitsProcessor):
             if sequence[0] == WORD_END:
                 allowed |= self.ends_word
             elif len(sequence) == 1:
-                allowed |= self._ending_with(sequence[0], self.in_brackets[row])
+                allowed |= self._ending_with(sequence[0])
             else:
                 allowed[sequence[0]] = True
         return allowed
@@ -228,7 +228,7 @@ class Grounding(LogitsProcessor):
                 if self.ends_word[token]:
                     return []
             elif len(sequence) == 1:
-                if self._ending_with(sequence[0], self.in_brackets[row])[token]:
+                if self._ending_with(sequence[0])[token]:
                     return []
             elif sequence[0] == token:
                 left.append(sequence[1:])
@@ -247,17 +247,17 @@ class Grounding(LogitsProcessor):
             return None
         return grounded_grade(before, _WORD_RE.match(text, start).group(1), parameters)
 
-    def _ending_with(self, token: int, in_brackets: bool) -> torch.Tensor:
-        """The tokens that write `token`'s text and then, if anything, punctuation or a space (a closing bracket
-        only `in_brackets`)."""
+    def _ending_with(self, token: int) -> torch.Tensor:
+        """The tokens that write `token`'s text and then, if anything, punctuation or a space, but no closing
+        bracket (a bracket open before a value is closed as part of it)."""
         ending = self.tokenizer.decode([token])
         return token_mask(
             self.tokenizer,
-            f"ends a grounded value with {ending!r}" + (" in brackets" if in_brackets else ""),
+            f"ends a grounded value with {ending!r}",
             lambda text: (
                 text.startswith(ending)
                 and _CLOSES_VALUE_RE.match(text, len(ending))
-                and (in_brackets or text[len(ending) : len(ending) + 1] not in (")", "]"))
+                and text[len(ending) : len(ending) + 1] not in (")", "]")
             ),
         )
 
@@ -275,10 +275,10 @@ class Grounding(LogitsProcessor):
         if not completions:
             return None
         line = text[text.rfind("\n") + 1 :]
-        self.in_brackets[row] = line.count("(") > line.count(")")
+        closing = ")" if line.count("(") > line.count(")") else ""
         sequences = []
         for completion in completions:
-            written = completion if completion == CLAUSE_END else spaces + completion
+            written = closing + completion if completion == CLAUSE_END else spaces + completion + closing
             if len(written) > len(token_text) and written.startswith(token_text):
                 rest = _continuation_ids(self.tokenizer, text + token_text, written[len(token_text) :])
                 sequences.append([token, *rest])
