@@ -36,6 +36,20 @@ def test_kfold_test_sets_partition_the_subjects():
     assert sorted(tests) == sorted(subjects)
 
 
+@pytest.mark.parametrize("seed", [0, 1234])
+def test_kfold_test_sets_hold_every_score_in_proportion(seed):
+    # The demo cohort's classes (60/60/50/30 subjects): each fold's test set holds each score's fifth, give or take one.
+    counts = {0: 60, 1: 60, 2: 50, 3: 30}
+    subjects = {f"S{score}{i:03d}": score for score, n in counts.items() for i in range(n)}
+    sizes = []
+    for fold in range(5):
+        test = make_split(subjects, SplitConfig(scheme="kfold", folds=5, fold=fold), seed=seed).test
+        for score, n in counts.items():
+            assert abs(sum(subjects[s] == score for s in test) - n / 5) <= 1, (fold, score)
+        sizes.append(len(test))
+    assert max(sizes) - min(sizes) <= 1
+
+
 def test_loso_holds_out_one_named_subject_per_fold():
     subjects = cohort(6)
     assert num_folds(subjects, SplitConfig(scheme="loso")) == 6
