@@ -130,23 +130,31 @@ def test_a_word_that_only_begins_like_a_grade_may_end_there():
 
 def test_no_freezing_is_claimed_only_where_none_was_measured():
     tokenizer = _tokenizer()
-    text = "Foot: walking speed is 0.92 m/s."
-    fallback = tokenizer.convert_tokens_to_ids("ĠFreezing")
-    for freezing in (0, 2, None):
-        measured = {"speed_m_s": 0.9236, "freezing_episodes": freezing}
-        processor = Grounding(tokenizer, [measured], prompt_length=0)
-        written = _write(processor, tokenizer, text, ["ĠNo", "Ġfreezing", "Ġoccurs"], steps=fallback)
+    # The "model" insists on "No freezing occurs": where freezing was seen or not measured, its `No` begins the
+    # measured statement instead.
+    wanted = {
+        0: " No freezing occurs",
+        2: " Freezing of gait is observed (2 freezing episodes)",
+        None: " Freezing is not measurable",
+    }
+    for freezing, expected in wanted.items():
+        processor = Grounding(tokenizer, [{"speed_m_s": 0.9236, "freezing_episodes": freezing}], prompt_length=0)
+        preferred = ["ĠNo", "Ġfreezing", "Ġoccurs"] * 6
+        written = _write(processor, tokenizer, "Foot: walking speed is 0.92 m/s.", preferred)
+        assert written.startswith(expected), (freezing, written)
         no_freezing = [c for c in extract_claims(written) if c.key == "freezing_episodes" and c.value == 0]
         assert bool(no_freezing) == (freezing == 0), (freezing, written)
-        assert written.startswith(" No freezing" if freezing == 0 else " Freezing"), (freezing, written)
-    # Begun another way, the claim is refused at its last word.
     processor = Grounding(tokenizer, [{"freezing_episodes": 1}], prompt_length=0)
+    written = _write(processor, tokenizer, "Foot: steps are short; there is", ["Ġno", "Ġfreezing"] * 6)
+    assert written.startswith(" freezing of gait (1 freezing episode)"), written
+    # Begun another way, the claim is refused at its last word.
     turn = tokenizer.convert_tokens_to_ids("Ġturn")
+    processor = Grounding(tokenizer, [{"freezing_episodes": 1}], prompt_length=0)
     written = _write(processor, tokenizer, "Foot: steps are short, with", ["Ġno", "Ġfreezing"], steps=turn)
     assert written == " no turn" and not extract_claims(written), written
     # Numbers left to the model are left whole: no freezing either.
     processor = Grounding(tokenizer, [{"freezing_episodes": 1}], prompt_length=0, numbers=False)
-    assert _write(processor, tokenizer, text, ["ĠNo", "Ġfreezing"], steps=fallback) == " No freezing"
+    assert _write(processor, tokenizer, "Foot:", ["ĠNo", "Ġfreezing"]) == " No freezing"
 
 
 @pytest.mark.parametrize("score", SCORES)

@@ -24,6 +24,12 @@ token: forcing one fixed phrase (`within the typical range` where the model was 
 fed it text it had not chosen, and that turned its verdicts (README, "Grounded grades"). A word that only begins like
 a grade phrase (`with` of `within`) may end there instead: `with independent walking` grades nothing. Texts put every
 grade after what it grades, so every graded finding of theirs is grounded this way.
+
+`No freezing` is a numeric claim without a digit (a count of 0). Where freezing was seen or not measured, a `No` that
+can only begin that claim (a sentence's first word, or after `there is`) begins the measured statement instead
+(`Freezing of gait is observed (1 freezing episode)`, `Freezing is not measurable`); a word that would complete the
+claim elsewhere (`without freezing`) is masked. Only masking the `no` had the model write `There is observed.` and
+loop on it.
 """
 
 from __future__ import annotations
@@ -42,12 +48,21 @@ from agir.text.claims import (
     SIDES,
     claims_no_freezing,
     extract_claims,
+    no_freezing_lead,
     pending_claim_keys,
     sentence_start,
 )
 from agir.text.grades import FIRST_WORDS, pending_grade_keys
 from agir.text.norms import NORMS, grade
-from agir.text.rationale import FORMATS, GRADE_PHRASES, KEY_GRADE_PHRASES, NOT_MEASURABLE, format_value, measured_values
+from agir.text.rationale import (
+    FORMATS,
+    GRADE_PHRASES,
+    KEY_GRADE_PHRASES,
+    NOT_MEASURABLE,
+    format_value,
+    freezing_statement,
+    measured_values,
+)
 
 _NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
 # What may follow a grounded value within its last token: nothing, a space or punctuation, never more of a word or
@@ -59,7 +74,8 @@ _WORD_RE = re.compile(r"\s*([A-Za-z]+)")
 WORD_END = -1
 # What ends a clause that has said its parameter is not measurable, where the model would go on with a number.
 CLAUSE_END = "."
-# A `no freezing` claim refused, the model's next choices are looked at up to this many times.
+# A `no freezing` claim refused where no statement can replace it, the model's next choices are looked at up to
+# this many times.
 _FREEZING_RETRIES = 5
 
 
@@ -174,7 +190,8 @@ class Grounding(LogitsProcessor):
         idle = torch.tensor([not sequences for sequences in self.pending])
         if self.numbers:
             for row in torch.nonzero(idle & self.may_claim_no_freezing[greedy], as_tuple=True)[0].tolist():
-                greedy[row] = self._refuse_no_freezing(row, input_ids[row, self.prompt_length :], scores)
+                greedy[row] = self._ground_freezing(row, input_ids[row, self.prompt_length :], scores)
+            idle = torch.tensor([not sequences for sequences in self.pending])
         watched = (self.starts_number if self.numbers else torch.zeros_like(self.starts_number)) | (
             self.starts_grade if self.grades else torch.zeros_like(self.starts_grade)
         )
@@ -196,11 +213,24 @@ class Grounding(LogitsProcessor):
                 scores[row] = scores[row].masked_fill(~allowed, float("-inf"))
         return scores
 
-    def _refuse_no_freezing(self, row: int, generated: torch.Tensor, scores: torch.FloatTensor) -> int:
-        """The row's next token once any that would claim `no freezing` are masked, unless none was measured."""
-        if self.parameters[row].get(FREEZING_KEY) == 0:
+    def _ground_freezing(self, row: int, generated: torch.Tensor, scores: torch.FloatTensor) -> int:
+        """The row's next token where it would begin or complete a `no freezing` claim that the measurement does
+        not bear out: a `No` that can only begin one starts the measured statement instead (`Freezing of gait is
+        observed (1 freezing episode)`, `freezing is not measurable`), held as a sequence to write; a word that
+        would complete one elsewhere (`without freezing`) is masked, the model taking its next choice."""
+        parameters = self.parameters[row]
+        if parameters.get(FREEZING_KEY) == 0:
             return int(scores[row].argmax())
         text = self.tokenizer.decode(generated, skip_special_tokens=True)
+        token_text = self.tokenizer.decode([int(scores[row].argmax())])
+        lead = no_freezing_lead(text, token_text)
+        statement = freezing_statement(parameters, after_there_is=lead == "there is") if lead else None
+        if statement:
+            spaces = token_text[: len(token_text) - len(token_text.lstrip())]
+            if token_text.lstrip()[:1].isupper():
+                statement = statement[0].upper() + statement[1:]
+            self.pending[row] = [_continuation_ids(self.tokenizer, text, spaces + statement)]
+            return self.pending[row][0][0]
         for _ in range(_FREEZING_RETRIES):
             token = int(scores[row].argmax())
             if not claims_no_freezing(text, self.tokenizer.decode([token])):

@@ -75,8 +75,9 @@ NO_FREEZING_LAST_WORDS = ("freezing", "absent", "observed")
 NO_FREEZING_LEAD = "no"
 _LAST_WORD_RE = re.compile(r"[A-Za-z]+$")
 _NO_LEAD_RE = re.compile(rf"\s*{NO_FREEZING_LEAD}\b", re.IGNORECASE)
-# The end of a text where a sentence (or the clause after `there is`) begins.
-_SENTENCE_OPEN_RE = re.compile(r"(?:^|[.;:!?\n]|\bthere\s+is)\s*$", re.IGNORECASE)
+# The end of a text where a sentence begins, and where the clause after `there is` does.
+_SENTENCE_OPEN_RE = re.compile(r"(?:^|[.;:!?\n])\s*$")
+_THERE_IS_RE = re.compile(r"\bthere\s+is\s*$", re.IGNORECASE)
 _SCORE_LINE_RE = re.compile(r"^[ \t]*Score:[ \t]*\d+[ \t]*$", re.MULTILINE)
 # Sentence ends: . ! ? ; followed by a space or the end (not a decimal point), and line breaks.
 _BOUNDARY_RE = re.compile(r"[.;!?](?=\s|$)|\n")
@@ -149,12 +150,21 @@ def extract_claims(text: str) -> list[Claim]:
     return sorted(claims, key=lambda c: c.span)
 
 
+def no_freezing_lead(text: str, addition: str) -> str | None:
+    """Where `addition` begins with `no` that, after `text`, can only go on to claim no freezing: "sentence" where a
+    sentence begins with it (`No freezing occurs`), "there is" after those words (`there is no freezing of gait`);
+    None elsewhere. In AGIR's texts such a `no` only ever begins that claim."""
+    if not _NO_LEAD_RE.match(addition):
+        return None
+    if _SENTENCE_OPEN_RE.search(text):
+        return "sentence"
+    return "there is" if _THERE_IS_RE.search(text) else None
+
+
 def claims_no_freezing(text: str, addition: str) -> bool:
-    """Whether `addition` written after `text` completes a `no freezing` claim there, begins the word that would
-    (`freez` after `no `), or begins a sentence with `no` (`No freezing occurs`, `there is no freezing of gait`): in
-    AGIR's texts such a sentence only ever claims that, and once `No` is written nothing true may follow it where
-    freezing was seen."""
-    if _NO_LEAD_RE.match(addition) and _SENTENCE_OPEN_RE.search(text):
+    """Whether `addition` written after `text` begins a `no freezing` claim (`no_freezing_lead`), completes one
+    there, or begins the word that would (`freez` after `no `)."""
+    if no_freezing_lead(text, addition):
         return True
     whole = text + addition
     word = _LAST_WORD_RE.search(whole)

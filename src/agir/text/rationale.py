@@ -17,11 +17,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from agir.motion.parameters import WRITTEN, Written
+from agir.text.claims import FREEZING_KEY
 from agir.text.norms import NORMS, TYPICAL, grade, grade_level, near_limit
 from agir.text.score import with_score
 
 # Opens a text's last part: a description's summary, a rationale's reasoning towards its verdict and score.
 OVERALL = "Overall:"
+# How a text says that freezing was seen (`shown`: the count as format_value writes it, its label before it).
+FREEZING_SEEN = "freezing of gait is observed ({shown})"
+FREEZING_AFTER_THERE_IS = "freezing of gait ({shown})"
 # Units are m/s, steps/min, m, cm, %, degrees, s, steps and freezing episodes: the forms claims.py reads.
 FORMATS: dict[str, Written] = {p.key: p.written for p in WRITTEN}
 # Decimals of each parameter as written, in its written unit (step width and foot clearance are written in cm).
@@ -274,15 +278,30 @@ def _turn_clause(values: dict[str, float], rng: random.Random) -> str:
 
 
 def _freezing_clauses(values: dict[str, float], rng: random.Random) -> list[str]:
-    if "freezing_episodes" not in values:
+    if FREEZING_KEY not in values:
         return []
-    count = values["freezing_episodes"]
+    count = values[FREEZING_KEY]
     if count == 0:
         return [rng.choice(("no freezing is observed", "there is no freezing of gait", "no freezing occurs"))]
     # The label comes before the count, as before every number, so a reader (and grounded generation) knows what
     # the number is about when it starts.
-    shown = format_value("freezing_episodes", count)
-    return [rng.choice((f"freezing of gait is observed ({shown})", f"freezing of gait: {shown}"))]
+    shown = format_value(FREEZING_KEY, count)
+    return [rng.choice((FREEZING_SEEN.format(shown=shown), f"freezing of gait: {shown}"))]
+
+
+def freezing_statement(parameters: Mapping, after_there_is: bool = False) -> str | None:
+    """What a text says of freezing where it began to claim there was none (`No` ..., `there is no` ...): the
+    measured count (`freezing of gait is observed (1 freezing episode)`; after `there is`, `freezing of gait (1
+    freezing episode)`), or, where freezing was not measured, `freezing is not measurable` (nothing after `there is`).
+    None where no freezing was measured, which makes the claim true."""
+    values = measured_values(parameters)
+    count = values.get(FREEZING_KEY)
+    if count == 0:
+        return None
+    if count is None:
+        return None if after_there_is else f"{NAMES[FREEZING_KEY]} is {NOT_MEASURABLE}"
+    shown = format_value(FREEZING_KEY, count)
+    return FREEZING_AFTER_THERE_IS.format(shown=shown) if after_there_is else FREEZING_SEEN.format(shown=shown)
 
 
 def _unmeasured(parameters: Mapping, keys: tuple[str, ...]) -> list[str]:
