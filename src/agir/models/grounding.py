@@ -66,8 +66,9 @@ from agir.text.rationale import (
 
 _NUMBER_START_RE = re.compile(r"\s*[-−]?\d")
 # What may follow a grounded value within its last token: nothing, a space or punctuation, never more of a word or
-# a number (`s` of `m/s` must not become `steps`).
-_CLOSES_VALUE_RE = re.compile(r"$|[\s)\],;:!?]|\.(?!\d)")
+# a number (`s` of `m/s` must not become `steps`), nor a closing bracket (one open before the value is closed as part
+# of it).
+_CLOSES_VALUE_RE = re.compile(r"$|[\s,;:!?]|\.(?!\d)")
 _WORD_RE = re.compile(r"\s*([A-Za-z]+)")
 # In a sequence of allowed tokens: any token that ends the word begun (a space or punctuation first), which releases
 # the text from the sequences.
@@ -284,11 +285,7 @@ class Grounding(LogitsProcessor):
         return token_mask(
             self.tokenizer,
             f"ends a grounded value with {ending!r}",
-            lambda text: (
-                text.startswith(ending)
-                and _CLOSES_VALUE_RE.match(text, len(ending))
-                and text[len(ending) : len(ending) + 1] not in (")", "]")
-            ),
+            lambda text: text.startswith(ending) and _CLOSES_VALUE_RE.match(text, len(ending)),
         )
 
     def _allowed_sequences(self, row: int, generated: torch.Tensor, token: int, ground) -> list[list[int]] | None:
