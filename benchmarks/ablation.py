@@ -13,7 +13,7 @@ A cross-validation run (`python -m agir.fit --config configs/demo.yaml cv.scheme
 standard deviation over the folds, and the counts summed over them.
 
     PYTHONPATH=src python benchmarks/ablation.py --run checkpoints/demo [--modes motion parameters graded]
-        [--min-confidence F]
+        [--groundings grounded grades-free free] [--min-confidence F]
 """
 
 from __future__ import annotations
@@ -33,7 +33,12 @@ from agir.pipeline.training import fit  # noqa: E402
 from agir.tasks.score_metrics import ScoreConfusion  # noqa: E402
 from agir.text.prompts import EVIDENCE_MODES  # noqa: E402
 
-GROUNDINGS = {"numbers and grades grounded": (True, True), "grades free": (True, False), "both free": (False, False)}
+# name on the command line: (label in the table, numbers grounded, grades grounded)
+GROUNDINGS = {
+    "grounded": ("numbers and grades grounded", True, True),
+    "grades-free": ("grades free", True, False),
+    "free": ("both free", False, False),
+}
 BOOTSTRAP_ROUNDS = 1000
 
 
@@ -61,7 +66,8 @@ def mode_run(run: Path, mode: str) -> Path:
     if mode == own:
         return run
     variant = run.parent / f"{run.name}_{mode}"
-    train_reasoning_variant(run, variant, [f"data.corpus_dir={run / 'corpus'}", f"reasoning.evidence={mode}"])
+    # The run's saved config names its corpus (a fold's is the cross-validation run's), so the variant reads it too.
+    train_reasoning_variant(run, variant, [f"reasoning.evidence={mode}"])
     return variant
 
 
@@ -134,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=Path("checkpoints/demo"))
     parser.add_argument("--modes", nargs="+", choices=EVIDENCE_MODES, default=list(EVIDENCE_MODES))
+    parser.add_argument("--groundings", nargs="+", choices=list(GROUNDINGS), default=list(GROUNDINGS))
     parser.add_argument(
         "--min-confidence", type=float, help="judge every stage with this threshold (default: each stage's own)"
     )
@@ -148,9 +155,9 @@ def main() -> None:
     ]
     for mode in args.modes:
         variants = [mode_run(run, mode) for run in runs]
-        for name, (numbers, grades) in GROUNDINGS.items():
+        for label, numbers, grades in (GROUNDINGS[name] for name in args.groundings):
             folds = [evaluate_variant(variant, numbers, grades, args.min_confidence) for variant in variants]
-            rows.append(table_row(f"{mode} | {name}", folds))
+            rows.append(table_row(f"{mode} | {label}", folds))
             print(rows[-1], flush=True)
     baselines = [json.loads((run / "report.json").read_text())["baseline"] for run in runs]
     spread = {key: _spread([b[key] for b in baselines]) for key in ("accuracy", "macro_f1", "qwk", "mae")}
