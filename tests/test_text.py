@@ -80,6 +80,15 @@ _GRADE_PHRASE_RE = re.compile(
 )
 
 
+@pytest.mark.parametrize("score,parameters", CASES[::2])
+def test_every_bracket_holds_one_value_or_grade(score: int, parameters: dict) -> None:
+    """Grounding closes a bracket right after the value or grade it holds; a verdict's `(mild` was left open."""
+    for written in _texts(score, parameters, seed=11):
+        assert written.count("(") == written.count(")") == len(re.findall(r"\([^()]*\)", written)), written
+        for inside in re.findall(r"\(([^()]*)\)", written):
+            assert inside[0].isdigit() or inside in _GRADE_OF_PHRASE, (inside, written)
+
+
 @pytest.mark.parametrize("score,parameters", CASES[::3])
 def test_grade_words_next_to_numbers_agree_with_the_norms(score: int, parameters: dict) -> None:
     for written in _texts(score, parameters, seed=7):

@@ -56,7 +56,7 @@ VERDICTS: dict[int, tuple[str, ...]] = {
     ),
     2: (
         "the person walks independently but the impairment is substantial, a mild gait disorder",
-        "walking is independent, yet the impairment is substantial (mild)",
+        "walking is independent, yet the impairment is substantial: mild",
         "gait is mildly impaired: independent walking with substantial impairment",
     ),
     3: (
