@@ -3,6 +3,7 @@ tiny fits."""
 
 from __future__ import annotations
 
+import logging
 from importlib.util import find_spec
 
 import lightning as L
@@ -60,6 +61,13 @@ def test_the_bar_counts_steps_against_the_budget_from_the_resumed_step(tmp_path,
     assert (bar.total, bar.n, bar.initial) == (7, 7, 4)
     shown = capsys.readouterr().out
     assert "reasoning: step 4/7" in shown and "reasoning: step 7/7" in shown and "Epoch" not in shown
+
+
+def test_no_cloud_logging_tip_at_trainer_start(tmp_path, caplog):
+    with caplog.at_level(logging.INFO):
+        fit(tmp_path, 1)
+    assert "GPU available" in caplog.text  # Lightning's own start-up lines still come
+    assert "litlogger" not in caplog.text
 
 
 def test_no_bar_when_progress_bars_are_off(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -19,6 +20,12 @@ from agir.tasks.rank_fingerprint import RankFingerprint
 from agir.tasks.requeue import RequeueOnSignal, listen_for_requeue
 from agir.tasks.rng_state import RNGStateCheckpoint
 from agir.tasks.step_progress import StepProgressBar
+
+# Lightning suggests a cloud logging service at every Trainer start; AGIR runs offline and has its own loggers
+# (`trainer.logger`), so the tip is noise in every stage's output.
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
+    lambda record: "litlogger" not in record.getMessage()
+)
 
 
 class StageError(ValueError):
