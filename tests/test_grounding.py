@@ -256,6 +256,16 @@ def test_the_last_forced_token_may_carry_punctuation_and_a_value_or_grade_closes
     assert extract_claims("Rhythm variability (4.1%)")[0].key == "stride_time_cv_pct"
 
 
+def test_a_bracket_its_line_did_not_open_is_never_closed():
+    tokenizer = _tokenizer()
+    gait = tokenizer.convert_tokens_to_ids("Ġgait")
+    preferred = ["typical", "),", ")", ")"]  # after the grade closed its bracket, the model's own `)` again
+    processor = Grounding(tokenizer, [{"speed_m_s": 1.25}], prompt_length=0, grades=True)
+    assert _write(processor, tokenizer, "Overall: with speed (", preferred, steps=gait) == "typical), gait gait"
+    free = Grounding(tokenizer, [{"speed_m_s": 1.25}], prompt_length=0, numbers=False, grades=False)
+    assert _write(free, tokenizer, "Overall: with speed (", preferred, steps=gait) == "typical),))"  # the paper's
+
+
 def test_grounded_generation_gives_no_number_or_grade_to_an_unmeasured_parameter_and_grades_as_measured():
     torch.manual_seed(0)
     answer = (
