@@ -302,6 +302,8 @@ def write_c3d(path, markers: dict[str, np.ndarray], fps: float, units: str = "mm
 # one-layer scratch backbones, with and without a 4-bit base.
 
 DATA = [
+    # The tiny cohort's walks at 30 fps, whichever rate the config file chooses (configs/demo.yaml: 15).
+    "data.fps=30",
     "data.synthetic.n_subjects=8",
     "data.synthetic.walk_distance_m=4.0",
     "data.batch_size=8",
