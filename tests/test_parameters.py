@@ -28,8 +28,9 @@ from agir.viz.charts import parameter_chart_png
 # and texts put every grade after what it grades and say "not measurable" (#16: grounded grades); arm swing is measured
 # against the trunk axis through the neck and both shoulders (#14: the cohort's swings move by under 0.001 degree,
 # none is nulled by the arm-swing jitter gate); every grade phrase grades one parameter, never a group (#16: a shared
-# grade cannot be grounded when the group's grades differ).
-FINGERPRINT = "33f6ae8daafaa0ab6ee663dd0356a3c2d47c8d11d5919b700dc0b57addcc073a"
+# grade cannot be grounded when the group's grades differ); the score-2 verdict holds no bracket (`substantial:
+# mild`, #17: the model left `(mild` open).
+FINGERPRINT = "46f98bc9b852a016b0069d4d129a9878800ec87f4025f1ad03d5dd15c2ef6533"
 
 
 def _fingerprint() -> str:
