@@ -26,7 +26,9 @@ def evaluated(tmp_path_factory) -> Path:
 
 
 def _same(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or a == b
+    # The stage tests with its LoRA adapter beside the weights, evaluate with it merged into them: the score
+    # probabilities agree to float32 rounding, so the calibration figures drawn from them (ECE, NLL) do too.
+    return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-5)
 
 
 def test_evaluate_writes_metrics_predictions_and_the_confusion_png(evaluated):
