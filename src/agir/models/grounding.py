@@ -145,6 +145,12 @@ def _may_claim_no_freezing(token_text: str) -> bool:
     return bool(word) and any(last.startswith(word.group(1).lower()) for last in words)
 
 
+def _bracket_open(text: str) -> bool:
+    """Whether the last line of `text` has opened a bracket it has not closed."""
+    line = text[text.rfind("\n") + 1 :]
+    return line.count("(") > line.count(")")
+
+
 def grounded_word(word: str) -> bool:
     word = word.lower()
     return any(first.startswith(word) for first in FIRST_WORDS)
@@ -249,9 +255,7 @@ class Grounding(LogitsProcessor):
         only the bracket they open, and a value or grade written inside one closes it, after which a small model
         went on `(typical),) is slightly impaired` (6 of 256 held-out verdicts withheld). Such tokens are masked; the
         model takes its next choice."""
-        text = self.tokenizer.decode(generated, skip_special_tokens=True)
-        line = text[text.rfind("\n") + 1 :]
-        if line.count("(") <= line.count(")"):
+        if not _bracket_open(self.tokenizer.decode(generated, skip_special_tokens=True)):
             scores[row] = scores[row].masked_fill(self.closes_bracket.to(scores.device), float("-inf"))
         return int(scores[row].argmax())
 
@@ -317,8 +321,7 @@ class Grounding(LogitsProcessor):
             return []
         if not completions:
             return None
-        line = text[text.rfind("\n") + 1 :]
-        closing = ")" if line.count("(") > line.count(")") else ""
+        closing = ")" if _bracket_open(text) else ""
         sequences = []
         for completion in completions:
             written = closing + completion if completion == CLAUSE_END else spaces + completion + closing
