@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 
 import lightning as L
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from torchmetrics.text import BLEUScore, ROUGEScore
 
 from agir.config import load_config
 from agir.data.datamodule import GaitDataModule
 from agir.pipeline.inference import (
+    Assessor,
     load_assessor,
     stage_abstention,
     stage_temperature,
@@ -38,6 +39,52 @@ def text_metrics(rationales: list[str], references: list[str]) -> dict[str, floa
     return {"bleu": float(bleu), "rouge_l": float(rouge["rougeL_fmeasure"])}
 
 
+def judging_module(
+    assessor: Assessor,
+    config: DictConfig,
+    grounded: bool | None,
+    grounded_grades: bool | None,
+    min_coverage: float | None,
+    min_confidence: float | None,
+    datamodule: GaitDataModule,
+) -> ReasoningSFTModule:
+    """The stage's evaluation module under `evaluate_run`'s judging options, with `datamodule` connected to the
+    stage's prompts (the evidence its metadata records, whatever its saved config calls it)."""
+    stage_config = OmegaConf.to_object(config.reasoning)
+    stage_config.evidence = stage_evidence(assessor.metadata)
+    stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
+    stage_config.grounded_grades = (
+        validated_grade_grounding(assessor.metadata) if grounded_grades is None else grounded_grades
+    )
+    rule = stage_abstention(assessor.metadata, min_coverage, min_confidence)
+    stage_config.min_coverage, stage_config.min_confidence = rule.min_coverage, rule.min_confidence
+    datamodule.connect(
+        assessor.motion_tokenizer,
+        ReasoningSFTModule.sft_view(stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
+    )
+    return ReasoningSFTModule(
+        assessor.model,
+        assessor.tokenizer,
+        assessor.vocabulary,
+        stage_config,
+        assessor.llm,
+        temperature=stage_temperature(assessor.metadata),
+    )
+
+
+def evaluation_trainer(assessor: Assessor, config: DictConfig) -> L.Trainer:
+    """A one-device Trainer that only evaluates: no logger, no checkpoints, on the assessor's device."""
+    return L.Trainer(
+        accelerator="cuda" if assessor.model.device.type == "cuda" else "cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        use_distributed_sampler=False,
+        enable_progress_bar=config.trainer.enable_progress_bar,
+        enable_model_summary=False,
+    )
+
+
 def evaluate_run(
     run: str | Path,
     split: str = "test",
@@ -59,36 +106,9 @@ def evaluate_run(
     config = load_config(run / "reasoning" / "config.yaml")
     datamodule = GaitDataModule(config.data, config.seed, split_file=run / "splits.json")
     datamodule.setup()
-    stage_config = OmegaConf.to_object(config.reasoning)
-    # The prompts the stage was trained on, as its metadata says, whatever its saved config calls them.
-    stage_config.evidence = stage_evidence(assessor.metadata)
-    stage_config.grounded_numbers = validated_grounding(assessor.metadata) if grounded is None else grounded
-    stage_config.grounded_grades = (
-        validated_grade_grounding(assessor.metadata) if grounded_grades is None else grounded_grades
-    )
-    rule = stage_abstention(assessor.metadata, min_coverage, min_confidence)
-    stage_config.min_coverage, stage_config.min_confidence = rule.min_coverage, rule.min_confidence
-    datamodule.connect(
-        assessor.motion_tokenizer,
-        ReasoningSFTModule.sft_view(stage_config, assessor.llm, assessor.tokenizer, assessor.vocabulary),
-    )
-    module = ReasoningSFTModule(
-        assessor.model,
-        assessor.tokenizer,
-        assessor.vocabulary,
-        stage_config,
-        assessor.llm,
-        temperature=stage_temperature(assessor.metadata),
-    )
-    trainer = L.Trainer(
-        accelerator="cuda" if assessor.model.device.type == "cuda" else "cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        use_distributed_sampler=False,
-        enable_progress_bar=config.trainer.enable_progress_bar,
-        enable_model_summary=False,
-    )
+    module = judging_module(assessor, config, grounded, grounded_grades, min_coverage, min_confidence, datamodule)
+    stage_config = module.config
+    trainer = evaluation_trainer(assessor, config)
     evaluate = trainer.validate if split == "val" else trainer.test
     logged = {
         key.replace("/", "_"): float(value)
