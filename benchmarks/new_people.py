@@ -3,9 +3,10 @@
 The demo holds out 40 subjects (160 trials), so its test macro-F1 moves by +/- 0.05 between equally good models. Here
 the run's finished stages assess a new cohort (`--cohort-seed`, other people than the run's; `--subjects`, most of them
 held out, `--test-fraction`), as the run's own test split is assessed (grounded as validated, the stage's abstention
-rule and temperature); the random forest is fit on the run's own training subjects, as the run's report fits it. Prints
-both macro-F1 with the standard deviation of a paired bootstrap over the new subjects, and the confusion matrices;
-writes `<run>/new_people_<seed>/predictions.jsonl` (the new cohort's corpus lies beside it).
+rule and temperature); the random forest is fit on the run's own training subjects, as the run's report fits it.
+Prints both macro-F1 with the standard deviation of a paired bootstrap over the new people, the confusion matrices,
+and how faithful AGIR's rationales are to the new people's measurements; writes
+`<run>/new_people_<seed>/predictions.jsonl` (the new cohort's corpus lies beside it).
 
     PYTHONPATH=src python benchmarks/new_people.py --run checkpoints/demo [--subjects 150] [--cohort-seed 777]
 """
@@ -29,6 +30,7 @@ from agir.pipeline.baseline import fit_baseline, predict_baseline  # noqa: E402
 from agir.pipeline.evaluation import evaluation_trainer, judging_module  # noqa: E402
 from agir.pipeline.inference import load_assessor  # noqa: E402
 from agir.tasks.score_metrics import ScoreConfusion  # noqa: E402
+from agir.text.faithfulness import claims_summary, summarize_faithfulness  # noqa: E402
 
 SCORES = range(4)
 
@@ -109,6 +111,8 @@ def main() -> None:
     print(f"{len(predictions)} trials of {len(set(subjects))} new people (cohort seed {args.cohort_seed})")
     print(f"AGIR macro-F1 {macro_f1(targets, agir):.3f}, invalid {agir.count(None) / len(agir):.1%}")
     print(confusion_rows(targets, agir))
+    faithfulness = summarize_faithfulness([p["faithfulness"] for p in predictions])
+    print(f"{claims_summary(faithfulness)}; {faithfulness['unmeasured_claims']} claims about unmeasured parameters")
     print(f"random forest macro-F1 {macro_f1(targets, baseline):.3f}")
     print(confusion_rows(targets, baseline))
     print(
