@@ -97,7 +97,16 @@ def main() -> None:
     datamodule = GaitDataModule(config.data, config.seed)
     datamodule.setup()
     assessor = load_assessor(args.run, args.device)
-    module = judging_module(assessor, config, None, None, None, None, datamodule)
+    # Judged as the stage judges its own test split: its grounding, abstention rule and temperature.
+    module = judging_module(
+        assessor,
+        config,
+        grounded=None,
+        grounded_grades=None,
+        min_coverage=None,
+        min_confidence=None,
+        datamodule=datamodule,
+    )
     evaluation_trainer(assessor, config).test(module, datamodule=datamodule, verbose=False)
     predictions = module.predictions
     (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in predictions))
