@@ -74,10 +74,12 @@ def main() -> None:
     if not isinstance(base, LLMConfig) or base.pretrained is not None:
         raise SystemExit(f"{args.config}: this benchmark times scratch backbones (llm.pretrained unset)")
     codebook = int(config.tokenizer.model.codebook_size)
-    own = ("this config", base.lora.target_modules, base.lora.dropout)
+    own_targets = base.lora.target_modules
+    shown_targets = "default targets" if own_targets is None else ", ".join(own_targets)
+    own_label = f"this config ({shown_targets}, dropout {base.lora.dropout:g})"
     texts = _texts()
     models = {}
-    for label, targets, dropout in (own, *SETTINGS):
+    for label, targets, dropout in ((own_label, own_targets, base.lora.dropout), *SETTINGS):
         llm = replace(base, lora=replace(base.lora, target_modules=targets, dropout=dropout))
         model, tokenizer, _ = load_backbone(llm, texts, codebook_size=codebook)
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
@@ -93,7 +95,7 @@ def main() -> None:
             seconds = _step_seconds(model, batch, optimizer, adapters=True)
             if round_:
                 times[label].append(seconds)
-        model, optimizer = models["this config"]
+        model, optimizer = models[own_label]
         seconds = _step_seconds(model, batch, optimizer, adapters=False)
         if round_:
             times["no adapters"].append(seconds)
@@ -103,12 +105,10 @@ def main() -> None:
         f"{args.config}: {base.scratch.architecture} {base.scratch.hidden_size}x{base.scratch.num_layers}, "
         f"batch {args.batch_size} x {args.length} tokens, {torch.get_num_threads()} threads, {args.rounds} steps each"
     )
-    own_label = f"this config ({'default targets' if own[1] is None else ', '.join(own[1])}, dropout {own[2]:g})"
     print(f"{'setting':<52} {'s/step':>7} {'x no adapters':>14}")
     for label, values in times.items():
         median = statistics.median(values)
-        shown = own_label if label == "this config" else label
-        print(f"{shown:<52} {median:>7.3f} {median / reference:>14.2f}")
+        print(f"{label:<52} {median:>7.3f} {median / reference:>14.2f}")
 
 
 if __name__ == "__main__":
