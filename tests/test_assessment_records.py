@@ -21,6 +21,7 @@ from agir.text.assessment import (
     evidence_of,
     failed_assessment,
     repeated_itself,
+    repetition_start,
     unbalanced,
 )
 from agir.text.rationale import describe, rationale
@@ -134,6 +135,20 @@ def test_corpus_texts_never_read_as_loops(trial):
     sound += "stride length (1.20 m) is within the typical range.\nArm: left arm swing (30 degrees) is within the "
     sound += "typical range.\nScore: 0"
     assert not repeated_itself(sound) and not unbalanced(sound)
+
+
+def test_a_loop_is_found_where_its_first_repeated_copy_begins():
+    sentence = "Stride amplitude is 1.24 m, within reference limits."
+    looping = f"Foot: cadence is 110 steps/min. {sentence} {sentence} {sentence}"
+    assert looping[repetition_start(looping) :] == f"{sentence} {sentence}"
+    run = "Overall: with speed (typical), with speed (typical), with speed (typical), gait is normal"
+    assert run[repetition_start(run) :] == "with speed (typical), with speed (typical), gait is normal"
+    # The phrase said three times is the arm's; its second copy reaches back to the sentence repeated before it.
+    arm = "the arm swing is 20 degrees on the left."
+    text = f"Foot: speed is slow. {arm} Foot: speed is slow. {arm} Also {arm}"
+    assert text[repetition_start(text) :] == f"Foot: speed is slow. {arm} Also {arm}"
+    said_twice = f"{sentence} {sentence}"
+    assert repetition_start(said_twice) is None and not repeated_itself(said_twice)
 
 
 def test_an_output_that_lost_its_thread_is_no_verdict(trial):

@@ -21,7 +21,9 @@ from agir.models.generate import (
 from agir.models.kv_cache import ReservedLayer, cache_keyword, reserved_cache
 from agir.models.llm import LLMConfig, LoRAConfig, load_backbone, train_bpe_tokenizer
 from agir.models.score_reader import score_token_ids
+from agir.text.assessment import repeated_itself
 from agir.text.prompts import build_prompt, encode_example, encode_prompt
+from agir.text.score import parse_score
 
 ANSWERS = [
     "Foot: short steps. Arm: reduced arm swing. Overall: slow gait.\nScore: 2",
@@ -145,3 +147,40 @@ def test_scores_are_read_only_where_each_is_one_token_after_the_prefix():
     # Too small a vocabulary to merge " 3": the score line is "Score", ":", " ", "3", so nothing can be read.
     tokenizer = train_bpe_tokenizer(TEXTS, 320)
     assert tokenizer.tokenize("x\nScore: 3")[-2:] == ["Ġ", "3"] and score_token_ids(tokenizer) is None
+
+
+LOOPING = "Foot: short steps. Foot: short steps. Foot: short steps. Foot: short steps. Foot: short steps.\nScore: 2"
+ONWARD = "Foot: short steps. Arm: reduced arm swing.\nScore: 2"
+
+
+def test_a_looping_text_is_decoded_again_from_where_it_began_to_repeat(monkeypatch):
+    """A model that learned to loop on one prompt (and not on another): decoded again from its second `Foot:` with
+    that refused, it takes its next choice there and ends with a score; the other text is untouched."""
+    torch.manual_seed(0)
+    texts = TEXTS + [LOOPING, ONWARD] * 5 + [f"Overall: gait.\nScore: {score}" for score in range(4)] * 20
+    model, tokenizer, vocabulary = load_backbone(
+        LLMConfig(scratch=replace(SMALL, text_vocab_size=400), lora=LoRAConfig(r=8, alpha=16, dropout=0.0)),
+        texts,
+        codebook_size=CODEBOOK,
+    )
+    texts = [
+        build_prompt("motion_to_rationale", None, motion=vocabulary.as_text(codes))
+        for codes in ([1, 2, 3, 4, 5, 6], [7, 6, 5, 4, 3, 2, 1, 0])
+    ]
+    examples = [
+        encode_example(tokenizer, text, answer, 256) for text, answer in zip(texts, (LOOPING, ONWARD), strict=True)
+    ]
+    batch = collate(examples, tokenizer.pad_token_id)
+    prompts = [encode_prompt(tokenizer, text) for text in texts]
+    assert train(model.train(), batch, steps=200, lr=3e-3) < 0.05
+    model.eval()
+    monkeypatch.setattr("agir.models.generate.LOOP_REDECODES", 0)
+    looped, onward = generate(model, tokenizer, prompts, 40, read_scores=True)
+    assert looped.text == LOOPING and repeated_itself(looped.text) and onward.text == ONWARD
+    monkeypatch.undo()
+    mended, unchanged = generate(model, tokenizer, prompts, 40, read_scores=True)
+    assert mended.text.startswith("Foot: short steps.") and not mended.text.startswith("Foot: short steps. Foot")
+    assert not repeated_itself(mended.text) and parse_score(mended.text) is not None and mended.redecoded >= 1
+    assert mended.score_log_probabilities is not None
+    assert (unchanged.text, unchanged.redecoded) == (ONWARD, 0)
+    assert torch.equal(unchanged.score_log_probabilities, onward.score_log_probabilities)

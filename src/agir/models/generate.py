@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from transformers import DynamicCache, LogitsProcessorList
+from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList
 
 from agir.data.padding import collate, collate_prompts
 from agir.models.grounding import Grounding
 from agir.models.kv_cache import ReservedCache, cache_keyword, reserved_cache
 from agir.models.score_reader import ScoreReader, score_token_ids
+from agir.models.vocab_masks import token_texts
+from agir.text.assessment import repetition_start
 from agir.text.prompts import IGNORE_INDEX, SFTExample, encode_example, encode_prompt
 from agir.text.score import SCORE_PREFIX, SCORES, rationale_body, with_score
 
@@ -34,6 +36,8 @@ from agir.text.score import SCORE_PREFIX, SCORES, rationale_body, with_score
 # with the demo's backbone (about 1 ms a step, 0.6 us per row and cached token). On a GPU a step's fixed cost
 # dwarfs its rows', so batches there are not split.
 CPU_STEP_COST_TOKENS = 1800
+# How many times a looping text is decoded again from where it began to repeat itself (`generate`).
+LOOP_REDECODES = 3
 
 
 def _chunks(order: list[int], size: int) -> list[list[int]]:
@@ -81,6 +85,21 @@ class Generation:
     # Log-probabilities of scores 0-3 read right after the text's last `Score:` (agir.models.score_reader); None
     # where they could not be read there.
     score_log_probabilities: torch.Tensor | None = None
+    tokens: list[int] = field(default_factory=list)  # the generated tokens, up to the end-of-sequence token
+    redecoded: int = 0  # how many times it was decoded again from where it began to repeat itself
+
+
+class RefuseFirst(LogitsProcessor):
+    """Refuses `tokens` at the first decoding step only: the model takes its next choice there."""
+
+    def __init__(self, tokens: list[int]):
+        self.tokens, self.done = tokens, False
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if not self.done:
+            scores[:, self.tokens] = float("-inf")
+            self.done = True
+        return scores
 
 
 @torch.no_grad()
@@ -100,7 +119,11 @@ def generate(
     groups that waste least on padding (`length_groups`). With `parameters` (one measured-gait mapping per
     prompt) the texts are grounded in them (`agir.models.grounding`): the numbers they cite with `grounded_numbers`,
     their grade words with `grounded_grades`; with `read_scores` the score
-    distribution after each text's last `Score:` is kept, where the tokenizer writes each score as one token."""
+    distribution after each text's last `Score:` is kept, where the tokenizer writes each score as one token.
+
+    A text that loops (`agir.text.assessment.repetition_start`) is decoded again from where it began to repeat
+    itself, the words it repeated refused there, up to LOOP_REDECODES times: greedy decoding, once it has said a
+    sentence twice, tends to say it until the token budget ends, and such an output has no verdict."""
     if parameters is not None and len(parameters) != len(prompts):
         raise ValueError(f"{len(parameters)} parameter sets for {len(prompts)} prompts")
     device = next(model.parameters()).device
@@ -110,20 +133,75 @@ def generate(
     lengths = [len(prompt) for prompt in prompts]
     step_cost = CPU_STEP_COST_TOKENS if device.type == "cpu" else None
     groups = [group for chunk in _chunks(order, batch_size) for group in length_groups(chunk, lengths, step_cost)]
+    decode = _Decoder(model, tokenizer, score_ids, grounded_numbers, grounded_grades)
     for chunk in groups:
-        prompt_batch = collate_prompts([prompts[i] for i in chunk], tokenizer.pad_token_id)
-        batch = {k: v.to(device) for k, v in prompt_batch.items()}
+        rows = [parameters[i] for i in chunk] if parameters is not None else None
+        for index, generation in zip(chunk, decode([prompts[i] for i in chunk], max_new_tokens, rows), strict=True):
+            generations[index] = generation
+    for index, prompt in enumerate(prompts):
+        rows = [parameters[index]] if parameters is not None else None
+        for _ in range(LOOP_REDECODES):
+            again = _where_it_repeats(tokenizer, generations[index].tokens)
+            if again is None:
+                break
+            kept, refused = again
+            redecoded = generations[index].redecoded + 1
+            generations[index] = decode([prompt + kept], max_new_tokens - len(kept), rows, len(kept), refused)[0]
+            generations[index].redecoded = redecoded
+    return generations
+
+
+def _where_it_repeats(tokenizer, tokens: list[int]) -> tuple[list[int], list[int]] | None:
+    """For generated `tokens` that loop: the tokens before the first repeated word's token, and the tokens that
+    would begin saying it again there (each a start of the repeated text, the one the model wrote among them);
+    None where they do not loop."""
+    text = tokenizer.decode(tokens, skip_special_tokens=True)
+    start = repetition_start(text)
+    if start is None:
+        return None
+    kept = 0
+    while kept < len(tokens) and len(tokenizer.decode(tokens[: kept + 1], skip_special_tokens=True)) <= start:
+        kept += 1
+    repeated = text[len(tokenizer.decode(tokens[:kept], skip_special_tokens=True)) :]
+    refused = {i for i, piece in enumerate(token_texts(tokenizer)) if piece.strip() and repeated.startswith(piece)}
+    return tokens[:kept], sorted(refused | {tokens[kept]})
+
+
+class _Decoder:
+    """One greedy decoding call over a group of token rows, each ending with `answered` tokens of its answer
+    already written (left padding aligns their ends), with the score reader and grounding attached."""
+
+    def __init__(self, model, tokenizer, score_ids: list[int] | None, grounded_numbers: bool, grounded_grades: bool):
+        self.model, self.tokenizer, self.score_ids = model, tokenizer, score_ids
+        self.grounded_numbers, self.grounded_grades = grounded_numbers, grounded_grades
+        self.device = next(model.parameters()).device
+
+    def __call__(
+        self,
+        rows: list[list[int]],
+        max_new_tokens: int,
+        parameters: list[Mapping] | None,
+        answered: int = 0,
+        refused: list[int] | None = None,
+    ) -> list[Generation]:
+        model, tokenizer = self.model, self.tokenizer
+        prompt_batch = collate_prompts(rows, tokenizer.pad_token_id)
+        batch = {k: v.to(self.device) for k, v in prompt_batch.items()}
         width = batch["input_ids"].shape[1]
+        answer_start = width - answered
+        # The score reader sees the model's own logits; grounding sees the model's choice once refusals are made.
         processors = LogitsProcessorList()
-        reader = None if score_ids is None else ScoreReader(tokenizer, len(chunk), width, score_ids)
+        reader = None if self.score_ids is None else ScoreReader(tokenizer, len(rows), answer_start, self.score_ids)
         if reader is not None:
             processors.append(reader)
+        if refused:
+            processors.append(RefuseFirst(refused))
         if parameters is not None:
-            rows = [parameters[i] for i in chunk]
-            processors.append(Grounding(tokenizer, rows, width, grounded_numbers, grounded_grades))
+            grounding = Grounding(tokenizer, parameters, answer_start, self.grounded_numbers, self.grounded_grades)
+            processors.append(grounding)
         cache = reserved_cache(model.config, width + max_new_tokens)
-        if cache is not None and device.type == "cpu":
-            prefill_alone(model, cache, [prompts[i] for i in chunk], width)
+        if cache is not None and self.device.type == "cpu":
+            prefill_alone(model, cache, rows, width)
         output = model.generate(
             **batch,
             max_new_tokens=max_new_tokens,
@@ -134,13 +212,18 @@ def generate(
             logits_processor=processors,
             **({} if cache is None else {cache_keyword(model): cache}),
         )
-        for row, index in enumerate(chunk):
-            text = tokenizer.decode(output[row, width:], skip_special_tokens=True)
+        generations = []
+        for row in range(len(rows)):
+            tokens = output[row, answer_start:].tolist()
+            if tokenizer.eos_token_id in tokens:
+                tokens = tokens[: tokens.index(tokenizer.eos_token_id)]
+            text = tokenizer.decode(tokens, skip_special_tokens=True)
             # Read after the last `Score:` only: an earlier one, or none when the answer stops right after it.
-            last = text.rfind(SCORE_PREFIX)
+            last = text.strip().rfind(SCORE_PREFIX)
             read = reader is not None and last >= 0 and reader.read_at[row] == last + len(SCORE_PREFIX)
-            generations[index] = Generation(text.strip(), reader.log_probabilities[row] if read else None)
-    return generations
+            log_probabilities = reader.log_probabilities[row] if read else None
+            generations.append(Generation(text.strip(), log_probabilities, tokens))
+        return generations
 
 
 def generate_texts(

@@ -18,9 +18,14 @@ def token_mask(tokenizer, name: str, predicate: Callable[[str], bool]) -> torch.
     """(len(tokenizer),) bool: `predicate` of each token's decoded text, cached under `name` for this tokenizer (and
     rebuilt when the vocabulary has grown)."""
     masks = _MASKS.setdefault(tokenizer, {})
-    size = len(tokenizer)
-    if name not in masks or len(masks[name]) != size:
-        if "texts" not in masks or len(masks["texts"]) != size:
-            masks["texts"] = tokenizer.batch_decode([[i] for i in range(size)])
-        masks[name] = torch.tensor([bool(predicate(text)) for text in masks["texts"]])
+    if name not in masks or len(masks[name]) != len(tokenizer):
+        masks[name] = torch.tensor([bool(predicate(text)) for text in token_texts(tokenizer)])
     return masks[name]
+
+
+def token_texts(tokenizer) -> list[str]:
+    """Each token's decoded text, by id, decoded once per tokenizer (and again when the vocabulary has grown)."""
+    masks = _MASKS.setdefault(tokenizer, {})
+    if "texts" not in masks or len(masks["texts"]) != len(tokenizer):
+        masks["texts"] = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+    return masks["texts"]

@@ -129,17 +129,38 @@ def evidence_of(parameters: Mapping) -> Evidence:
     return Evidence(measured, missing, round(coverage, 4), dict(parameters.get("methods") or {}))
 
 
-def repeated_itself(text: str) -> bool:
-    """Whether `text` loops: a run of 1-8 words said _LOOP_RUNS times in a row (`stride length, stride length,
-    stride length`), or a phrase of _LOOP_WORDS words _LOOP_RUNS times anywhere."""
-    words = [w.lower().strip(".,") for w in _WORD_RE.findall(text)]
+def repetition_start(text: str) -> int | None:
+    """Where `text` begins to say again what it said, when it loops: the offset of the first word of the earliest
+    repeated copy (the second of a run of 1-8 words said _LOOP_RUNS times in a row, or of a phrase of _LOOP_WORDS
+    words said _LOOP_RUNS times anywhere, each taken back to where the copy first differs from what it repeats);
+    None where it does not loop."""
+    found = list(_WORD_RE.finditer(text))
+    words = [match.group().lower().strip(".,") for match in found]
+    copies: list[tuple[int, int]] = []  # (where a repeated text is first said, where it is said again)
     for size in range(1, 9):
         for start in range(len(words) - size * _LOOP_RUNS + 1):
             run = words[start : start + size]
             if all(words[start + k * size : start + (k + 1) * size] == run for k in range(1, _LOOP_RUNS)):
-                return True
-    phrases = [tuple(words[i : i + _LOOP_WORDS]) for i in range(len(words) - _LOOP_WORDS + 1)]
-    return any(phrases.count(phrase) >= _LOOP_RUNS for phrase in set(phrases))
+                copies.append((start, start + size))
+                break
+    said: dict[tuple[str, ...], list[int]] = {}
+    for start in range(len(words) - _LOOP_WORDS + 1):
+        said.setdefault(tuple(words[start : start + _LOOP_WORDS]), []).append(start)
+    copies += [(starts[0], starts[1]) for starts in said.values() if len(starts) >= _LOOP_RUNS]
+    if not copies:
+        return None
+    again = []
+    for first, second in copies:
+        while first > 0 and words[first - 1] == words[second - 1]:
+            first, second = first - 1, second - 1
+        again.append(second)
+    return found[min(again)].start()
+
+
+def repeated_itself(text: str) -> bool:
+    """Whether `text` loops: a run of 1-8 words said _LOOP_RUNS times in a row (`stride length, stride length,
+    stride length`), or a phrase of _LOOP_WORDS words _LOOP_RUNS times anywhere."""
+    return repetition_start(text) is not None
 
 
 def unbalanced(text: str) -> bool:
