@@ -34,7 +34,7 @@ from agir.pipeline.inference import (
     stage_abstention,
     stage_llm_config,
 )
-from agir.text.assessment import DEFAULT_MIN_COVERAGE, Abstention, is_truncated
+from agir.text.assessment import DEFAULT_MIN_COVERAGE, Abstention, is_redecoded, is_truncated
 from agir.text.claims import extract_claims
 from agir.text.grades import extract_grades
 from agir.text.prompts import build_prompt, evidence_line
@@ -134,6 +134,7 @@ def test_a_prompt_cut_to_fit_the_model_is_a_warning_and_the_stage_counts_its_own
     assert cut > 0 and assessment.warnings[0].endswith("so the model read only part of the walk")
     stage = json.loads((run / "reasoning" / "metrics.json").read_text())
     assert stage["test_truncated_prompts"] == sum(is_truncated(p) for p in stage_predictions(run))
+    assert stage["test_redecoded_outputs"] == sum(is_redecoded(p) for p in stage_predictions(run))
     assert stage["train_examples"] > 0 and 0 <= stage["train_truncated_prompts"] <= stage["train_examples"]
     recorded = read_stage_metadata(run / "reasoning")["truncated_prompts"]
     assert recorded == {key: stage[key] for key in recorded} and "train_truncated_prompts" in recorded

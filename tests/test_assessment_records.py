@@ -20,6 +20,7 @@ from agir.text.assessment import (
     build_prediction,
     evidence_of,
     failed_assessment,
+    is_redecoded,
     repeated_itself,
     repetition_start,
     unbalanced,
@@ -166,6 +167,11 @@ def test_prediction_and_failed_assessment_follow_the_schema(trial):
     prediction = build_prediction("s1_t1", 0, text, [0.7, 0.1, 0.1, 0.1], text, parameters)
     assert prediction.score == 0 and prediction.faithfulness["fraction"] == 1.0
     validate(prediction.to_json(), "prediction")
+    assert not is_redecoded(prediction.to_json())
+    mended = build_prediction("s1_t1", 0, text, [0.7, 0.1, 0.1, 0.1], text, parameters, redecoded=2)
+    assert is_redecoded(mended.to_json()) and mended.score == 0  # a mended text is judged as any other
+    assert "decoded again from there 2 times" in mended.warnings[-1]
+    validate(mended.to_json(), "prediction")
     failed = failed_assessment("bad.bvh", "bad.bvh: malformed BVH")
     validate(failed.to_json(), "assessment")
     with pytest.raises(Exception, match="is not valid|does not match"):

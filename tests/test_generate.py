@@ -126,7 +126,7 @@ def test_generations_do_not_depend_on_batching(trained):
 def test_scores_read_while_generating_are_the_teacher_forced_ones(trained):
     model, tokenizer, prompts = trained
     assert score_token_ids(tokenizer) is not None
-    rationales, read = rationales_and_probabilities(model, tokenizer, prompts, settings=GenerationSettings(40, 256))
+    rationales, read, _ = rationales_and_probabilities(model, tokenizer, prompts, settings=GenerationSettings(40, 256))
     forced = score_probabilities(model, tokenizer, prompts, rationales, 256, True)
     assert torch.allclose(read.float(), forced.float(), atol=1e-4)
     assert read.sum(dim=-1).tolist() == pytest.approx([1.0] * 3) and read.argmax(dim=-1).tolist() == [2, 0, 2]
@@ -136,7 +136,7 @@ def test_an_answer_cut_before_its_score_falls_back_to_a_teacher_forced_pass(trai
     model, tokenizer, prompts = trained
     generation = generate(model, tokenizer, [encode_prompt(tokenizer, prompts[0])], 8, read_scores=True)[0]
     assert "Score:" not in generation.text and generation.score_log_probabilities is None
-    rationales, probabilities = rationales_and_probabilities(
+    rationales, probabilities, _ = rationales_and_probabilities(
         model, tokenizer, prompts[:1], settings=GenerationSettings(8, 256)
     )
     forced = score_probabilities(model, tokenizer, prompts[:1], rationales, 256, True)
@@ -184,3 +184,7 @@ def test_a_looping_text_is_decoded_again_from_where_it_began_to_repeat(monkeypat
     assert mended.score_log_probabilities is not None
     assert (unchanged.text, unchanged.redecoded) == (ONWARD, 0)
     assert torch.equal(unchanged.score_log_probabilities, onward.score_log_probabilities)
+    texts_read, _, redecoded = rationales_and_probabilities(
+        model, tokenizer, texts, settings=GenerationSettings(40, 256, use_chat_template=False)
+    )
+    assert texts_read == [mended.text, ONWARD] and redecoded == [mended.redecoded, 0]

@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         + (" (the model read only part of those walks: raise llm.max_length)" if truncated else "")
     )
     print(
+        f"outputs decoded again where they began to repeat themselves {metrics[f'{args.split}_redecoded_outputs']} "
+        f"of {metrics[f'{args.split}_items']}"
+    )
+    print(
         f"ECE {metric_text(metrics[f'{args.split}_ece_uncalibrated'])} uncalibrated, "
         f"{metric_text(metrics[f'{args.split}_ece'])} at the stage's temperature "
         f"{metrics[f'{args.split}_temperature']:.2f} ({metrics[f'{args.split}_ece_bins']} equal-width bins)"

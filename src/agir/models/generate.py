@@ -358,11 +358,12 @@ def rationales_and_probabilities(
     *,
     settings: GenerationSettings,
     parameters: Sequence[Mapping] | None = None,
-) -> tuple[list[str], torch.Tensor]:
+) -> tuple[list[str], torch.Tensor, list[int]]:
     """Greedy rationales for prompt texts (grounded in `parameters`, one mapping per prompt, as `settings` says:
-    the numbers they cite with `grounded_numbers`, their grade words with `grounded_grades`) and, given each, the
-    (N, 4) probabilities of scores 0-3: read during generation after the rationale's last `Score:`, or from
-    `score_probabilities` where they could not be read there."""
+    the numbers they cite with `grounded_numbers`, their grade words with `grounded_grades`), given each the
+    (N, 4) probabilities of scores 0-3 (read during generation after the rationale's last `Score:`, or from
+    `score_probabilities` where they could not be read there), and how many times each rationale was decoded again
+    where it began to repeat itself (`generate`)."""
     grounded = settings.grounded_numbers or settings.grounded_grades
     if grounded and parameters is None:
         raise ValueError("grounded generation needs the measured parameters of each prompt")
@@ -398,4 +399,4 @@ def rationales_and_probabilities(
             settings.use_chat_template,
             settings.batch_size,
         )
-    return rationales, probabilities
+    return rationales, probabilities, [g.redecoded for g in generations]

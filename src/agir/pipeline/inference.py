@@ -243,7 +243,7 @@ def _assess_batch(
     ]
     if ready:
         prompts = [prompt for _, prompt, _, _ in ready]
-        rationales, probabilities = rationales_and_probabilities(
+        rationales, probabilities, redecoded = rationales_and_probabilities(
             assessor.model,
             assessor.tokenizer,
             prompts,
@@ -252,10 +252,10 @@ def _assess_batch(
         )
         probabilities = apply_temperature(probabilities, stage_temperature(assessor.metadata))
         cuts = prompt_cuts(assessor.tokenizer, prompts, settings)
-        for (index, _, parameters, notes), rationale, row, cut in zip(
-            ready, rationales, probabilities, cuts, strict=True
+        for (index, _, parameters, notes), rationale, row, cut, again in zip(
+            ready, rationales, probabilities, cuts, redecoded, strict=True
         ):
-            results[index] = build_assessment(paths[index], rationale, row, parameters, rule, notes, cut)
+            results[index] = build_assessment(paths[index], rationale, row, parameters, rule, notes, cut, again)
     return [results[index] for index in range(len(paths))]
 
 

@@ -159,8 +159,7 @@ def fit_llm_stage(config: DictConfig, stage: str) -> dict:
                 module, datamodule=datamodule, verbose=False
             )[0]
         metrics |= {key.replace("/", "_"): float(value) for key, value in logged.items()}
-        if module.truncated_generations() is not None:
-            metrics[f"{part}_truncated_prompts"] = module.truncated_generations()
+        metrics |= {f"{part}_{name}": count for name, count in module.generation_counts().items()}
         # Every rank holds the gathered predictions, so every rank fits the same temperature on validation.
         metrics |= {f"{part}_{key}": value for key, value in module.calibrate(fit=part == "val").items()}
         if trainer.is_global_zero:

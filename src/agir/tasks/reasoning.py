@@ -29,7 +29,7 @@ from agir.models.calibration import apply_temperature, calibration_metrics, fit_
 from agir.models.generate import GenerationSettings, prompt_cuts, rationales_and_probabilities
 from agir.tasks.score_metrics import ScoreConfusion
 from agir.tasks.sft import SFTModule, gather_from_ranks
-from agir.text.assessment import Prediction, build_prediction, is_truncated, probability_map
+from agir.text.assessment import Prediction, build_prediction, is_redecoded, is_truncated, probability_map
 from agir.text.score import SCORES
 from agir.viz.reliability import reliability_png
 
@@ -81,8 +81,11 @@ class ReasoningSFTModule(SFTModule):
             return None
         return 1 + (self.config.decision_weight - 1) * batch["decision_mask"].float()
 
-    def truncated_generations(self) -> int:
-        return sum(is_truncated(prediction) for prediction in self.predictions)
+    def generation_counts(self) -> dict[str, int]:
+        return {
+            "truncated_prompts": sum(is_truncated(prediction) for prediction in self.predictions),
+            "redecoded_outputs": sum(is_redecoded(prediction) for prediction in self.predictions),
+        }
 
     def predict_batch(self, batch: dict) -> tuple[list[Prediction], torch.Tensor]:
         """The prediction of every sample of `batch`: rationale, score (withheld without a verdict, on thin evidence
@@ -96,7 +99,7 @@ class ReasoningSFTModule(SFTModule):
             grounded_numbers=self.config.grounded_numbers,
             grounded_grades=self.config.grounded_grades,
         )
-        rationales, probabilities = rationales_and_probabilities(
+        rationales, probabilities, redecoded = rationales_and_probabilities(
             self.model, self.tokenizer, batch["prompts"], settings=settings, parameters=batch["parameters"]
         )
         cuts = prompt_cuts(self.tokenizer, batch["prompts"], settings)
@@ -104,8 +107,8 @@ class ReasoningSFTModule(SFTModule):
         calibrated = apply_temperature(probabilities, self.temperature)
         rule = self.config.abstention()
         return [
-            build_prediction(item_id, target, text, row, reference, parameters, rule, cut)
-            for item_id, target, text, row, reference, parameters, cut in zip(
+            build_prediction(item_id, target, text, row, reference, parameters, rule, cut, again)
+            for item_id, target, text, row, reference, parameters, cut, again in zip(
                 batch["item_ids"],
                 batch["scores"],
                 rationales,
@@ -113,6 +116,7 @@ class ReasoningSFTModule(SFTModule):
                 batch["answers"],
                 batch["parameters"],
                 cuts,
+                redecoded,
                 strict=True,
             )
         ], probabilities

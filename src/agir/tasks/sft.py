@@ -94,10 +94,11 @@ class SFTModule(L.LightningModule):
         verdict is withheld: recorded in the stage's metadata, so the stage is assessed as it was validated."""
         return {"grounded_numbers": False, "grounded_grades": False, "min_coverage": None, "min_confidence": None}
 
-    def truncated_generations(self) -> int | None:
-        """How many prompts of the last evaluation were cut to fit before generating; None for a stage whose
-        evaluation generates no predictions."""
-        return None
+    def generation_counts(self) -> dict[str, int]:
+        """What the last evaluation's generations count, by name (`truncated_prompts`: prompts cut to fit before
+        generating; `redecoded_outputs`: texts decoded again where they began to repeat themselves); empty for a
+        stage whose evaluation generates no predictions."""
+        return {}
 
     @staticmethod
     def stage_options(stage_dir: Path) -> dict:

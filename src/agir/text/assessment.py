@@ -43,6 +43,8 @@ REPEATED = "output repeated itself"
 UNBALANCED = "output lost its thread (unclosed brackets)"
 # The start of the warning on a prompt cut to fit the model's length, and what counts them (agir.evaluate).
 TRUNCATED = "prompt truncated"
+# The start of the warning on a text decoded again where it began to repeat itself (agir.models.generate).
+REDECODED = "output began to repeat itself"
 # A run of words said this many times in a row, or an 8-word phrase this many times anywhere, is a loop. Shorter
 # phrases recur in sound texts: a grade with its verb runs to seven words (`is a little below the typical range`),
 # said of each finding that has it.
@@ -235,13 +237,34 @@ def truncation_warning(prompt_cut: int) -> list[str]:
     ]
 
 
+def redecode_warning(redecoded: int) -> list[str]:
+    """The warning of a text decoded again `redecoded` times from where it began to repeat itself (none at 0)."""
+    if redecoded <= 0:
+        return []
+    times = "once" if redecoded == 1 else f"{redecoded} times"
+    return [
+        f"{REDECODED}: decoded again from there {times}, the repeated words refused, so the text goes on with the "
+        "model's next choice there"
+    ]
+
+
 def is_truncated(record: Mapping) -> bool:
     """Whether a prediction or assessment (as JSON) was made from a truncated prompt."""
     return any(warning.startswith(TRUNCATED) for warning in record.get("warnings") or [])
 
 
+def is_redecoded(record: Mapping) -> bool:
+    """Whether a prediction or assessment (as JSON) holds a text decoded again where it began to repeat itself."""
+    return any(warning.startswith(REDECODED) for warning in record.get("warnings") or [])
+
+
 def _judged(
-    rationale: str, probabilities: Sequence[float], parameters: Mapping, rule: Abstention, prompt_cut: int
+    rationale: str,
+    probabilities: Sequence[float],
+    parameters: Mapping,
+    rule: Abstention,
+    prompt_cut: int,
+    redecoded: int,
 ) -> dict:
     """What both records share: verdict, abstention, evidence, warnings and faithfulness of one generated text."""
     evidence = evidence_of(parameters)
@@ -250,7 +273,12 @@ def _judged(
         "score": score,
         "abstained": abstained,
         "evidence": evidence,
-        "warnings": [*truncation_warning(prompt_cut), *measurement_warnings(evidence), *output_warnings],
+        "warnings": [
+            *truncation_warning(prompt_cut),
+            *measurement_warnings(evidence),
+            *redecode_warning(redecoded),
+            *output_warnings,
+        ],
         "faithfulness": check_faithfulness(rationale, parameters, score),
     }
 
@@ -268,11 +296,13 @@ def build_assessment(
     rule: Abstention = Abstention(),
     notes: Sequence[str] = (),
     prompt_cut: int = 0,
+    redecoded: int = 0,
 ) -> Assessment:
     """The assessment of one file from its generated rationale, calibrated score probabilities and measured
     parameters, its score withheld as `rule` says; `notes` say what reading the file did (agir.motion.load_options);
-    `prompt_cut` is how many prompt tokens were cut to fit the model (a warning when any were)."""
-    judged = _judged(rationale, probabilities, parameters, rule, prompt_cut)
+    `prompt_cut` is how many prompt tokens were cut to fit the model and `redecoded` how many times the text was
+    decoded again where it began to repeat itself (a warning when either is not 0)."""
+    judged = _judged(rationale, probabilities, parameters, rule, prompt_cut, redecoded)
     return Assessment(
         file=file,
         probabilities=probability_map(probabilities),
@@ -298,9 +328,10 @@ def build_prediction(
     parameters: Mapping,
     rule: Abstention = Abstention(),
     prompt_cut: int = 0,
+    redecoded: int = 0,
 ) -> Prediction:
     """The prediction for one corpus item, judged exactly as `build_assessment` judges a file."""
-    judged = _judged(rationale, probabilities, parameters, rule, prompt_cut)
+    judged = _judged(rationale, probabilities, parameters, rule, prompt_cut, redecoded)
     return Prediction(
         id=item_id,
         target=int(target),
