@@ -135,18 +135,18 @@ def generate(
     groups = [group for chunk in _chunks(order, batch_size) for group in length_groups(chunk, lengths, step_cost)]
     decode = _Decoder(model, tokenizer, score_ids, grounded_numbers, grounded_grades)
     for chunk in groups:
-        rows = [parameters[i] for i in chunk] if parameters is not None else None
-        for index, generation in zip(chunk, decode([prompts[i] for i in chunk], max_new_tokens, rows), strict=True):
+        measured = [parameters[i] for i in chunk] if parameters is not None else None
+        for index, generation in zip(chunk, decode([prompts[i] for i in chunk], max_new_tokens, measured), strict=True):
             generations[index] = generation
     for index, prompt in enumerate(prompts):
-        rows = [parameters[index]] if parameters is not None else None
+        measured = [parameters[index]] if parameters is not None else None
         for _ in range(LOOP_REDECODES):
             again = _where_it_repeats(tokenizer, generations[index].tokens)
             if again is None:
                 break
             kept, refused = again
             redecoded = generations[index].redecoded + 1
-            generations[index] = decode([prompt + kept], max_new_tokens - len(kept), rows, len(kept), refused)[0]
+            generations[index] = decode([prompt + kept], max_new_tokens - len(kept), measured, len(kept), refused)[0]
             generations[index].redecoded = redecoded
     return generations
 
