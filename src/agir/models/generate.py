@@ -141,7 +141,7 @@ def generate(
     for index, prompt in enumerate(prompts):
         measured = [parameters[index]] if parameters is not None else None
         for _ in range(LOOP_REDECODES):
-            again = _where_it_repeats(tokenizer, generations[index].tokens)
+            again = _where_it_repeats(tokenizer, generations[index])
             if again is None:
                 break
             kept, refused = again
@@ -151,14 +151,15 @@ def generate(
     return generations
 
 
-def _where_it_repeats(tokenizer, tokens: list[int]) -> tuple[list[int], list[int]] | None:
-    """For generated `tokens` that loop: the tokens before the first repeated word's token, and the tokens that
-    would begin saying it again there (each a start of the repeated text, the one the model wrote among them);
-    None where they do not loop."""
+def _where_it_repeats(tokenizer, generation: Generation) -> tuple[list[int], list[int]] | None:
+    """For a generation that loops: its tokens before the first repeated word's token, and the tokens that would
+    begin saying it again there (each a start of the repeated text, the one the model wrote among them); None where
+    it does not loop. Only a looping text is decoded again, unstripped, to find that token."""
+    if repetition_start(generation.text) is None:
+        return None
+    tokens = generation.tokens
     text = tokenizer.decode(tokens, skip_special_tokens=True)
     start = repetition_start(text)
-    if start is None:
-        return None
     kept = 0
     while kept < len(tokens) and len(tokenizer.decode(tokens[: kept + 1], skip_special_tokens=True)) <= start:
         kept += 1

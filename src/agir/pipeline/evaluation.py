@@ -24,7 +24,6 @@ from agir.pipeline.inference import (
 from agir.pipeline.runs import write_json
 from agir.tasks.reasoning import ReasoningSFTModule
 from agir.tasks.score_metrics import ScoreConfusion
-from agir.text.assessment import is_redecoded, is_truncated
 from agir.text.faithfulness import summarize_faithfulness
 from agir.text.prompts import stage_evidence
 from agir.viz.confusion import confusion_png
@@ -139,8 +138,7 @@ def evaluate_run(
     metrics[f"{split}_min_confidence"] = stage_config.min_confidence
     metrics[f"{split}_abstention_rate"] = sum(p["abstained"] is not None for p in predictions) / len(predictions)
     metrics[f"{split}_items"] = len(predictions)
-    metrics[f"{split}_truncated_prompts"] = sum(is_truncated(p) for p in predictions)
-    metrics[f"{split}_redecoded_outputs"] = sum(is_redecoded(p) for p in predictions)
+    metrics |= {f"{split}_{name}": count for name, count in module.generation_counts().items()}
     folder = split + ("" if stage_config.grounded_numbers else "_free_numbers")
     out = run / "evaluation" / (folder + ("" if stage_config.grounded_grades else "_free_grades"))
     out.mkdir(parents=True, exist_ok=True)

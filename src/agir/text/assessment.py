@@ -248,14 +248,18 @@ def redecode_warning(redecoded: int) -> list[str]:
     ]
 
 
+def _warns(record: Mapping, start: str) -> bool:
+    return any(warning.startswith(start) for warning in record.get("warnings") or [])
+
+
 def is_truncated(record: Mapping) -> bool:
     """Whether a prediction or assessment (as JSON) was made from a truncated prompt."""
-    return any(warning.startswith(TRUNCATED) for warning in record.get("warnings") or [])
+    return _warns(record, TRUNCATED)
 
 
 def is_redecoded(record: Mapping) -> bool:
     """Whether a prediction or assessment (as JSON) holds a text decoded again where it began to repeat itself."""
-    return any(warning.startswith(REDECODED) for warning in record.get("warnings") or [])
+    return _warns(record, REDECODED)
 
 
 def _judged(
